@@ -1,0 +1,1 @@
+"""Maglumat pipelines: extraction from sector systems and orchestration with Dagster."""

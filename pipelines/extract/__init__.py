@@ -1,0 +1,1 @@
+"""Generic extractors, one per kind of sector system."""

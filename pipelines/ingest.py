@@ -1,0 +1,88 @@
+"""The two steps every source table goes through: extract to landing, then gate and load.
+
+Both are plain functions so that Dagster assets, the command line and tests share them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pipelines.catalogue import SourceSystem, SourceTable
+from pipelines.extract.dbapi import redact
+from pipelines.extract.sql import extract_table
+from pipelines.landing import BatchManifest, land_batch, list_batches, read_batch
+from pipelines.landing import high_water_mark as landed_high_water_mark
+from pipelines.settings import MaglumatPaths
+from quality.gate import validate_batch
+from quality.report import write_gate_report
+from quality.suites import load_suite
+from warehouse.duck import write_connection
+from warehouse.raw import LoadOutcome, decided_batches, ensure_audit_schema, load_batch, open_holds
+
+EXTRACTORS = {"sql": extract_table}
+
+
+@dataclass(frozen=True)
+class ExtractOutcome:
+    manifest: BatchManifest | None  # None: nothing new at the source
+    reason: str
+
+
+def extract_to_landing(
+    paths: MaglumatPaths, system: SourceSystem, table: SourceTable
+) -> ExtractOutcome:
+    """Read what is new at the source and land it as one immutable batch."""
+    if system.kind not in EXTRACTORS:
+        raise ValueError(f"{system.catalogue_file}: no extractor for kind {system.kind!r}")
+    dsn = system.connection(paths)
+    mark = landed_high_water_mark(paths.landing, system.name, table.name)
+    extracted = EXTRACTORS[system.kind](dsn, table, mark)
+    if extracted.frame.height == 0 and table.mode == "incremental":
+        return ExtractOutcome(None, f"no rows past {table.cursor} = {mark}")
+    if table.mode == "full":
+        previous = list_batches(paths.landing, system.name, table.name)
+        if previous and read_batch(paths.landing, previous[-1]).equals(extracted.frame):
+            return ExtractOutcome(None, f"unchanged since batch {previous[-1].batch_id}")
+    manifest = land_batch(
+        paths.landing,
+        system=system.name,
+        table=table.name,
+        mode=table.mode,
+        frame=extracted.frame,
+        source=redact(dsn),
+        cursor_column=table.cursor,
+        cursor_from=extracted.cursor_from,
+        cursor_to=extracted.cursor_to,
+        extracted_at=dt.datetime.now(dt.UTC),
+    )
+    return ExtractOutcome(manifest, f"{manifest.row_count} rows landed")
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    loads: list[LoadOutcome]
+    open_holds: list[str]
+
+
+def gate_and_load(
+    paths: MaglumatPaths, system: SourceSystem, table: SourceTable, only: set[str] | None = None
+) -> GateOutcome:
+    """Validate every landed batch not yet decided (or those in ``only``) and load what passes."""
+    suite = load_suite(system.name, table.name)
+    loads: list[LoadOutcome] = []
+    with write_connection(paths.warehouse) as connection:
+        ensure_audit_schema(connection)
+        done = decided_batches(connection, system.name, table.name)
+        for manifest in list_batches(paths.landing, system.name, table.name):
+            wanted = manifest.batch_id in only if only is not None else manifest.batch_id not in done
+            if not wanted:
+                continue
+            landed = read_batch(paths.landing, manifest)
+            verdict, typed = validate_batch(manifest.batch_id, landed, suite)
+            page = write_gate_report(
+                paths.quality_results, system.name, table.name, verdict, manifest.file
+            )
+            loads.append(load_batch(connection, manifest, landed, typed, verdict, str(page)))
+        holds = open_holds(connection, system.name, table.name)
+    return GateOutcome(loads=loads, open_holds=holds)

@@ -1,0 +1,153 @@
+"""The landing zone: every extract written once, as an immutable Parquet batch.
+
+Layout (see docs/architecture.md)::
+
+    <MAGLUMAT_HOME>/landing/<system>/<table>/<extracted date>/<batch_id>.parquet
+    <MAGLUMAT_HOME>/landing/<system>/<table>/<extracted date>/<batch_id>.json   # manifest
+
+The manifest is written last and is the commit marker: a Parquet file without one is the debris
+of an interrupted extract and is ignored (its rows are extracted again). Files are made read-only
+and never overwritten; the checksum in the manifest is verified on every read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+
+class LandingError(RuntimeError):
+    """A batch in the landing zone is missing or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class BatchManifest:
+    batch_id: str
+    system: str
+    table: str
+    mode: str
+    extracted_at: str
+    row_count: int
+    sha256: str
+    columns: dict[str, str]
+    cursor_column: str | None
+    cursor_from: str | None
+    cursor_to: str | None
+    source: str
+    file: str  # relative to the landing root
+
+    def parquet_path(self, landing_root: Path) -> Path:
+        return landing_root / self.file
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def new_batch_id(extracted_at: dt.datetime) -> str:
+    """Sortable by extraction time, unique across processes."""
+    return f"{extracted_at.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.chmod(0o444)
+    try:
+        os.link(temporary, path)  # fails if the name exists: nothing is ever overwritten
+    finally:
+        temporary.unlink()
+
+
+def land_batch(
+    landing_root: Path,
+    *,
+    system: str,
+    table: str,
+    mode: str,
+    frame: pl.DataFrame,
+    source: str,
+    cursor_column: str | None = None,
+    cursor_from: str | None = None,
+    cursor_to: str | None = None,
+    extracted_at: dt.datetime | None = None,
+) -> BatchManifest:
+    """Write ``frame`` as a new immutable batch and return its manifest."""
+    extracted_at = extracted_at or dt.datetime.now(dt.UTC)
+    batch_id = new_batch_id(extracted_at)
+    folder = landing_root / system / table / extracted_at.strftime("%Y-%m-%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    parquet_path = folder / f"{batch_id}.parquet"
+    scratch = folder / f".{batch_id}.parquet.writing"
+    frame.write_parquet(scratch, compression="zstd", statistics=True)
+    _write_once(parquet_path, scratch.read_bytes())
+    scratch.unlink()
+    manifest = BatchManifest(
+        batch_id=batch_id,
+        system=system,
+        table=table,
+        mode=mode,
+        extracted_at=extracted_at.isoformat(),
+        row_count=frame.height,
+        sha256=_sha256(parquet_path),
+        columns={name: str(dtype) for name, dtype in frame.schema.items()},
+        cursor_column=cursor_column,
+        cursor_from=cursor_from,
+        cursor_to=cursor_to,
+        source=source,
+        file=str(parquet_path.relative_to(landing_root)),
+    )
+    _write_once(folder / f"{batch_id}.json", manifest.to_json().encode("utf-8"))
+    return manifest
+
+
+def list_batches(
+    landing_root: Path, system: str | None = None, table: str | None = None
+) -> list[BatchManifest]:
+    """Committed batches (those with a manifest), oldest first."""
+    pattern = f"{system or '*'}/{table or '*'}/*/*.json"
+    manifests = [
+        BatchManifest(**json.loads(path.read_text(encoding="utf-8")))
+        for path in landing_root.glob(pattern)
+    ]
+    return sorted(manifests, key=lambda manifest: manifest.batch_id)
+
+
+def find_batch(landing_root: Path, batch_id: str) -> BatchManifest:
+    for manifest in list_batches(landing_root):
+        if manifest.batch_id == batch_id:
+            return manifest
+    raise LandingError(f"no batch {batch_id!r} in the landing zone {landing_root}")
+
+
+def high_water_mark(landing_root: Path, system: str, table: str) -> str | None:
+    """The cursor value up to which the source has been landed (durable: read from manifests)."""
+    marks = [m.cursor_to for m in list_batches(landing_root, system, table) if m.cursor_to]
+    return marks[-1] if marks else None
+
+
+def read_batch(landing_root: Path, manifest: BatchManifest) -> pl.DataFrame:
+    """The batch's rows, after checking the file is the one that was landed."""
+    path = manifest.parquet_path(landing_root)
+    if not path.exists():
+        raise LandingError(f"batch {manifest.batch_id}: file {path} is missing")
+    if _sha256(path) != manifest.sha256:
+        raise LandingError(f"batch {manifest.batch_id}: {path} does not match its checksum")
+    return pl.read_parquet(path)

@@ -1,0 +1,1 @@
+"""The quality gate: Great Expectations suites that every landed batch must pass."""

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: raw loads, the audit trail, publishing and serving."""

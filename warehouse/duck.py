@@ -1,0 +1,63 @@
+"""Connections to the warehouse, and the lock that keeps its writers in single file.
+
+DuckDB allows one writing process per file, and a reader blocks a writer. So every writer (raw
+loads, dbt, publishing) takes the writer lock first, and readers never open the warehouse at
+all: they read the published snapshot.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseBusyError(TimeoutError):
+    """Another writer held the warehouse for longer than we were willing to wait."""
+
+
+@contextmanager
+def writer_lock(warehouse: Path, timeout_seconds: float = 600.0) -> Iterator[None]:
+    """Hold the warehouse's writer lock (an advisory lock on a file beside it)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    deadline = time.monotonic() + timeout_seconds
+    with lock_path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as error:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusyError(f"{warehouse} is locked by another writer") from error
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def write_connection(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection, under the writer lock."""
+    with writer_lock(warehouse):
+        connection = duckdb.connect(str(warehouse))
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def read_only_connection(database: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that can read ``database`` and nothing else: no writes, no files, no network."""
+    connection = duckdb.connect(
+        str(database),
+        read_only=True,
+        config={"enable_external_access": False, "autoload_known_extensions": False},
+    )
+    connection.execute("set lock_configuration = true")
+    return connection

@@ -1,0 +1,181 @@
+"""Load gated batches into the warehouse's raw schema, with the audit trail of every batch.
+
+For each batch: the rows that passed go to ``raw.<system>__<table>`` (with ``_batch_id``,
+``_row_number`` and ``_extracted_at``); the rows that failed go to ``audit.quarantine`` with the
+rule, field and value; the batch's counts go to ``audit.batches``. All three in one transaction,
+keyed by batch id, so loading a batch again gives the same warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.landing import BatchManifest
+from quality.gate import GateVerdict
+
+AUDIT_DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+create table if not exists audit.batches (
+    batch_id varchar primary key,
+    system varchar not null,
+    table_name varchar not null,
+    mode varchar not null,
+    landed_file varchar not null,
+    sha256 varchar not null,
+    extracted_at timestamptz not null,
+    cursor_from varchar,
+    cursor_to varchar,
+    extracted_rows bigint not null,
+    loaded_rows bigint not null,
+    quarantined_rows bigint not null,
+    held_rows bigint not null,
+    status varchar not null,
+    gate_summary varchar not null,
+    gate_report varchar,
+    checked_at timestamptz not null
+);
+create table if not exists audit.quarantine (
+    batch_id varchar not null,
+    system varchar not null,
+    table_name varchar not null,
+    landed_file varchar not null,
+    row_number integer not null,
+    rule varchar not null,
+    field varchar not null,
+    value varchar,
+    row_json varchar not null,
+    quarantined_at timestamptz not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    batch_id: str
+    status: str
+    extracted_rows: int
+    loaded_rows: int
+    quarantined_rows: int
+    held_rows: int
+
+
+def ensure_audit_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(AUDIT_DDL)
+
+
+def raw_table(system: str, table: str) -> str:
+    return f'raw."{system}__{table}"'
+
+
+def decided_batches(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> set[str]:
+    rows = connection.execute(
+        "select batch_id from audit.batches where system = ? and table_name = ?", [system, table]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> list[str]:
+    rows = connection.execute(
+        "select batch_id from audit.batches where system = ? and table_name = ? and status = 'held'"
+        " order by batch_id",
+        [system, table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_batch(
+    connection: duckdb.DuckDBPyConnection,
+    manifest: BatchManifest,
+    landed: pl.DataFrame,
+    typed: pl.DataFrame,
+    verdict: GateVerdict,
+    gate_report: str | None = None,
+) -> LoadOutcome:
+    """Record the verdict for one batch and load what passed, in one transaction."""
+    table = raw_table(manifest.system, manifest.table)
+    quarantined = verdict.quarantined_rows
+    positions = pl.int_range(1, typed.height + 1, eager=True).alias("_row_number")
+    passing = (
+        typed.with_columns(
+            positions.cast(pl.Int32),
+            pl.lit(manifest.batch_id).alias("_batch_id"),
+            pl.lit(dt.datetime.fromisoformat(manifest.extracted_at))
+            .cast(pl.Datetime("us", "UTC"))
+            .alias("_extracted_at"),
+        )
+        .filter(~pl.col("_row_number").is_in(sorted(quarantined)))
+    )
+    now = dt.datetime.now(dt.UTC)
+    held = verdict.is_held
+    loaded_rows = 0 if held else passing.height
+    connection.execute("begin transaction")
+    try:
+        connection.execute("delete from audit.batches where batch_id = ?", [manifest.batch_id])
+        connection.execute("delete from audit.quarantine where batch_id = ?", [manifest.batch_id])
+        connection.register("passing_rows", passing.to_arrow())
+        connection.execute(f"create table if not exists {table} as select * from passing_rows limit 0")
+        connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
+        if not held:
+            connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
+        connection.unregister("passing_rows")
+        if verdict.row_failures and not held:
+            records = landed.to_dicts()
+            connection.executemany(
+                "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [
+                        manifest.batch_id,
+                        manifest.system,
+                        manifest.table,
+                        manifest.file,
+                        failure.row_number,
+                        failure.rule,
+                        failure.field,
+                        failure.value,
+                        json.dumps(records[failure.row_number - 1], default=str, ensure_ascii=False),
+                        now,
+                    ]
+                    for failure in verdict.row_failures
+                ],
+            )
+        outcome = LoadOutcome(
+            batch_id=manifest.batch_id,
+            status=verdict.status,
+            extracted_rows=manifest.row_count,
+            loaded_rows=loaded_rows,
+            quarantined_rows=0 if held else len(quarantined),
+            held_rows=manifest.row_count if held else 0,
+        )
+        connection.execute(
+            "insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                manifest.batch_id,
+                manifest.system,
+                manifest.table,
+                manifest.mode,
+                manifest.file,
+                manifest.sha256,
+                dt.datetime.fromisoformat(manifest.extracted_at),
+                manifest.cursor_from,
+                manifest.cursor_to,
+                outcome.extracted_rows,
+                outcome.loaded_rows,
+                outcome.quarantined_rows,
+                outcome.held_rows,
+                outcome.status,
+                verdict.summary(),
+                gate_report,
+                now,
+            ],
+        )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return outcome
