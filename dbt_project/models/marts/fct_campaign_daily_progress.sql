@@ -164,9 +164,11 @@ final as (
             rows between unbounded preceding and current row
         ) as cumulative_harvested_ha,
         joined.is_reported,
-        -- A district is expected to report every day until its last report (it has finished).
-        joined.report_date <= coalesce(joined.district_last_report_date, joined.data_through_date)
-            as is_report_expected,
+        -- Every district reports daily until the planned end; after it, those still reporting.
+        joined.report_date <= greatest(
+            coalesce(joined.district_last_report_date, joined.data_through_date),
+            least(joined.planned_end_date, joined.data_through_date)
+        ) as is_report_expected,
         joined.correction_count,
         joined.report_id
 

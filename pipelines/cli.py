@@ -1,0 +1,223 @@
+"""The ``maglumat`` command: simulate, run the pipeline, and read what it produced."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+
+
+def _paths() -> MaglumatPaths:
+    paths = MaglumatPaths.from_env()
+    os.environ["MAGLUMAT_HOME"] = str(paths.home)  # dbt, run as a subprocess, reads it
+    paths.ensure()
+    return paths
+
+
+def _as_of(text: str | None) -> dt.datetime:
+    from simulator.agriculture import DEFAULT_AS_OF
+
+    if not text:
+        return DEFAULT_AS_OF
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def simulate(as_of: str | None, seed: int, dsn: str | None) -> None:
+    from pipelines.catalogue import load_catalogue
+    from simulator import agriculture
+
+    paths = _paths()
+    system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
+    target = dsn or system.connection(paths)
+    moment = _as_of(as_of)
+    added = agriculture.write(target, agriculture.generate(seed), moment)
+    summary = ", ".join(f"{table} +{count}" for table, count in added.items())
+    print(f"[simulate] agriculture_campaign as of {moment.isoformat()}: {summary}")
+
+
+def prepare() -> None:
+    """Parse the dbt project once, so Dagster can build its assets from the manifest."""
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.assets.transform import DBT_PROJECT, dbt_executable
+
+    _paths()
+    print("[prepare] parsing the dbt project")
+    DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()).cli(
+        ["parse", "--quiet"], target_path=DBT_PROJECT.target_path
+    ).wait()
+
+
+def run_pipeline() -> int:
+    """Run the daily job end to end on this machine's Dagster instance; 0 when all is green."""
+    import dagster as dg
+
+    from pipelines.definitions import DAILY_JOB, build_definitions
+
+    paths = _paths()
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # the local instance: SQLite storage in this folder
+    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+        prepare()
+    print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot -> report")
+    job = build_definitions().resolve_job_def(DAILY_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    failed_checks = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
+    for evaluation in failed_checks:
+        key = evaluation.asset_check_key
+        print(f"[run] check {key.name} on {key.asset_key.to_user_string()} FAILED")
+    if not result.success or failed_checks:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"[run] step {event.step_key} failed: {event.event_specific_data.error.message}")
+        print("[run] the snapshot was not updated: readers keep the last good one.")
+        return 1
+    print(f"[run] run {result.run_id} succeeded")
+    return 0
+
+
+def summary() -> None:
+    from warehouse.snapshot import current_snapshot
+
+    paths = _paths()
+    snapshot = current_snapshot(paths)
+    reports = sorted(paths.reports.glob("daily_campaign/*/*.pdf"))
+    print()
+    print("Maglumat demo is ready.")
+    print(f"  warehouse (pipeline only): {_relative(paths.warehouse)}")
+    if snapshot:
+        current = paths.snapshots / "current" / "warehouse.duckdb"
+        print(f"  published snapshot:        {_relative(current)} ({snapshot.snapshot_id})")
+    if reports:
+        print(f"  daily campaign report:     {_relative(reports[-1])}")
+        print(f"                             {_relative(reports[-1].with_suffix('.html'))}")
+    print(f"  quality gate results:      {_relative(paths.quality_results)}")
+    print()
+    print("Query the snapshot:")
+    print("  .venv/bin/maglumat sql \"select region_name_en, progress_pct, required_daily_rate")
+    print("      from indicators.ind_campaign_progress where region_level = 'province'")
+    print("      and campaign_id = 'cotton_harvest_2023' order by report_date desc, progress_pct limit 5\"")
+    print("  .venv/bin/python -c \"import duckdb; con = duckdb.connect('var/snapshots/current/"
+          "warehouse.duckdb', read_only=True); print(con.sql('show all tables'))\"")
+    print("Open the Dagster UI: make ui   (then http://127.0.0.1:3000)")
+
+
+def demo(as_of: str | None, seed: int) -> int:
+    simulate(as_of, seed, None)
+    prepare()
+    status = run_pipeline()
+    summary()
+    return status
+
+
+def sql(query: str, csv_path: str | None) -> int:
+    import polars as pl
+
+    from warehouse.snapshot import open_current
+
+    connection = open_current(_paths())
+    try:
+        frame = connection.execute(query).pl()
+    finally:
+        connection.close()
+    if csv_path:
+        frame.write_csv(csv_path)
+        print(f"{frame.height} rows written to {csv_path}")
+        return 0
+    with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=40, tbl_width_chars=160):
+        print(frame)
+    return 0
+
+
+def quarantine(system: str | None) -> int:
+    from warehouse.snapshot import open_current
+
+    connection = open_current(_paths())
+    try:
+        held = connection.execute(
+            "select batch_id, system, table_name, gate_summary, gate_report from audit.batches"
+            " where status = 'held' and (? is null or system = ?) order by batch_id",
+            [system, system],
+        ).fetchall()
+        rows = connection.execute(
+            "select system, table_name, landed_file, row_number, rule, field, value"
+            " from audit.quarantine where ? is null or system = ?"
+            " order by system, table_name, landed_file, row_number",
+            [system, system],
+        ).fetchall()
+    finally:
+        connection.close()
+    print(f"Held batches: {len(held)}")
+    for batch_id, system_name, table, reason, report in held:
+        print(f"  {system_name}.{table} {batch_id}: {reason}\n    report: {report}")
+    print(f"Quarantined rows: {len(rows)}")
+    for system_name, table, landed_file, row_number, rule, field, value in rows:
+        print(f"  {system_name}.{table} {landed_file} row {row_number}: {field} = {value!r} fails {rule}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="maglumat", description="Maglumat: government data warehouse and ETL pipeline."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo_parser = commands.add_parser("demo", help="simulate the sector systems and run everything")
+    simulate_parser = commands.add_parser("simulate", help="bring the simulated systems to a date")
+    for sub in (demo_parser, simulate_parser):
+        sub.add_argument("--as-of", help="simulated time, ISO 8601 (default 2023-10-01T06:00Z)")
+        sub.add_argument("--seed", type=int, default=20230901)
+    simulate_parser.add_argument("--dsn", help="write to this database instead of the default")
+    commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
+    commands.add_parser("run", help="run the daily job once, end to end")
+    sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
+    sql_parser.add_argument("query")
+    sql_parser.add_argument("--csv", help="write the result to this CSV file")
+    quarantine_parser = commands.add_parser("quarantine", help="list held batches and quarantined rows")
+    quarantine_parser.add_argument("--system")
+    arguments = parser.parse_args(argv)
+    try:
+        if arguments.command == "demo":
+            return demo(arguments.as_of, arguments.seed)
+        if arguments.command == "simulate":
+            simulate(arguments.as_of, arguments.seed, arguments.dsn)
+            return 0
+        if arguments.command == "prepare":
+            prepare()
+            return 0
+        if arguments.command == "run":
+            return run_pipeline()
+        if arguments.command == "sql":
+            return sql(arguments.query, arguments.csv)
+        return quarantine(arguments.system)
+    except (FileNotFoundError, ConnectionError, ValueError) as error:
+        print(f"maglumat: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

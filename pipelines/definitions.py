@@ -1,0 +1,52 @@
+"""The one Dagster code location of Maglumat.
+
+It gathers the per-sector source assets from the catalogue (``pipelines/<sector>/sources.yml``),
+the dbt project, publishing and reports, and applies project-wide policy once: the daily job,
+its schedule and the in-process executor (DuckDB has one writer; steps run one after another).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.assets.publish import build_publish_assets
+from pipelines.assets.sources import build_source_assets
+from pipelines.assets.transform import DBT_PROJECT, build_dbt_assets, dbt_executable
+from pipelines.catalogue import load_catalogue
+from pipelines.resources import MaglumatResource
+
+DAILY_JOB = "maglumat_daily"
+
+
+def build_definitions(maglumat: MaglumatResource | None = None) -> dg.Definitions:
+    systems = load_catalogue()
+    transform = build_dbt_assets()
+    assets = [*build_source_assets(systems), transform, *build_publish_assets(transform)]
+    daily_job = dg.define_asset_job(
+        DAILY_JOB,
+        selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
+        description="Extract every sector system, gate, load, transform, publish and report.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[daily_job],
+        schedules=[
+            dg.ScheduleDefinition(
+                name="maglumat_daily_schedule",
+                job=daily_job,
+                cron_schedule="30 10 * * *",  # after the districts' 10:00 reporting deadline
+                execution_timezone="Asia/Ashgabat",
+                default_status=dg.DefaultScheduleStatus.RUNNING,
+            )
+        ],
+        resources={
+            "maglumat": maglumat or MaglumatResource(),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
+        },
+    )
+
+
+DBT_PROJECT.prepare_if_dev()
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""Management reports rendered from the published snapshot."""

@@ -1,0 +1,158 @@
+"""Publish a read-only snapshot of the warehouse for readers (economists, BI, reports).
+
+Layout::
+
+    <MAGLUMAT_HOME>/snapshots/<snapshot_id>/warehouse.duckdb   # read-only copy
+    <MAGLUMAT_HOME>/snapshots/<snapshot_id>/snapshot.json      # what it contains
+    <MAGLUMAT_HOME>/snapshots/current -> <snapshot_id>         # swapped atomically
+
+The copy is taken under the writer lock after a checkpoint, written under a temporary name and
+renamed into place; then the ``current`` link is replaced in one rename. A reader that opened an
+older snapshot keeps reading it undisturbed, and never blocks the next publish. The file keeps
+the name ``warehouse.duckdb`` so that views, which name their catalogue, resolve in the copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.settings import WAREHOUSE_FILE_NAME, MaglumatPaths
+from warehouse.duck import read_only_connection, writer_lock
+
+CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    path: Path
+    metadata: dict[str, Any]
+
+
+def _contents(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What the snapshot holds: batches by status, and how far each source's data reaches."""
+    batches = connection.execute(
+        """
+        select system, table_name, status, count(*) as batches,
+               sum(extracted_rows), sum(loaded_rows), sum(quarantined_rows), sum(held_rows),
+               max(cursor_to), max(extracted_at)
+        from audit.batches
+        group by all
+        order by all
+        """
+    ).fetchall()
+    held = connection.execute(
+        "select batch_id, system, table_name, gate_summary from audit.batches"
+        " where status = 'held' order by batch_id"
+    ).fetchall()
+    return {
+        "sources": [
+            {
+                "system": row[0],
+                "table": row[1],
+                "status": row[2],
+                "batches": row[3],
+                "extracted_rows": int(row[4]),
+                "loaded_rows": int(row[5]),
+                "quarantined_rows": int(row[6]),
+                "held_rows": int(row[7]),
+                "data_through": row[8],
+                "last_extracted_at": row[9].isoformat() if row[9] else None,
+            }
+            for row in batches
+        ],
+        "held_batches": [
+            {"batch_id": row[0], "system": row[1], "table": row[2], "reason": row[3]}
+            for row in held
+        ],
+        "batch_ids": [
+            row[0] for row in connection.execute("select batch_id from audit.batches").fetchall()
+        ],
+    }
+
+
+def publish(paths: MaglumatPaths, retention_days: int = 30, run_id: str | None = None) -> Snapshot:
+    """Copy the warehouse to a new read-only snapshot and make it the current one."""
+    paths.snapshots.mkdir(parents=True, exist_ok=True)
+    published_at = dt.datetime.now(dt.UTC)
+    snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
+    staging = paths.snapshots / f".{snapshot_id}.tmp"
+    staging.mkdir()
+    with writer_lock(paths.warehouse):
+        connection = duckdb.connect(str(paths.warehouse))
+        try:
+            connection.execute("checkpoint")
+            contents = _contents(connection)
+        finally:
+            connection.close()
+        shutil.copyfile(paths.warehouse, staging / WAREHOUSE_FILE_NAME)
+    metadata = {
+        "snapshot_id": snapshot_id,
+        "published_at": published_at.isoformat(),
+        "run_id": run_id,
+        **contents,
+    }
+    (staging / "snapshot.json").write_text(
+        json.dumps(metadata, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    for child in staging.iterdir():
+        child.chmod(0o444)
+    final = paths.snapshots / snapshot_id
+    staging.rename(final)
+    link = paths.snapshots / f".{CURRENT}.{snapshot_id}"
+    link.symlink_to(snapshot_id)
+    link.replace(paths.snapshots / CURRENT)
+    prune(paths, retention_days, keep=snapshot_id)
+    return Snapshot(snapshot_id, final / WAREHOUSE_FILE_NAME, metadata)
+
+
+def list_snapshots(paths: MaglumatPaths) -> list[str]:
+    if not paths.snapshots.exists():
+        return []
+    return sorted(
+        child.name
+        for child in paths.snapshots.iterdir()
+        if child.is_dir() and not child.is_symlink() and not child.name.startswith(".")
+    )
+
+
+def prune(paths: MaglumatPaths, retention_days: int, keep: str) -> list[str]:
+    """Remove snapshots older than ``retention_days`` (never the current one)."""
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)).strftime(
+        "%Y%m%dT%H%M%S%fZ"
+    )
+    removed = []
+    for snapshot_id in list_snapshots(paths):
+        if snapshot_id < cutoff and snapshot_id != keep:
+            folder = paths.snapshots / snapshot_id
+            for child in folder.iterdir():
+                child.chmod(0o644)
+            shutil.rmtree(folder)
+            removed.append(snapshot_id)
+    return removed
+
+
+def current_snapshot(paths: MaglumatPaths) -> Snapshot | None:
+    link = paths.snapshots / CURRENT
+    if not link.exists():
+        return None
+    folder = link.resolve()
+    metadata = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
+    return Snapshot(folder.name, folder / WAREHOUSE_FILE_NAME, metadata)
+
+
+def open_current(paths: MaglumatPaths) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current snapshot."""
+    snapshot = current_snapshot(paths)
+    if snapshot is None:
+        raise FileNotFoundError(f"no snapshot published under {paths.snapshots} yet")
+    return read_only_connection(snapshot.path)
+
+
