@@ -142,6 +142,7 @@ def validate_batch(
     verdict.row_failures.extend(
         RowFailure(f.row_number, TYPE_RULE, f.column, f.value) for f in type_failures
     )
+    unconvertible = {(f.row_number, f.column) for f in type_failures}
     if typed.height:
         context = _gx_context()
         source = context.data_sources.add_or_update_pandas(f"landing_{suite.source}")
@@ -176,6 +177,8 @@ def validate_batch(
             for index in indices:
                 position = int(index if not isinstance(index, dict) else index.get("index", 0))
                 first_column = column.split(",")[0]
+                if (position + 1, first_column) in unconvertible:
+                    continue  # already quarantined as a type failure; a null here follows from it
                 verdict.row_failures.append(
                     RowFailure(position + 1, rule, column, _value(frame, first_column, position))
                 )

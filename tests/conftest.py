@@ -1,0 +1,52 @@
+"""Shared fixtures: a fresh deployment directory per test, and the real database servers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import MaglumatPaths
+
+POSTGRES_DSN = os.environ.get(
+    "MAGLUMAT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _server_unreachable(reason: str) -> None:
+    """Skip on a user's machine; under CI the server is part of the contract, so fail."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def maglumat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MaglumatPaths:
+    """An empty deployment (landing zone, warehouse, snapshots) in a temporary directory."""
+    home = tmp_path / "maglumat"
+    monkeypatch.setenv("MAGLUMAT_HOME", str(home))
+    paths = MaglumatPaths(home=home.resolve())
+    paths.ensure()
+    return paths
+
+
+@pytest.fixture
+def postgres_dsn() -> Iterator[str]:
+    """A DSN whose search_path is a fresh schema on the real PostgreSQL, dropped afterwards."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        _server_unreachable(f"PostgreSQL is unreachable at {POSTGRES_DSN}: {error}")
+    schema = f"maglumat_test_{secrets.token_hex(4)}"
+    admin.execute(f'create schema "{schema}"')
+    separator = "&" if "?" in POSTGRES_DSN else "?"
+    try:
+        yield f"{POSTGRES_DSN}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f'drop schema "{schema}" cascade')
+        admin.close()

@@ -1,0 +1,90 @@
+"""Helpers for tests that run the whole pipeline, and the independent computations they check
+the warehouse against (plain Python over the simulator's records, no SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+
+from pipelines.definitions import DAILY_JOB, build_definitions
+from pipelines.resources import MaglumatResource
+from pipelines.settings import MaglumatPaths
+from simulator import agriculture
+
+
+def run_daily_job(paths: MaglumatPaths) -> dg.ExecuteInProcessResult:
+    """A real Dagster run of the daily job, on an ephemeral instance."""
+    definitions = build_definitions(MaglumatResource(home=str(paths.home)))
+    job = definitions.resolve_job_def(DAILY_JOB)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [
+        f"{e.asset_check_key.asset_key.to_user_string()}:{e.asset_check_key.name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key
+    }
+
+
+@dataclass(frozen=True)
+class Progress:
+    cumulative: float
+    plan: float
+
+    @property
+    def pct(self) -> float:
+        return round(100.0 * self.cumulative / self.plan, 2)
+
+
+def expected_campaign_progress(
+    system: agriculture.CampaignSystem,
+    as_of: dt.datetime,
+    crop: str,
+    operation: str,
+    order_year: int,
+) -> tuple[dt.date, dict[str, Progress]]:
+    """Progress by region (districts, provinces, 'TM') on the last reported day, computed from
+    the records the campaign database held at ``as_of``: latest correction wins, latest version
+    of the state order is the plan."""
+    visible = agriculture.visible_at(system, as_of)
+    latest: dict[tuple[str, str, str, str], agriculture.DailyReport] = {}
+    for report in sorted(visible.daily_reports, key=lambda r: (r.submitted_at, r.report_id)):
+        if report.crop == crop and report.operation == operation:
+            latest[(report.district_code, report.crop, report.operation, report.report_date)] = report
+    data_through = max(dt.date.fromisoformat(key[3]) for key in latest)
+    done: dict[str, float] = defaultdict(float)
+    for (district, *_), report in latest.items():
+        amount = report.sown_ha if operation == "sowing" else report.harvested_tonnes
+        for region in (district, district[:4], "TM"):
+            done[region] += amount
+    orders: dict[str, agriculture.StateOrder] = {}
+    for order in sorted(visible.state_orders, key=lambda o: o.version):
+        if order.order_year == order_year and order.crop == crop:
+            orders[order.district_code] = order
+    plan: dict[str, float] = defaultdict(float)
+    for district, order in orders.items():
+        amount = order.plan_area_ha if operation == "sowing" else order.plan_tonnes
+        for region in (district, district[:4], "TM"):
+            plan[region] += amount
+    return data_through, {region: Progress(done[region], plan[region]) for region in plan}
+
+
+def table_fingerprint(database: str, table: str) -> list[tuple]:
+    connection = duckdb.connect(database, read_only=True)
+    try:
+        return connection.execute(f"select * from {table} order by all").fetchall()  # noqa: S608
+    finally:
+        connection.close()

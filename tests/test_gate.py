@@ -1,0 +1,101 @@
+"""The quality gate on landed batches: row failures are quarantined, batch failures hold."""
+
+import polars as pl
+import pytest
+
+from quality.gate import validate_batch
+from quality.suites import SuiteError, load_suite
+
+SUITE = load_suite("agriculture_campaign", "daily_reports")
+
+
+def _reports(**overrides: list) -> pl.DataFrame:
+    """Ten clean reports (the same district on ten days); overrides replace whole columns."""
+    rows = {
+        "report_id": list(range(1, 11)),
+        "district_code": ["TM-A-01"] * 10,
+        "crop": ["wheat"] * 10,
+        "operation": ["harvest"] * 10,
+        "report_date": [f"2023-06-{day:02d}" for day in range(1, 11)],
+        "sown_ha": [0.0] * 10,
+        "harvested_ha": [500.0] * 10,
+        "harvested_tonnes": [1000.0] * 10,
+        "reported_by": ["office"] * 10,
+        "submitted_at": [f"2023-06-{day:02d} 04:00:00" for day in range(2, 12)],
+    }
+    rows.update(overrides)
+    return pl.DataFrame(rows)
+
+
+def _with(column: str, changes: dict[int, object]) -> list:
+    """The clean column with the values at some 1-based rows changed."""
+    values = _reports()[column].to_list()
+    for row_number, value in changes.items():
+        values[row_number - 1] = value
+    return values
+
+
+def test_a_clean_batch_passes_whole() -> None:
+    verdict, typed = validate_batch("b1", _reports(), SUITE)
+    assert verdict.status == "loaded"
+    assert verdict.row_failures == []
+    assert typed.schema["report_date"] == pl.Date
+    assert str(typed.schema["submitted_at"]) == "Datetime(time_unit='us', time_zone='UTC')"
+
+
+def test_bad_rows_are_quarantined_with_rule_field_and_value() -> None:
+    frame = _reports(
+        district_code=_with("district_code", {2: "TM-X-99"}),
+        harvested_tonnes=_with("harvested_tonnes", {3: -5.0}),
+    )
+    verdict, _ = validate_batch("b2", frame, SUITE)
+    assert verdict.status == "loaded_with_quarantine"
+    failures = {(f.row_number, f.rule, f.field, f.value) for f in verdict.row_failures}
+    assert (2, "expect_column_values_to_be_in_set", "district_code", "TM-X-99") in failures
+    assert (3, "expect_column_values_to_be_between", "harvested_tonnes", "-5.0") in failures
+    assert verdict.quarantined_rows == {2, 3}
+
+
+def test_values_that_do_not_convert_are_type_failures() -> None:
+    frame = _reports(report_date=_with("report_date", {2: "02/06/2023"}))
+    verdict, _ = validate_batch("b3", frame, SUITE)
+    assert [(f.row_number, f.rule, f.field, f.value) for f in verdict.row_failures] == [
+        (2, "type_contract", "report_date", "02/06/2023")
+    ]
+
+
+def test_schema_drift_holds_the_whole_batch() -> None:
+    frame = _reports().rename({"harvested_tonnes": "harvest_t"})
+    verdict, _ = validate_batch("b4", frame, SUITE)
+    assert verdict.is_held
+    (failure,) = verdict.batch_failures
+    assert failure.rule == "expect_table_columns_to_match_set"
+    assert "missing columns ['harvested_tonnes']" in failure.detail
+    assert "unexpected columns ['harvest_t']" in failure.detail
+
+
+def test_too_many_bad_rows_hold_the_batch() -> None:
+    frame = _reports(district_code=_with("district_code", {1: "TM-X-01", 2: "X", 3: "Y"}))
+    verdict, _ = validate_batch("b5", frame, SUITE)
+    assert verdict.is_held
+    assert verdict.batch_failures[-1].rule == "max_bad_row_share"
+    assert "30% of rows failed, at most 20% allowed" in verdict.batch_failures[-1].detail
+
+
+def test_a_duplicated_submission_is_quarantined() -> None:
+    frame = pl.concat([_reports(), _reports().head(1).with_columns(pl.lit(99, dtype=pl.Int64).alias("report_id"))])
+    verdict, _ = validate_batch("b6", frame, SUITE)
+    rules = {(f.row_number, f.rule) for f in verdict.row_failures}
+    assert (1, "expect_compound_columns_to_be_unique") in rules
+    assert (11, "expect_compound_columns_to_be_unique") in rules
+
+
+def test_every_source_table_has_a_suite() -> None:
+    from pipelines.catalogue import load_catalogue
+
+    for system in load_catalogue():
+        for table in system.tables:
+            suite = load_suite(system.name, table.name)
+            assert suite.columns, f"{system.name}.{table.name} has no schema contract"
+    with pytest.raises(SuiteError, match="no expectation suite"):
+        load_suite("no_such_system", "x")
