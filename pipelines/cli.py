@@ -83,9 +83,7 @@ def run_pipeline() -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     failed_checks = [
-        evaluation
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed
+        evaluation for evaluation in result.get_asset_check_evaluations() if not evaluation.passed
     ]
     for evaluation in failed_checks:
         key = evaluation.asset_check_key
@@ -93,7 +91,9 @@ def run_pipeline() -> int:
     if not result.success or failed_checks:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"[run] step {event.step_key} failed: {event.event_specific_data.error.message}")
+                print(
+                    f"[run] step {event.step_key} failed: {event.event_specific_data.error.message}"
+                )
         print("[run] the snapshot was not updated: readers keep the last good one.")
         return 1
     print(f"[run] run {result.run_id} succeeded")
@@ -118,11 +118,14 @@ def summary() -> None:
     print(f"  quality gate results:      {_relative(paths.quality_results)}")
     print()
     print("Query the snapshot:")
-    print("  .venv/bin/maglumat sql \"select region_name_en, progress_pct, required_daily_rate")
+    print('  .venv/bin/maglumat sql "select region_name_en, progress_pct, required_daily_rate')
     print("      from indicators.ind_campaign_progress where region_level = 'province'")
-    print("      and campaign_id = 'cotton_harvest_2023' order by report_date desc, progress_pct limit 5\"")
-    print("  .venv/bin/python -c \"import duckdb; con = duckdb.connect('var/snapshots/current/"
-          "warehouse.duckdb', read_only=True); print(con.sql('show all tables'))\"")
+    print("      and campaign_id = 'cotton_harvest_2023'")
+    print('      order by report_date desc, progress_pct limit 5"')
+    print(
+        "  .venv/bin/python -c \"import duckdb; con = duckdb.connect('var/snapshots/current/"
+        "warehouse.duckdb', read_only=True); print(con.sql('show all tables'))\""
+    )
     print("Open the Dagster UI: make ui   (then http://127.0.0.1:3000)")
 
 
@@ -176,7 +179,8 @@ def quarantine(system: str | None) -> int:
         print(f"  {system_name}.{table} {batch_id}: {reason}\n    report: {report}")
     print(f"Quarantined rows: {len(rows)}")
     for system_name, table, landed_file, row_number, rule, field, value in rows:
-        print(f"  {system_name}.{table} {landed_file} row {row_number}: {field} = {value!r} fails {rule}")
+        where = f"{system_name}.{table} {landed_file} row {row_number}"
+        print(f"  {where}: {field} = {value!r} fails {rule}")
     return 0
 
 
@@ -196,7 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", help="write the result to this CSV file")
-    quarantine_parser = commands.add_parser("quarantine", help="list held batches and quarantined rows")
+    quarantine_parser = commands.add_parser(
+        "quarantine", help="list held batches and quarantined rows"
+    )
     quarantine_parser.add_argument("--system")
     arguments = parser.parse_args(argv)
     try:
@@ -220,4 +226,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -75,7 +75,9 @@ def gate_and_load(
         ensure_audit_schema(connection)
         done = decided_batches(connection, system.name, table.name)
         for manifest in list_batches(paths.landing, system.name, table.name):
-            wanted = manifest.batch_id in only if only is not None else manifest.batch_id not in done
+            wanted = (
+                manifest.batch_id in only if only is not None else manifest.batch_id not in done
+            )
             if not wanted:
                 continue
             landed = read_batch(paths.landing, manifest)

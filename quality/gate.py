@@ -166,7 +166,9 @@ def validate_batch(
                     "field": column,
                     "success": bool(outcome.success),
                     "unexpected_count": detail.get("unexpected_count", 0),
-                    "unexpected_sample": [str(v) for v in (detail.get("unexpected_list") or [])[:5]],
+                    "unexpected_sample": [
+                        str(v) for v in (detail.get("unexpected_list") or [])[:5]
+                    ],
                 }
             )
             if outcome.success:

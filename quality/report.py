@@ -47,7 +47,8 @@ def render_html(verdict: GateVerdict, landed_file: str) -> str:
 <p class="{status_class}">Status: {html.escape(verdict.status)}:
 {len(verdict.quarantined_rows)} rows quarantined.</p>
 <h2>Batch-level failures (the batch is held)</h2>
-<table><tr><th>rule</th><th>detail</th></tr>{batch_failures or "<tr><td colspan=2>none</td></tr>"}</table>
+<table><tr><th>rule</th><th>detail</th></tr>
+{batch_failures or "<tr><td colspan=2>none</td></tr>"}</table>
 <h2>Expectations</h2>
 <table><tr><th>rule</th><th>field</th><th>result</th><th>unexpected</th><th>sample</th></tr>
 {expectations}</table>

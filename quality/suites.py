@@ -74,7 +74,9 @@ def load_suite(source: str, table: str, suites_dir: Path = SUITES_DIR) -> TableS
     columns = {str(name): str(kind) for name, kind in (raw.get("columns") or {}).items()}
     unknown = {kind for kind in columns.values() if kind not in CONTRACT_TYPES}
     if not columns or unknown:
-        raise SuiteError(f"{path}, table {table}: column types must be among {list(CONTRACT_TYPES)}")
+        raise SuiteError(
+            f"{path}, table {table}: column types must be among {list(CONTRACT_TYPES)}"
+        )
     expectations = []
     for entry in raw.get("expectations") or []:
         if not isinstance(entry, dict) or len(entry) != 1:

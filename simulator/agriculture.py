@@ -197,7 +197,10 @@ def _farms(rng: random.Random, districts: list[dict[str, str]]) -> list[Farm]:
 
 def _daily_shares(days: int) -> list[float]:
     """A campaign's pace: slow start, a peak in the first half, a long tail."""
-    raw = [math.sin(math.pi * (day + 0.5) / days) ** 1.5 * (1.2 - day / days / 2) for day in range(days)]
+    raw = [
+        math.sin(math.pi * (day + 0.5) / days) ** 1.5 * (1.2 - day / days / 2)
+        for day in range(days)
+    ]
     total = sum(raw)
     return [value / total for value in raw]
 
@@ -219,7 +222,9 @@ def _reports(
             start = campaign.starts[province]
             planned_days = (campaign.planned_end[province] - start).days + 1
             pace = rng.uniform(0.8, 1.3)  # above 1: slower than planned
-            days = max(5, round(planned_days * pace * (0.75 if campaign.operation == "harvest" else 1)))
+            days = max(
+                5, round(planned_days * pace * (0.75 if campaign.operation == "harvest" else 1))
+            )
             fulfilment = rng.uniform(0.9, 1.07)
             if campaign.operation == "sowing":
                 total_area, total_tonnes = order.plan_area_ha * fulfilment, 0.0
@@ -268,7 +273,9 @@ def _reports(
                         }
                     )
                     drafts.append((correction.submitted_at, correction))
-    drafts.sort(key=lambda item: (item[0], item[1].district_code, item[1].crop, item[1].report_date))
+    drafts.sort(
+        key=lambda item: (item[0], item[1].district_code, item[1].crop, item[1].report_date)
+    )
     return [
         DailyReport(**{**report.__dict__, "report_id": index})
         for index, (_, report) in enumerate(drafts, start=1)

@@ -63,7 +63,9 @@ def expected_campaign_progress(
     latest: dict[tuple[str, str, str, str], agriculture.DailyReport] = {}
     for report in sorted(visible.daily_reports, key=lambda r: (r.submitted_at, r.report_id)):
         if report.crop == crop and report.operation == operation:
-            latest[(report.district_code, report.crop, report.operation, report.report_date)] = report
+            latest[(report.district_code, report.crop, report.operation, report.report_date)] = (
+                report
+            )
     data_through = max(dt.date.fromisoformat(key[3]) for key in latest)
     done: dict[str, float] = defaultdict(float)
     for (district, *_), report in latest.items():
@@ -85,6 +87,6 @@ def expected_campaign_progress(
 def table_fingerprint(database: str, table: str) -> list[tuple]:
     connection = duckdb.connect(database, read_only=True)
     try:
-        return connection.execute(f"select * from {table} order by all").fetchall()  # noqa: S608
+        return connection.execute(f"select * from {table} order by all").fetchall()
     finally:
         connection.close()

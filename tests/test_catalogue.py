@@ -38,7 +38,9 @@ def test_a_malformed_entry_names_its_file_and_table(tmp_path: Path) -> None:
         "        mode: incremental\n",
         encoding="utf-8",
     )
-    with pytest.raises(CatalogueError, match=r"transport/sources.yml, system freight, table shipments"):
+    with pytest.raises(
+        CatalogueError, match=r"transport/sources.yml, system freight, table shipments"
+    ):
         load_catalogue(tmp_path)
 
 

@@ -31,9 +31,9 @@ def _incremental_reads(dsn: str) -> None:
 
     agriculture.write(dsn, system, SECOND)
     second = extract_table(dsn, REPORTS, first.cursor_to)
-    expected_ids = {
-        r.report_id for r in agriculture.visible_at(system, SECOND).daily_reports
-    } - {r.report_id for r in expected_first}
+    expected_ids = {r.report_id for r in agriculture.visible_at(system, SECOND).daily_reports} - {
+        r.report_id for r in expected_first
+    }
     assert set(second.frame["report_id"].to_list()) == expected_ids
     assert len(expected_ids) > 0
 
@@ -62,7 +62,9 @@ def test_refused_connection_is_a_clear_error() -> None:
 
 
 def test_passwords_never_reach_messages() -> None:
-    assert redact("postgresql://reader:s3cret@db:5432/agri") == "postgresql://reader:***@db:5432/agri"
+    assert (
+        redact("postgresql://reader:s3cret@db:5432/agri") == "postgresql://reader:***@db:5432/agri"
+    )
     with pytest.raises(SourceUnreachableError) as error:
         extract_table("postgresql://reader:s3cret@127.0.0.1:9/agri", REPORTS, None)
     assert "s3cret" not in str(error.value)

@@ -83,7 +83,9 @@ def test_too_many_bad_rows_hold_the_batch() -> None:
 
 
 def test_a_duplicated_submission_is_quarantined() -> None:
-    frame = pl.concat([_reports(), _reports().head(1).with_columns(pl.lit(99, dtype=pl.Int64).alias("report_id"))])
+    frame = pl.concat(
+        [_reports(), _reports().head(1).with_columns(pl.lit(99, dtype=pl.Int64).alias("report_id"))]
+    )
     verdict, _ = validate_batch("b6", frame, SUITE)
     rules = {(f.row_number, f.rule) for f in verdict.row_failures}
     assert (1, "expect_compound_columns_to_be_unique") in rules

@@ -53,7 +53,10 @@ def test_a_tampered_batch_is_refused(maglumat_home: MaglumatPaths) -> None:
 
 
 def test_high_water_mark_is_read_back_from_committed_batches(maglumat_home: MaglumatPaths) -> None:
-    assert landed_high_water_mark(maglumat_home.landing, "agriculture_campaign", "daily_reports") is None
+    assert (
+        landed_high_water_mark(maglumat_home.landing, "agriculture_campaign", "daily_reports")
+        is None
+    )
     _land(maglumat_home, pl.DataFrame({"report_id": [1]}), "2023-06-02 04:00:00")
     _land(maglumat_home, pl.DataFrame({"report_id": [2]}), "2023-06-03 05:00:00")
     # Debris of an interrupted extract (a Parquet file with no manifest) does not count.

@@ -139,9 +139,11 @@ def test_report_files_exist_with_the_chart(first_run: MaglumatPaths) -> None:
     folder = first_run.reports / "daily_campaign" / "2023-09-30"
     html = (folder / "daily_campaign_2023-09-30.html").read_text(encoding="utf-8")
     pdf = (folder / "daily_campaign_2023-09-30.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" in pdf
+    assert pdf.startswith(b"%PDF")
+    assert b"/Subtype /Image" in pdf
     assert (folder / "cotton_harvest_2023_provinces.png").read_bytes().startswith(b"\x89PNG")
-    assert "Cotton harvest 2023" in html and "Wheat sowing 2023" in html
+    assert "Cotton harvest 2023" in html
+    assert "Wheat sowing 2023" in html
     assert "data:image/png;base64," in html
     # The lagging district the warehouse names first is in the report.
     ((first_lagging,),) = _snapshot_rows(
@@ -195,7 +197,8 @@ def test_new_reports_load_incrementally(copy_of_first_run: MaglumatPaths) -> Non
     added = agriculture.write(
         f"sqlite:///{paths.systems}/agriculture_campaign.sqlite", SYSTEM, next_day
     )
-    assert added["daily_reports"] > 0 and added["farms"] == 0
+    assert added["daily_reports"] > 0
+    assert added["farms"] == 0
     landed_before = {m.batch_id for m in list_batches(paths.landing)}
 
     result = run_daily_job(paths)
@@ -229,14 +232,37 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
     _add_reports(
         paths,
         [
-            (900001, "TM-X-99", "cotton", "harvest", "2023-09-30", 0, 10, 20, "?", "2023-10-02 04:00:00"),
-            (900002, "TM-A-01", "cotton", "harvest", "2023-09-30", 0, 10, -20, "?", "2023-10-02 04:01:00"),
+            (
+                900001,
+                "TM-X-99",
+                "cotton",
+                "harvest",
+                "2023-09-30",
+                0,
+                10,
+                20,
+                "?",
+                "2023-10-02 04:00:00",
+            ),
+            (
+                900002,
+                "TM-A-01",
+                "cotton",
+                "harvest",
+                "2023-09-30",
+                0,
+                10,
+                -20,
+                "?",
+                "2023-10-02 04:01:00",
+            ),
         ],
     )
 
     result = run_daily_job(paths)
 
-    assert result.success and failed_checks(result) == []
+    assert result.success
+    assert failed_checks(result) == []
     quarantined = _snapshot_rows(
         paths,
         "select row_number, rule, field, value from audit.quarantine order by value",
@@ -250,7 +276,11 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
         "select extracted_rows, loaded_rows, quarantined_rows from audit.batches"
         " where table_name = 'daily_reports' order by batch_id desc limit 1",
     )
-    assert (extracted, loaded, in_quarantine) == (added["daily_reports"] + 2, added["daily_reports"], 2)
+    assert (extracted, loaded, in_quarantine) == (
+        added["daily_reports"] + 2,
+        added["daily_reports"],
+        2,
+    )
     good_snapshot = current_snapshot(paths)
     assert good_snapshot is not None
 
@@ -260,7 +290,9 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
         database.execute("alter table daily_reports add column moisture_pct real")
     database.close()
     agriculture.write(
-        f"sqlite:///{paths.systems}/agriculture_campaign.sqlite", SYSTEM, next_day + dt.timedelta(days=1)
+        f"sqlite:///{paths.systems}/agriculture_campaign.sqlite",
+        SYSTEM,
+        next_day + dt.timedelta(days=1),
     )
 
     held_run = run_daily_job(paths)
@@ -269,7 +301,8 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
     assert "snapshot/warehouse" not in materialized(held_run)
     assert "reports/daily_campaign" not in materialized(held_run)
     still = current_snapshot(paths)
-    assert still is not None and still.snapshot_id == good_snapshot.snapshot_id
+    assert still is not None
+    assert still.snapshot_id == good_snapshot.snapshot_id
     connection = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         ((status, summary, held_rows, loaded_rows),) = connection.execute(
@@ -278,5 +311,7 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
         ).fetchall()
     finally:
         connection.close()
-    assert status == "held" and loaded_rows == 0 and held_rows > 0
+    assert status == "held"
+    assert loaded_rows == 0
+    assert held_rows > 0
     assert "unexpected columns ['moisture_pct']" in summary

@@ -35,8 +35,7 @@ def test_reports_carry_the_mess_of_a_real_campaign() -> None:
     late = [
         r
         for r in reports
-        if dt.datetime.fromisoformat(r.submitted_at).date()
-        - dt.date.fromisoformat(r.report_date)
+        if dt.datetime.fromisoformat(r.submitted_at).date() - dt.date.fromisoformat(r.report_date)
         > dt.timedelta(days=1)
     ]
     assert late, "some reports arrive days late"
@@ -45,9 +44,7 @@ def test_reports_carry_the_mess_of_a_real_campaign() -> None:
         if r.crop == "cotton":
             cotton_days[r.district_code].add(dt.date.fromisoformat(r.report_date))
     gaps = [
-        code
-        for code, days in cotton_days.items()
-        if (max(days) - min(days)).days + 1 > len(days)
+        code for code, days in cotton_days.items() if (max(days) - min(days)).days + 1 > len(days)
     ]
     assert gaps, "some districts miss a day"
 

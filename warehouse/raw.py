@@ -26,6 +26,7 @@ create table if not exists audit.batches (
     system varchar not null,
     table_name varchar not null,
     mode varchar not null,
+    source varchar not null,
     landed_file varchar not null,
     sha256 varchar not null,
     extracted_at timestamptz not null,
@@ -98,19 +99,17 @@ def load_batch(
     gate_report: str | None = None,
 ) -> LoadOutcome:
     """Record the verdict for one batch and load what passed, in one transaction."""
+    # Identifiers come from the catalogue, where they are checked to be plain lowercase names.
     table = raw_table(manifest.system, manifest.table)
     quarantined = verdict.quarantined_rows
     positions = pl.int_range(1, typed.height + 1, eager=True).alias("_row_number")
-    passing = (
-        typed.with_columns(
-            positions.cast(pl.Int32),
-            pl.lit(manifest.batch_id).alias("_batch_id"),
-            pl.lit(dt.datetime.fromisoformat(manifest.extracted_at))
-            .cast(pl.Datetime("us", "UTC"))
-            .alias("_extracted_at"),
-        )
-        .filter(~pl.col("_row_number").is_in(sorted(quarantined)))
-    )
+    passing = typed.with_columns(
+        positions.cast(pl.Int32),
+        pl.lit(manifest.batch_id).alias("_batch_id"),
+        pl.lit(dt.datetime.fromisoformat(manifest.extracted_at))
+        .cast(pl.Datetime("us", "UTC"))
+        .alias("_extracted_at"),
+    ).filter(~pl.col("_row_number").is_in(sorted(quarantined)))
     now = dt.datetime.now(dt.UTC)
     held = verdict.is_held
     loaded_rows = 0 if held else passing.height
@@ -119,7 +118,9 @@ def load_batch(
         connection.execute("delete from audit.batches where batch_id = ?", [manifest.batch_id])
         connection.execute("delete from audit.quarantine where batch_id = ?", [manifest.batch_id])
         connection.register("passing_rows", passing.to_arrow())
-        connection.execute(f"create table if not exists {table} as select * from passing_rows limit 0")
+        connection.execute(
+            f"create table if not exists {table} as select * from passing_rows limit 0"  # noqa: S608
+        )
         connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
         if not held:
             connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
@@ -138,7 +139,9 @@ def load_batch(
                         failure.rule,
                         failure.field,
                         failure.value,
-                        json.dumps(records[failure.row_number - 1], default=str, ensure_ascii=False),
+                        json.dumps(
+                            records[failure.row_number - 1], default=str, ensure_ascii=False
+                        ),
                         now,
                     ]
                     for failure in verdict.row_failures
@@ -153,12 +156,13 @@ def load_batch(
             held_rows=manifest.row_count if held else 0,
         )
         connection.execute(
-            "insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into audit.batches values ({', '.join(['?'] * 18)})",  # noqa: S608
             [
                 manifest.batch_id,
                 manifest.system,
                 manifest.table,
                 manifest.mode,
+                manifest.source,
                 manifest.file,
                 manifest.sha256,
                 dt.datetime.fromisoformat(manifest.extracted_at),

@@ -154,5 +154,3 @@ def open_current(paths: MaglumatPaths) -> duckdb.DuckDBPyConnection:
     if snapshot is None:
         raise FileNotFoundError(f"no snapshot published under {paths.snapshots} yet")
     return read_only_connection(snapshot.path)
-
-

@@ -1,6 +1,5 @@
 """Publishing: the read-only snapshot that readers query, and the reports made from it."""
 
-
 import dagster as dg
 
 from pipelines.resources import MaglumatResource

@@ -5,7 +5,6 @@ Asset keys are warehouse addresses: ``landing/<system>__<table>`` and ``raw/<sys
 the group is the system's sector.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -41,7 +40,9 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
             )
         ),
     )
-    def extract(context: dg.AssetExecutionContext, maglumat: MaglumatResource) -> dg.MaterializeResult:
+    def extract(
+        context: dg.AssetExecutionContext, maglumat: MaglumatResource
+    ) -> dg.MaterializeResult:
         outcome = extract_to_landing(maglumat.paths, system, table)
         context.log.info(f"{system.name}.{table.name}: {outcome.reason}")
         manifest = outcome.manifest

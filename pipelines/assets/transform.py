@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: one asset per seed and model, keyed by its warehouse
 address (``[schema, name]``), so dbt sources line up with the raw assets that load them."""
 
-
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path

@@ -65,7 +65,9 @@ def connect(dsn: str) -> tuple[DbapiConnection, Dialect]:
         if dialect.name == "postgresql":
             import psycopg
 
-            return psycopg.connect(dsn.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10), dialect
+            return psycopg.connect(
+                dsn.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10
+            ), dialect
         import pymysql
 
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}

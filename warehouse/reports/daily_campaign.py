@@ -43,7 +43,9 @@ def campaign_title(campaign_id: str) -> str:
 
 
 def latest_report_date(connection: duckdb.DuckDBPyConnection) -> dt.date | None:
-    row = connection.execute("select max(report_date) from indicators.ind_campaign_progress").fetchone()
+    row = connection.execute(
+        "select max(report_date) from indicators.ind_campaign_progress"
+    ).fetchone()
     return row[0] if row else None
 
 

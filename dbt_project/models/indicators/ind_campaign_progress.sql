@@ -150,7 +150,9 @@ final as (
         case
             when paced.remaining_amount = 0 then paced.report_date
             when paced.pace_per_day > 0
-                then {{ add_days('paced.report_date', 'ceil(paced.remaining_amount / paced.pace_per_day)') }}
+                then {{ add_days(
+                    'paced.report_date', 'ceil(paced.remaining_amount / paced.pace_per_day)'
+                ) }}
         end as expected_finish_date,
         cast(case
             when paced.unit = 'tonnes'

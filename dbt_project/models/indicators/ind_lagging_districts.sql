@@ -58,7 +58,7 @@ final as (
         compared.*,
         row_number() over (
             partition by compared.campaign_id, compared.report_date
-            order by compared.gap_pp desc, compared.district_code
+            order by compared.gap_pp desc, compared.district_code asc
         ) as lag_rank
 
     from compared

@@ -27,6 +27,12 @@ regions as (
 
 ),
 
+calendar_days as (
+
+    {{ date_series("'2022-01-01'", "'2026-12-31'") }}
+
+),
+
 campaign_reports as (
 
     select
@@ -84,8 +90,9 @@ planned_districts as (
     inner join data_through
         on campaigns.campaign_id = data_through.campaign_id
     inner join regions
-        on campaigns.province_code = regions.province_code
-        and regions.region_level = 'district'
+        on
+            campaigns.province_code = regions.province_code
+            and regions.region_level = 'district'
     inner join orders
         on
             regions.district_code = orders.district_code
@@ -98,12 +105,13 @@ grid as (
 
     select
         planned_districts.*,
-        days.calendar_date as report_date
+        calendar_days.calendar_date as report_date
 
     from planned_districts
-    inner join ({{ date_series("'2022-01-01'", "'2026-12-31'") }}) as days
-        on days.calendar_date between planned_districts.start_date
-        and planned_districts.data_through_date
+    inner join calendar_days
+        on
+            calendar_days.calendar_date
+            between planned_districts.start_date and planned_districts.data_through_date
 
 ),
 
@@ -140,8 +148,9 @@ joined as (
 final as (
 
     select
-        joined.campaign_id || '|' || joined.district_code || '|' || cast(joined.report_date as varchar)
-            as progress_id,
+        joined.campaign_id
+        || '|' || joined.district_code
+        || '|' || cast(joined.report_date as varchar) as progress_id,
         joined.campaign_id,
         joined.province_code,
         joined.district_code,

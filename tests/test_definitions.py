@@ -1,0 +1,56 @@
+"""The Dagster code location loads and has the expected shape."""
+
+import dagster as dg
+
+from pipelines.assets.sources import GATE_CHECK
+from pipelines.definitions import DAILY_JOB, defs
+
+
+def _keys() -> set[str]:
+    return {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_definitions_load_with_the_whole_flow() -> None:
+    keys = _keys()
+    for table in ("daily_reports", "state_orders", "farms"):
+        assert f"landing/agriculture_campaign__{table}" in keys
+        assert f"raw/agriculture_campaign__{table}" in keys
+    assert {
+        "staging/stg_agriculture__daily_reports",
+        "intermediate/int_campaign_reports_deduplicated",
+        "marts/fct_campaign_daily_progress",
+        "marts/dim_regions",
+        "marts/dim_dates",
+        "indicators/ind_campaign_progress",
+        "indicators/ind_lagging_districts",
+        "reference/ref_districts",
+        "snapshot/warehouse",
+        "reports/daily_campaign",
+    } <= keys
+
+
+def test_dbt_sources_are_the_raw_assets() -> None:
+    graph = defs.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_agriculture__daily_reports"]))
+    assert dg.AssetKey(["raw", "agriculture_campaign__daily_reports"]) in staging.parent_keys
+    raw = graph.get(dg.AssetKey(["raw", "agriculture_campaign__daily_reports"]))
+    assert dg.AssetKey(["landing", "agriculture_campaign__daily_reports"]) in raw.parent_keys
+
+
+def test_the_gate_is_a_blocking_check_on_every_raw_table() -> None:
+    graph = defs.resolve_asset_graph()
+    gates = [
+        spec
+        for key in graph.asset_check_keys
+        if key.name == GATE_CHECK
+        for spec in [graph.get_check_spec(key)]
+    ]
+    assert len(gates) == 3
+    assert all(spec.blocking for spec in gates)
+
+
+def test_daily_schedule_runs_the_daily_job() -> None:
+    schedule = defs.resolve_schedule_def("maglumat_daily_schedule")
+    assert schedule.job_name == DAILY_JOB
+    assert schedule.execution_timezone == "Asia/Ashgabat"
+    assert schedule.cron_schedule == "30 10 * * *"
