@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export MAGLUMAT_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(MAGLUMAT_HOME)/dagster_home
 
-.PHONY: demo test lint format ui bench lock clean venv manifest
+.PHONY: demo test lint format ui lock clean venv
 
 venv: $(STAMP)
 
@@ -41,9 +41,6 @@ ui: $(STAMP)
 	$(BIN)/maglumat prepare
 	mkdir -p $(DAGSTER_HOME)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m pipelines.definitions
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
 
 lock:
 	rm -rf /tmp/maglumat-lock && $(PYTHON) -m venv /tmp/maglumat-lock

@@ -157,23 +157,32 @@ def sql(query: str, csv_path: str | None) -> int:
 
 
 def quarantine(system: str | None) -> int:
-    from warehouse.snapshot import open_current
+    """Held batches and quarantined rows, from the warehouse's audit (held batches never reach a
+    snapshot, so this reads the pipeline's file, briefly, under the writer lock)."""
+    import duckdb
 
-    connection = open_current(_paths())
-    try:
-        held = connection.execute(
-            "select batch_id, system, table_name, gate_summary, gate_report from audit.batches"
-            " where status = 'held' and (? is null or system = ?) order by batch_id",
-            [system, system],
-        ).fetchall()
-        rows = connection.execute(
-            "select system, table_name, landed_file, row_number, rule, field, value"
-            " from audit.quarantine where ? is null or system = ?"
-            " order by system, table_name, landed_file, row_number",
-            [system, system],
-        ).fetchall()
-    finally:
-        connection.close()
+    from warehouse.duck import writer_lock
+
+    paths = _paths()
+    if not paths.warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {paths.warehouse}: run the pipeline first")
+    with writer_lock(paths.warehouse, timeout_seconds=60):
+        connection = duckdb.connect(str(paths.warehouse), read_only=True)
+        try:
+            held = connection.execute(
+                "select batch_id, system, table_name, gate_summary, gate_report"
+                " from audit.batches where status = 'held' and (? is null or system = ?)"
+                " order by batch_id",
+                [system, system],
+            ).fetchall()
+            rows = connection.execute(
+                "select system, table_name, landed_file, row_number, rule, field, value"
+                " from audit.quarantine where ? is null or system = ?"
+                " order by system, table_name, landed_file, row_number",
+                [system, system],
+            ).fetchall()
+        finally:
+            connection.close()
     print(f"Held batches: {len(held)}")
     for batch_id, system_name, table, reason, report in held:
         print(f"  {system_name}.{table} {batch_id}: {reason}\n    report: {report}")

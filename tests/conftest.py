@@ -16,6 +16,18 @@ POSTGRES_DSN = os.environ.get(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parse the dbt project once: the Dagster definitions are built from its manifest."""
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.assets.transform import DBT_PROJECT, dbt_executable
+
+    os.environ.setdefault("MAGLUMAT_HOME", str(Path(session.config.rootpath) / "var"))
+    DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()).cli(
+        ["parse", "--quiet"], target_path=DBT_PROJECT.target_path
+    ).wait()
+
+
 def _server_unreachable(reason: str) -> None:
     """Skip on a user's machine; under CI the server is part of the contract, so fail."""
     if os.environ.get("CI", "").lower() == "true":

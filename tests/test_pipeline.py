@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.cli import main
 from pipelines.landing import list_batches
 from pipelines.settings import MaglumatPaths
 from simulator import agriculture
@@ -222,7 +223,7 @@ def _add_reports(paths: MaglumatPaths, rows: list[tuple]) -> None:
 
 
 def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
-    copy_of_first_run: MaglumatPaths,
+    copy_of_first_run: MaglumatPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
     paths = copy_of_first_run
     next_day = AS_OF + dt.timedelta(days=1)
@@ -315,3 +316,13 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
     assert loaded_rows == 0
     assert held_rows > 0
     assert "unexpected columns ['moisture_pct']" in summary
+
+    # The data steward's view names the batch, the file, the row, the field and the value.
+    assert main(["quarantine"]) == 0
+    listing = capsys.readouterr().out
+    assert "Held batches: 1" in listing
+    assert "unexpected columns ['moisture_pct']" in listing
+    assert "Quarantined rows: 2" in listing
+    assert "district_code = 'TM-X-99' fails expect_column_values_to_be_in_set" in listing
+    bad_row = next(row for row, _, field, _ in quarantined if field == "district_code")
+    assert f"row {bad_row}: district_code" in listing
