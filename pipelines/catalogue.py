@@ -13,14 +13,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 from pipelines.settings import CATALOGUE_DIR, MaglumatPaths
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-ExtractMode = Literal["incremental", "full"]
+# incremental: rows past a cursor column; full: the whole table each time (small reference
+# tables); append: the source hands over new units itself (files in an inbox, event log lines).
+ExtractMode = Literal["incremental", "full", "append"]
 
 
 class CatalogueError(ValueError):
@@ -34,6 +36,7 @@ class SourceTable:
     mode: ExtractMode
     cursor: str | None = None
     description: str = ""
+    options: dict[str, Any] = field(default_factory=dict, compare=False)  # kind-specific
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class SourceSystem:
     delivery: Delivery
     tables: tuple[SourceTable, ...]
     description: str = ""
+    options: dict[str, Any] = field(default_factory=dict, compare=False)  # kind-specific
     catalogue_file: Path = field(default=Path(), compare=False)
 
     def table(self, name: str) -> SourceTable:
@@ -88,10 +92,12 @@ def _parse_table(raw: dict, where: str) -> SourceTable:
     name = _identifier(raw.get("name"), f"{where}: table name")
     where = f"{where}, table {name}"
     mode = raw.get("mode", "incremental")
-    if mode not in ("incremental", "full"):
-        raise CatalogueError(f"{where}: mode must be 'incremental' or 'full', not {mode!r}")
+    if mode not in ("incremental", "full", "append"):
+        raise CatalogueError(
+            f"{where}: mode must be 'incremental', 'full' or 'append', not {mode!r}"
+        )
     cursor = raw.get("cursor")
-    if mode == "incremental":
+    if cursor is not None or mode == "incremental":
         cursor = _identifier(cursor, f"{where}: cursor (required for incremental tables)")
     key = raw.get("business_key") or []
     if not key:
@@ -102,6 +108,7 @@ def _parse_table(raw: dict, where: str) -> SourceTable:
         mode=mode,
         cursor=cursor,
         description=str(raw.get("description", "")).strip(),
+        options=dict(raw.get("options") or {}),
     )
 
 
@@ -127,6 +134,7 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
         ),
         tables=tuple(_parse_table(table, where) for table in raw.get("tables", [])),
         description=str(raw.get("description", "")).strip(),
+        options=dict(raw.get("options") or {}),
         catalogue_file=catalogue_file,
     )
 

@@ -176,9 +176,12 @@ def quarantine(system: str | None) -> int:
                 [system, system],
             ).fetchall()
             rows = connection.execute(
-                "select system, table_name, landed_file, row_number, rule, field, value"
-                " from audit.quarantine where ? is null or system = ?"
-                " order by system, table_name, landed_file, row_number",
+                "select q.system, q.table_name, coalesce(b.source_file, q.landed_file),"
+                " q.row_number, q.rule, q.field, q.value"
+                " from audit.quarantine as q"
+                " inner join audit.batches as b on q.batch_id = b.batch_id"
+                " where ? is null or q.system = ?"
+                " order by q.system, q.table_name, q.batch_id, q.row_number",
                 [system, system],
             ).fetchall()
         finally:

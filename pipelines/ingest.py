@@ -9,8 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pipelines.catalogue import SourceSystem, SourceTable
+from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
-from pipelines.extract.sql import extract_table
 from pipelines.landing import BatchManifest, land_batch, list_batches, read_batch
 from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
@@ -20,43 +20,51 @@ from quality.suites import load_suite
 from warehouse.duck import write_connection
 from warehouse.raw import LoadOutcome, decided_batches, ensure_audit_schema, load_batch, open_holds
 
-EXTRACTORS = {"sql": extract_table}
-
 
 @dataclass(frozen=True)
 class ExtractOutcome:
-    manifest: BatchManifest | None  # None: nothing new at the source
+    manifests: list[BatchManifest]  # empty: nothing new at the source
     reason: str
 
 
 def extract_to_landing(
     paths: MaglumatPaths, system: SourceSystem, table: SourceTable
 ) -> ExtractOutcome:
-    """Read what is new at the source and land it as one immutable batch."""
-    if system.kind not in EXTRACTORS:
-        raise ValueError(f"{system.catalogue_file}: no extractor for kind {system.kind!r}")
-    dsn = system.connection(paths)
+    """Read what is new at the source and land it, one immutable batch per extract."""
+    extractor = extractor_for(system.kind)
+    connection = system.connection(paths)
     mark = landed_high_water_mark(paths.landing, system.name, table.name)
-    extracted = EXTRACTORS[system.kind](dsn, table, mark)
-    if extracted.frame.height == 0 and table.mode == "incremental":
-        return ExtractOutcome(None, f"no rows past {table.cursor} = {mark}")
-    if table.mode == "full":
-        previous = list_batches(paths.landing, system.name, table.name)
-        if previous and read_batch(paths.landing, previous[-1]).equals(extracted.frame):
-            return ExtractOutcome(None, f"unchanged since batch {previous[-1].batch_id}")
-    manifest = land_batch(
-        paths.landing,
-        system=system.name,
-        table=table.name,
-        mode=table.mode,
-        frame=extracted.frame,
-        source=redact(dsn),
-        cursor_column=table.cursor,
-        cursor_from=extracted.cursor_from,
-        cursor_to=extracted.cursor_to,
-        extracted_at=dt.datetime.now(dt.UTC),
-    )
-    return ExtractOutcome(manifest, f"{manifest.row_count} rows landed")
+    request = ExtractRequest(system, table, connection, mark, paths)
+    manifests: list[BatchManifest] = []
+    reasons: list[str] = []
+    for extracted in extractor(request):
+        if extracted.frame.height == 0 and table.mode != "full" and extracted.source_file is None:
+            reasons.append(f"no rows past {table.cursor} = {mark}")
+            continue
+        if table.mode == "full":
+            previous = list_batches(paths.landing, system.name, table.name)
+            if previous and read_batch(paths.landing, previous[-1]).equals(extracted.frame):
+                reasons.append(f"unchanged since batch {previous[-1].batch_id}")
+                continue
+        manifest = land_batch(
+            paths.landing,
+            system=system.name,
+            table=table.name,
+            mode=table.mode,
+            frame=extracted.frame,
+            source=redact(connection),
+            cursor_column=table.cursor,
+            cursor_from=extracted.cursor_from,
+            cursor_to=extracted.cursor_to,
+            source_file=extracted.source_file,
+            extracted_at=dt.datetime.now(dt.UTC),
+        )
+        if extracted.on_landed is not None:
+            extracted.on_landed(manifest)
+        manifests.append(manifest)
+        origin = f" from {extracted.source_file}" if extracted.source_file else ""
+        reasons.append(f"{manifest.row_count} rows landed{origin}")
+    return ExtractOutcome(manifests, "; ".join(reasons) or "nothing new")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class BatchManifest:
     cursor_to: str | None
     source: str
     file: str  # relative to the landing root
+    source_file: str | None = None  # the original file, for file-based sources
 
     def parquet_path(self, landing_root: Path) -> Path:
         return landing_root / self.file
@@ -87,6 +88,7 @@ def land_batch(
     cursor_column: str | None = None,
     cursor_from: str | None = None,
     cursor_to: str | None = None,
+    source_file: str | None = None,
     extracted_at: dt.datetime | None = None,
 ) -> BatchManifest:
     """Write ``frame`` as a new immutable batch and return its manifest."""
@@ -113,6 +115,7 @@ def land_batch(
         cursor_to=cursor_to,
         source=source,
         file=str(parquet_path.relative_to(landing_root)),
+        source_file=source_file,
     )
     _write_once(folder / f"{batch_id}.json", manifest.to_json().encode("utf-8"))
     return manifest

@@ -27,6 +27,7 @@ create table if not exists audit.batches (
     table_name varchar not null,
     mode varchar not null,
     source varchar not null,
+    source_file varchar,
     landed_file varchar not null,
     sha256 varchar not null,
     extracted_at timestamptz not null,
@@ -156,13 +157,14 @@ def load_batch(
             held_rows=manifest.row_count if held else 0,
         )
         connection.execute(
-            f"insert into audit.batches values ({', '.join(['?'] * 18)})",  # noqa: S608
+            f"insert into audit.batches values ({', '.join(['?'] * 19)})",  # noqa: S608
             [
                 manifest.batch_id,
                 manifest.system,
                 manifest.table,
                 manifest.mode,
                 manifest.source,
+                manifest.source_file,
                 manifest.file,
                 manifest.sha256,
                 dt.datetime.fromisoformat(manifest.extracted_at),

@@ -34,9 +34,11 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
             f"New rows of `{table.name}` from {system.ministry} ({system.name}), landed as an "
             f"immutable Parquet batch. {table.description} "
             + (
-                f"Read incrementally past the last landed `{table.cursor}`."
-                if table.mode == "incremental"
-                else "Read whole each time (a small reference table)."
+                {
+                    "incremental": f"Read incrementally past the last landed `{table.cursor}`.",
+                    "append": "Each new file or event run lands as its own batch.",
+                    "full": "Read whole each time (a small reference table).",
+                }[table.mode]
             )
         ),
     )
@@ -45,17 +47,16 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
     ) -> dg.MaterializeResult:
         outcome = extract_to_landing(maglumat.paths, system, table)
         context.log.info(f"{system.name}.{table.name}: {outcome.reason}")
-        manifest = outcome.manifest
-        metadata: dict[str, dg.RawMetadataValue] = {"outcome": outcome.reason}
-        if manifest is not None:
-            metadata |= {
-                "batch_id": manifest.batch_id,
-                "rows": manifest.row_count,
-                "sha256": manifest.sha256,
-                "file": manifest.file,
-                "cursor_to": manifest.cursor_to or "",
+        manifests = outcome.manifests
+        return dg.MaterializeResult(
+            metadata={
+                "outcome": outcome.reason,
+                "batches": ", ".join(m.batch_id for m in manifests) or "none",
+                "rows": sum(m.row_count for m in manifests),
+                "files": ", ".join(m.file for m in manifests) or "none",
+                "cursor_to": (manifests[-1].cursor_to or "") if manifests else "",
             }
-        return dg.MaterializeResult(metadata=metadata)
+        )
 
     return extract
 

@@ -1,1 +1,58 @@
-"""Generic extractors, one per kind of sector system."""
+"""Generic extractors, one module per kind of sector system.
+
+A system of kind ``k`` in the catalogue is read by the module ``pipelines.extract.k``, which
+has a function ``extract(request: ExtractRequest) -> Iterable[Extract]``. Each ``Extract`` is
+landed as one immutable batch; its ``on_landed`` callback runs only after the batch is
+committed (a file inbox moves the file out of the inbox then, so a crash never loses a file).
+Adding a kind is adding a module; nothing else lists the kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from pipelines.catalogue import SourceSystem, SourceTable
+    from pipelines.landing import BatchManifest
+    from pipelines.settings import MaglumatPaths
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What an extractor is asked for: one table of one system, past a high-water mark."""
+
+    system: SourceSystem
+    table: SourceTable
+    connection: str  # from the environment variable the catalogue names (or the demo default)
+    high_water_mark: str | None  # cursor_to of the latest landed batch of this table
+    paths: MaglumatPaths
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Rows read from a source, to be landed as one batch."""
+
+    frame: pl.DataFrame
+    cursor_from: str | None = None
+    cursor_to: str | None = None
+    source_file: str | None = None  # the file the rows came from, for inbox kinds
+    on_landed: Callable[[BatchManifest], None] | None = field(default=None, compare=False)
+
+
+Extractor = Callable[[ExtractRequest], Iterable[Extract]]
+
+
+def extractor_for(kind: str) -> Extractor:
+    """The ``extract`` function of ``pipelines.extract.<kind>``."""
+    if not kind.isidentifier() or kind.startswith("_"):
+        raise ValueError(f"{kind!r} is not a valid extractor kind")
+    try:
+        module = importlib.import_module(f"pipelines.extract.{kind}")
+    except ModuleNotFoundError as error:
+        raise ValueError(f"no extractor for kind {kind!r} (pipelines/extract/{kind}.py)") from error
+    return module.extract

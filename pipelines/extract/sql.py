@@ -1,26 +1,18 @@
-"""The generic SQL extractor: reads a table incrementally by its cursor column into polars."""
+"""The generic SQL extractor (kind ``sql``): reads a table incrementally by its cursor column
+into polars, from SQLite, PostgreSQL or MySQL/MariaDB."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import polars as pl
 
 from pipelines.catalogue import IDENTIFIER, SourceTable
+from pipelines.extract import Extract, ExtractRequest
 from pipelines.extract.dbapi import connect
-
-
-@dataclass(frozen=True)
-class Extract:
-    """Rows read from one table, and the cursor range they cover."""
-
-    frame: pl.DataFrame
-    cursor_from: str | None
-    cursor_to: str | None
 
 
 def cursor_text(value: Any) -> str | None:
@@ -73,3 +65,7 @@ def extract_table(dsn: str, table: SourceTable, high_water_mark: str | None) -> 
     if table.mode == "incremental" and table.cursor and frame.height:
         cursor_to = cursor_text(frame.get_column(table.cursor).max())
     return Extract(frame=frame, cursor_from=high_water_mark, cursor_to=cursor_to)
+
+
+def extract(request: ExtractRequest) -> Iterator[Extract]:
+    yield extract_table(request.connection, request.table, request.high_water_mark)
