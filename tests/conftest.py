@@ -14,6 +14,7 @@ from pipelines.settings import MaglumatPaths
 POSTGRES_DSN = os.environ.get(
     "MAGLUMAT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
 )
+MARIADB_DSN = os.environ.get("MAGLUMAT_TEST_MARIADB_DSN", "mysql://root@127.0.0.1:3306/test")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -61,4 +62,34 @@ def postgres_dsn() -> Iterator[str]:
         yield f"{POSTGRES_DSN}{separator}options=-csearch_path%3D{schema}"
     finally:
         admin.execute(f'drop schema "{schema}" cascade')
+        admin.close()
+
+
+@pytest.fixture
+def mariadb_dsn() -> Iterator[str]:
+    """A DSN naming a fresh database on the real MariaDB, dropped afterwards."""
+    from urllib.parse import urlsplit
+
+    import pymysql
+
+    parts = urlsplit(MARIADB_DSN)
+    try:
+        admin = pymysql.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except pymysql.err.OperationalError as error:
+        _server_unreachable(f"MariaDB is unreachable at {MARIADB_DSN}: {error}")
+    database = f"maglumat_test_{secrets.token_hex(4)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"create database `{database}` character set utf8mb4")
+    try:
+        yield parts._replace(path=f"/{database}").geturl()
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database `{database}`")
         admin.close()
