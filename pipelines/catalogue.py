@@ -47,6 +47,7 @@ class Delivery:
     expected_by: str  # HH:MM local time
     timezone: str
     grace_hours: int = 0
+    day_of_month: int = 1  # for monthly systems: the day the previous month is due
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
     if "env" not in connection:
         raise CatalogueError(f"{where}: connection.env (an environment variable) is required")
     delivery = raw.get("delivery") or {}
+    if delivery.get("every", "day") not in ("day", "month"):
+        raise CatalogueError(f"{where}: delivery.every must be 'day' or 'month'")
     return SourceSystem(
         name=name,
         sector=_identifier(raw.get("sector"), f"{where}: sector"),
@@ -131,6 +134,7 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
             expected_by=str(delivery.get("expected_by", "09:00")),
             timezone=str(delivery.get("timezone", "Asia/Ashgabat")),
             grace_hours=int(delivery.get("grace_hours", 0)),
+            day_of_month=int(delivery.get("day_of_month", 1)),
         ),
         tables=tuple(_parse_table(table, where) for table in raw.get("tables", [])),
         description=str(raw.get("description", "")).strip(),

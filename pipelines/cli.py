@@ -82,19 +82,21 @@ def run_pipeline() -> int:
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
-    failed_checks = [
-        evaluation for evaluation in result.get_asset_check_evaluations() if not evaluation.passed
-    ]
-    for evaluation in failed_checks:
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    for evaluation in failed:
         key = evaluation.asset_check_key
-        print(f"[run] check {key.name} on {key.asset_key.to_user_string()} FAILED")
-    if not result.success or failed_checks:
+        level = "WARNING" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+        detail = f": {evaluation.description}" if evaluation.description else ""
+        print(f"[run] {level} {key.name} on {key.asset_key.to_user_string()}{detail}")
+    blocking = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
+    if not result.success or blocking:
         for event in result.all_events:
             if event.is_step_failure:
                 print(
                     f"[run] step {event.step_key} failed: {event.event_specific_data.error.message}"
                 )
         print("[run] the snapshot was not updated: readers keep the last good one.")
+        print("[run] see `maglumat quarantine` for held batches and quarantined rows.")
         return 1
     print(f"[run] run {result.run_id} succeeded")
     return 0

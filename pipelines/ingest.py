@@ -18,7 +18,14 @@ from quality.gate import validate_batch
 from quality.report import write_gate_report
 from quality.suites import load_suite
 from warehouse.duck import write_connection
-from warehouse.raw import LoadOutcome, decided_batches, ensure_audit_schema, load_batch, open_holds
+from warehouse.raw import (
+    LoadOutcome,
+    decided_batches,
+    ensure_audit_schema,
+    ensure_raw_table,
+    load_batch,
+    open_holds,
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ def gate_and_load(
     loads: list[LoadOutcome] = []
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)
+        ensure_raw_table(connection, system.name, table.name, suite.columns)
         done = decided_batches(connection, system.name, table.name)
         for manifest in list_batches(paths.landing, system.name, table.name):
             wanted = (

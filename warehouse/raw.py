@@ -71,6 +71,31 @@ def ensure_audit_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(AUDIT_DDL)
 
 
+CONTRACT_SQL_TYPES = {
+    "integer": "bigint",
+    "double": "double",
+    "string": "varchar",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamptz",
+}
+
+
+def ensure_raw_table(
+    connection: duckdb.DuckDBPyConnection, system: str, table: str, columns: dict[str, str]
+) -> None:
+    """Create the raw table from the schema contract, so that what reads it (dbt) works even
+    before the first batch arrives."""
+    # Names come from the catalogue and the suite, both checked to be plain identifiers.
+    definitions = ", ".join(
+        f'"{name}" {CONTRACT_SQL_TYPES[kind]}' for name, kind in columns.items()
+    )
+    connection.execute(
+        f"create table if not exists {raw_table(system, table)} ({definitions},"
+        " _row_number integer, _batch_id varchar, _extracted_at timestamptz)"
+    )
+
+
 def raw_table(system: str, table: str) -> str:
     return f'raw."{system}__{table}"'
 

@@ -78,8 +78,17 @@ def _contents(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def publish(paths: MaglumatPaths, retention_days: int = 30, run_id: str | None = None) -> Snapshot:
-    """Copy the warehouse to a new read-only snapshot and make it the current one."""
+def publish(
+    paths: MaglumatPaths,
+    retention_days: int = 30,
+    run_id: str | None = None,
+    deliveries: list[dict[str, Any]] | None = None,
+) -> Snapshot:
+    """Copy the warehouse to a new read-only snapshot and make it the current one.
+
+    ``deliveries`` (each system's freshness at publishing time) is recorded in snapshot.json so
+    that every reader can tell which systems are late.
+    """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
     published_at = dt.datetime.now(dt.UTC)
     snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -97,6 +106,8 @@ def publish(paths: MaglumatPaths, retention_days: int = 30, run_id: str | None =
         "snapshot_id": snapshot_id,
         "published_at": published_at.isoformat(),
         "run_id": run_id,
+        "deliveries": deliveries or [],
+        "late_systems": [d["system"] for d in deliveries or [] if d.get("is_late")],
         **contents,
     }
     (staging / "snapshot.json").write_text(

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from pipelines.catalogue import load_catalogue
+from pipelines.freshness import assess, last_delivery
 from pipelines.resources import MaglumatResource
 from warehouse.reports.daily_campaign import render_daily_campaign_report
 from warehouse.snapshot import current_snapshot, open_current, publish
@@ -24,13 +26,34 @@ def build_publish_assets(transform: dg.AssetsDefinition) -> list[dg.AssetsDefini
     def published_snapshot(
         context: dg.AssetExecutionContext, maglumat: MaglumatResource
     ) -> dg.MaterializeResult:
-        snapshot = publish(maglumat.paths, maglumat.snapshot_retention_days, context.run_id)
+        paths = maglumat.paths
+        deliveries = []
+        for system in load_catalogue():
+            freshness = assess(
+                system.name,
+                system.delivery,
+                last_delivery(paths.landing, system.name),
+                maglumat.now(),
+            )
+            deliveries.append(
+                {
+                    "system": system.name,
+                    "sector": system.sector,
+                    "is_late": freshness.is_late,
+                    "last_delivery": str(freshness.last_delivery or ""),
+                    "message": freshness.message,
+                }
+            )
+        snapshot = publish(
+            paths, maglumat.snapshot_retention_days, context.run_id, deliveries=deliveries
+        )
         context.log.info(f"published snapshot {snapshot.snapshot_id} at {snapshot.path}")
         return dg.MaterializeResult(
             metadata={
                 "snapshot_id": snapshot.snapshot_id,
                 "path": dg.MetadataValue.path(str(snapshot.path)),
                 "held_batches": len(snapshot.metadata["held_batches"]),
+                "late_systems": ", ".join(snapshot.metadata["late_systems"]) or "none",
                 "batches": len(snapshot.metadata["batch_ids"]),
             }
         )

@@ -10,10 +10,13 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.catalogue import SourceSystem, SourceTable
+from pipelines.freshness import assess, last_delivery
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.resources import MaglumatResource
 
 GATE_CHECK = "quality_gate"
+REACHABLE_CHECK = "source_reachable"
+ON_TIME_CHECK = "delivered_on_time"
 
 
 def landing_key(system: SourceSystem, table: SourceTable) -> dg.AssetKey:
@@ -25,37 +28,82 @@ def raw_key(system: SourceSystem, table: SourceTable) -> dg.AssetKey:
 
 
 def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition:
+    key = landing_key(system, table)
+
     @dg.asset(
-        key=landing_key(system, table),
+        key=key,
         group_name=system.sector,
         kinds={system.kind, "parquet"},
         tags={"sector": system.sector, "system": system.name},
+        check_specs=[
+            dg.AssetCheckSpec(
+                REACHABLE_CHECK,
+                asset=key,
+                description=f"{system.name} answered and its data could be read.",
+            ),
+            dg.AssetCheckSpec(
+                ON_TIME_CHECK,
+                asset=key,
+                description=(
+                    f"{system.name} delivered within its schedule (every {system.delivery.every}"
+                    f" by {system.delivery.expected_by} {system.delivery.timezone})."
+                ),
+            ),
+        ],
         description=(
             f"New rows of `{table.name}` from {system.ministry} ({system.name}), landed as an "
             f"immutable Parquet batch. {table.description} "
-            + (
-                {
-                    "incremental": f"Read incrementally past the last landed `{table.cursor}`.",
-                    "append": "Each new file or event run lands as its own batch.",
-                    "full": "Read whole each time (a small reference table).",
-                }[table.mode]
-            )
+            + {
+                "incremental": f"Read incrementally past the last landed `{table.cursor}`.",
+                "append": "Each new file or event run lands as its own batch.",
+                "full": "Read whole each time (a small reference table).",
+            }[table.mode]
         ),
     )
     def extract(
         context: dg.AssetExecutionContext, maglumat: MaglumatResource
-    ) -> dg.MaterializeResult:
-        outcome = extract_to_landing(maglumat.paths, system, table)
-        context.log.info(f"{system.name}.{table.name}: {outcome.reason}")
-        manifests = outcome.manifests
-        return dg.MaterializeResult(
+    ) -> Iterator[dg.MaterializeResult]:
+        paths = maglumat.paths
+        error: str | None = None
+        try:
+            outcome = extract_to_landing(paths, system, table)
+            manifests, reason = outcome.manifests, outcome.reason
+        except Exception as failure:  # a failing system must not stop the other sectors
+            context.log.exception(f"{system.name}.{table.name}: extraction failed")
+            manifests, reason = [], f"extraction failed: {failure}"
+            error = f"{type(failure).__name__}: {failure}"
+        context.log.info(f"{system.name}.{table.name}: {reason}")
+        freshness = assess(
+            system.name, system.delivery, last_delivery(paths.landing, system.name), maglumat.now()
+        )
+        if freshness.is_late:
+            context.log.warning(freshness.message)
+        yield dg.MaterializeResult(
             metadata={
-                "outcome": outcome.reason,
+                "outcome": reason,
                 "batches": ", ".join(m.batch_id for m in manifests) or "none",
                 "rows": sum(m.row_count for m in manifests),
                 "files": ", ".join(m.file for m in manifests) or "none",
                 "cursor_to": (manifests[-1].cursor_to or "") if manifests else "",
-            }
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=REACHABLE_CHECK,
+                    passed=error is None,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=error or "read",
+                ),
+                dg.AssetCheckResult(
+                    check_name=ON_TIME_CHECK,
+                    passed=not freshness.is_late,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=freshness.message,
+                    metadata={
+                        "last_delivery": str(freshness.last_delivery or "never"),
+                        "due_since": str(freshness.due_since),
+                    },
+                ),
+            ],
         )
 
     return extract
