@@ -28,6 +28,12 @@ def _as_of(text: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _seed(seed: int | None) -> int:
+    from simulator.agriculture import DEFAULT_SEED
+
+    return DEFAULT_SEED if seed is None else seed
+
+
 def _relative(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
@@ -35,17 +41,14 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def simulate(as_of: str | None, seed: int, dsn: str | None) -> None:
-    from pipelines.catalogue import load_catalogue
-    from simulator import agriculture
+def simulate(as_of: str | None, seed: int | None) -> None:
+    from simulator import simulate_all
 
     paths = _paths()
-    system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
-    target = dsn or system.connection(paths)
     moment = _as_of(as_of)
-    added = agriculture.write(target, agriculture.generate(seed), moment)
-    summary = ", ".join(f"{table} +{count}" for table, count in added.items())
-    print(f"[simulate] agriculture_campaign as of {moment.isoformat()}: {summary}")
+    for sector, added in simulate_all(paths, moment, _seed(seed)).items():
+        summary = ", ".join(f"{table} +{count}" for table, count in added.items())
+        print(f"[simulate] {sector} as of {moment.isoformat()}: {summary}")
 
 
 def prepare() -> None:
@@ -61,9 +64,20 @@ def prepare() -> None:
     ).wait()
 
 
-def run_pipeline() -> int:
-    """Run the daily job end to end on this machine's Dagster instance; 0 when all is green."""
+def run_pipeline(simulated: bool = False, as_of: str | None = None, seed: int | None = None) -> int:
+    """Run the daily job end to end on this machine's Dagster instance; 0 when all is green.
+
+    With ``simulated``, the simulated network services (the HTTP APIs) run for the duration.
+    """
     import dagster as dg
+
+    if simulated:
+        from simulator import serving_all
+
+        with serving_all(_paths(), _as_of(as_of), _seed(seed)) as served:
+            if served:
+                print(f"[run] simulated services up: {', '.join(served)}")
+            return run_pipeline(simulated=False)
 
     from pipelines.definitions import DAILY_JOB, build_definitions
 
@@ -131,10 +145,10 @@ def summary() -> None:
     print("Open the Dagster UI: make ui   (then http://127.0.0.1:3000)")
 
 
-def demo(as_of: str | None, seed: int) -> int:
-    simulate(as_of, seed, None)
+def demo(as_of: str | None, seed: int | None) -> int:
+    simulate(as_of, seed)
     prepare()
-    status = run_pipeline()
+    status = run_pipeline(simulated=True, as_of=as_of, seed=seed)
     summary()
     return status
 
@@ -205,12 +219,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser("demo", help="simulate the sector systems and run everything")
     simulate_parser = commands.add_parser("simulate", help="bring the simulated systems to a date")
-    for sub in (demo_parser, simulate_parser):
-        sub.add_argument("--as-of", help="simulated time, ISO 8601 (default 2023-10-01T06:00Z)")
-        sub.add_argument("--seed", type=int, default=20230901)
-    simulate_parser.add_argument("--dsn", help="write to this database instead of the default")
     commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
-    commands.add_parser("run", help="run the daily job once, end to end")
+    run_parser = commands.add_parser("run", help="run the daily job once, end to end")
+    run_parser.add_argument(
+        "--simulated", action="store_true", help="serve the simulated APIs during the run"
+    )
+    for sub in (demo_parser, simulate_parser, run_parser):
+        sub.add_argument("--as-of", help="simulated time, ISO 8601 (default 2023-10-01T06:00Z)")
+        sub.add_argument("--seed", type=int, help="simulation seed (default: the demo's)")
     sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", help="write the result to this CSV file")
@@ -223,13 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "demo":
             return demo(arguments.as_of, arguments.seed)
         if arguments.command == "simulate":
-            simulate(arguments.as_of, arguments.seed, arguments.dsn)
+            simulate(arguments.as_of, arguments.seed)
             return 0
         if arguments.command == "prepare":
             prepare()
             return 0
         if arguments.command == "run":
-            return run_pipeline()
+            return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
         if arguments.command == "sql":
             return sql(arguments.query, arguments.csv)
         return quarantine(arguments.system)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import get_type_hints
 
 from pipelines.extract.dbapi import connect
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
 TARGETS_FILE = Path(__file__).parent / "data" / "state_order_targets.csv"
@@ -361,3 +361,12 @@ def write(dsn: str, system: CampaignSystem, as_of: dt.datetime) -> dict[str, int
     finally:
         connection.close()
     return added
+
+
+def simulate(paths: MaglumatPaths, as_of: dt.datetime, seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Bring the campaign database the catalogue names (the demo's SQLite file unless
+    ``MAGLUMAT_AGRICULTURE_CAMPAIGN_DSN`` says otherwise) to its state at ``as_of``."""
+    from pipelines.catalogue import load_catalogue
+
+    system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
+    return write(system.connection(paths), generate(seed), as_of)
