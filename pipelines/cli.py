@@ -230,6 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
     sql_parser.add_argument("query")
     sql_parser.add_argument("--csv", help="write the result to this CSV file")
+    readmit_parser = commands.add_parser(
+        "readmit", help="gate and load a landed batch again (after its suite or data was fixed)"
+    )
+    readmit_parser.add_argument("batch_id")
+    reject_parser = commands.add_parser(
+        "reject", help="keep a held batch out for good, releasing its table"
+    )
+    reject_parser.add_argument("batch_id")
+    reject_parser.add_argument("--reason", required=True)
     quarantine_parser = commands.add_parser(
         "quarantine", help="list held batches and quarantined rows"
     )
@@ -248,6 +257,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
         if arguments.command == "sql":
             return sql(arguments.query, arguments.csv)
+        if arguments.command == "readmit":
+            from pipelines.ingest import readmit
+
+            load = readmit(_paths(), arguments.batch_id)
+            print(
+                f"batch {load.batch_id}: {load.status}; {load.extracted_rows} extracted ="
+                f" {load.loaded_rows} loaded + {load.quarantined_rows} quarantined"
+                f" + {load.held_rows} held"
+            )
+            return 0 if load.status != "held" else 1
+        if arguments.command == "reject":
+            from pipelines.ingest import reject
+
+            reject(_paths(), arguments.batch_id, arguments.reason)
+            print(f"batch {arguments.batch_id} rejected; it stays in the landing zone")
+            return 0
         return quarantine(arguments.system)
     except (FileNotFoundError, ConnectionError, ValueError) as error:
         print(f"maglumat: {error}", file=sys.stderr)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pipelines.catalogue import SourceSystem, SourceTable
+from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
 from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
-from pipelines.landing import BatchManifest, land_batch, list_batches, read_batch
+from pipelines.landing import BatchManifest, find_batch, land_batch, list_batches, read_batch
 from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
 from quality.gate import validate_batch
@@ -20,6 +20,7 @@ from quality.suites import load_suite
 from warehouse.duck import write_connection
 from warehouse.raw import (
     LoadOutcome,
+    accepted_row_counts,
     decided_batches,
     ensure_audit_schema,
     ensure_raw_table,
@@ -97,10 +98,40 @@ def gate_and_load(
             if not wanted:
                 continue
             landed = read_batch(paths.landing, manifest)
-            verdict, typed = validate_batch(manifest.batch_id, landed, suite)
+            history = accepted_row_counts(connection, system.name, table.name)
+            verdict, typed = validate_batch(manifest.batch_id, landed, suite, history)
             page = write_gate_report(
                 paths.quality_results, system.name, table.name, verdict, manifest.file
             )
             loads.append(load_batch(connection, manifest, landed, typed, verdict, str(page)))
         holds = open_holds(connection, system.name, table.name)
     return GateOutcome(loads=loads, open_holds=holds)
+
+
+def readmit(paths: MaglumatPaths, batch_id: str) -> LoadOutcome:
+    """Gate and load one landed batch again, with today's suite and reference data (after the
+    data steward corrected them); its earlier verdict and quarantined rows are replaced."""
+    manifest = find_batch(paths.landing, batch_id)
+    system = next((s for s in load_catalogue() if s.name == manifest.system), None)
+    if system is None:
+        raise ValueError(f"batch {batch_id}: system {manifest.system!r} is not in the catalogue")
+    outcome = gate_and_load(paths, system, system.table(manifest.table), only={batch_id})
+    (load,) = outcome.loads
+    return load
+
+
+def reject(paths: MaglumatPaths, batch_id: str, reason: str) -> None:
+    """Close a held batch for good: it stays out of the warehouse (and in the landing zone),
+    with the steward's reason, and no longer blocks its table."""
+    if not reason.strip():
+        raise ValueError("a reason is required to reject a batch")
+    with write_connection(paths.warehouse) as connection:
+        ensure_audit_schema(connection)
+        updated = connection.execute(
+            "update audit.batches set status = 'rejected',"
+            " gate_summary = gate_summary || ' | rejected by the data steward: ' || ?"
+            " where batch_id = ? and status = 'held' returning batch_id",
+            [reason, batch_id],
+        ).fetchall()
+    if not updated:
+        raise ValueError(f"batch {batch_id} is not held: only held batches can be rejected")

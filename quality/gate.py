@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import statistics
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
@@ -26,6 +27,7 @@ SCHEMA_RULE = "expect_table_columns_to_match_set"
 VOLUME_RULE = "expect_table_row_count_to_be_between"
 TYPE_RULE = "type_contract"
 BAD_ROW_SHARE_RULE = "max_bad_row_share"
+HISTORY_VOLUME_RULE = "volume_against_recent_batches"
 
 
 @dataclass(frozen=True)
@@ -114,12 +116,28 @@ def _value(frame: pl.DataFrame, column: str, index: int) -> str | None:
     return None if value is None else str(value)
 
 
+def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> str | None:
+    rule = suite.volume
+    recent = history[-rule.history_batches :]
+    if len(recent) < rule.min_history:
+        return None
+    typical = statistics.median(recent)
+    ratio = row_count / typical if typical else float("inf")
+    if rule.min_ratio <= ratio <= rule.max_ratio:
+        return None
+    return (
+        f"{row_count} rows against a median of {typical:g} in the last {len(recent)} batches"
+        f" (ratio {ratio:.2f}, allowed {rule.min_ratio:g} to {rule.max_ratio:g})"
+    )
+
+
 def validate_batch(
-    batch_id: str, frame: pl.DataFrame, suite: TableSuite
+    batch_id: str, frame: pl.DataFrame, suite: TableSuite, history: list[int] | None = None
 ) -> tuple[GateVerdict, pl.DataFrame]:
     """Validate ``frame`` (a landed batch, as extracted) against ``suite``.
 
-    Returns the verdict and the batch converted to its contract types.
+    ``history`` is the row counts of the table's earlier accepted batches, oldest first, for the
+    volume rule. Returns the verdict and the batch converted to its contract types.
     """
     verdict = GateVerdict(
         batch_id=batch_id,
@@ -137,6 +155,9 @@ def validate_batch(
         verdict.batch_failures.append(
             BatchFailure(VOLUME_RULE, f"{frame.height} rows, at least {suite.min_rows} expected")
         )
+    volume = _volume_failure(frame.height, suite, history or [])
+    if volume:
+        verdict.batch_failures.append(BatchFailure(HISTORY_VOLUME_RULE, volume))
 
     typed, type_failures = cast_to_contract(frame, suite.columns)
     verdict.row_failures.extend(

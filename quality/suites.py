@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -14,6 +16,8 @@ from pipelines.settings import DBT_PROJECT_DIR, SUITES_DIR
 from quality.contract import CONTRACT_TYPES
 
 REFERENCE_SEEDS = DBT_PROJECT_DIR / "seeds" / "reference"
+REPORTING_TIMEZONE = "Asia/Ashgabat"
+CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
 class SuiteError(ValueError):
@@ -33,12 +37,23 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class VolumeRule:
+    """A batch's row count against the median of the table's recent batches."""
+
+    history_batches: int = 10
+    min_history: int = 3
+    min_ratio: float = 0.0
+    max_ratio: float = float("inf")
+
+
+@dataclass(frozen=True)
 class TableSuite:
     source: str
     table: str
     columns: dict[str, str]
     min_rows: int = 1
     max_bad_row_share: float = 0.2
+    volume: VolumeRule = field(default_factory=VolumeRule)
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
     suite_file: Path = field(default=Path(), compare=False)
 
@@ -55,15 +70,40 @@ def reference_values(seed: str, column: str) -> tuple[str, ...]:
         return tuple(sorted({row[column] for row in csv.DictReader(handle)}))
 
 
-def _resolve(kwargs: dict[str, Any]) -> dict[str, Any]:
+def _moment(word: str, column_type: str | None, now: dt.datetime) -> dt.datetime:
+    """``today`` or ``now`` as a bound: the end of today in Aşgabat for dates, or the current
+    time (with a few minutes for clock skew between systems) for timestamps."""
+    if word == "today" or column_type == "date":
+        local = now.astimezone(ZoneInfo(REPORTING_TIMEZONE)).date()
+        return dt.datetime.combine(local, dt.time(23, 59, 59))
+    return now + CLOCK_SKEW
+
+
+def _resolve(kwargs: dict[str, Any], columns: dict[str, str], now: dt.datetime) -> dict[str, Any]:
+    resolved = dict(kwargs)
     value_set = kwargs.get("value_set")
     if isinstance(value_set, dict) and "reference" in value_set:
         seed, column = str(value_set["reference"]).split(".", 1)
-        return {**kwargs, "value_set": list(reference_values(seed, column))}
-    return kwargs
+        resolved["value_set"] = list(reference_values(seed, column))
+    column_type = columns.get(str(kwargs.get("column")))
+    for bound in ("min_value", "max_value"):
+        value = kwargs.get(bound)
+        if value in ("today", "now"):
+            resolved[bound] = _moment(value, column_type, now)
+        elif column_type in ("date", "timestamp") and isinstance(value, str | dt.date):
+            # Compare like with like: the batch's dates arrive in pandas as datetimes.
+            moment = dt.datetime.fromisoformat(str(value))
+            if column_type == "timestamp" and moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            resolved[bound] = moment
+    return resolved
 
 
-def load_suite(source: str, table: str, suites_dir: Path = SUITES_DIR) -> TableSuite:
+def load_suite(
+    source: str, table: str, suites_dir: Path = SUITES_DIR, now: dt.datetime | None = None
+) -> TableSuite:
+    """The suite of one table; ``today``/``now`` bounds are resolved at ``now`` (default: now)."""
+    now = now or dt.datetime.now(dt.UTC)
     path = suites_dir / f"{source}.yml"
     if not path.exists():
         raise SuiteError(f"{source}: no expectation suite at {path}; every source needs one")
@@ -82,14 +122,21 @@ def load_suite(source: str, table: str, suites_dir: Path = SUITES_DIR) -> TableS
         if not isinstance(entry, dict) or len(entry) != 1:
             raise SuiteError(f"{path}, table {table}: each expectation is one `name: {{kwargs}}`")
         ((name, kwargs),) = entry.items()
-        expectations.append(Expectation(str(name), _resolve(dict(kwargs or {}))))
+        expectations.append(Expectation(str(name), _resolve(dict(kwargs or {}), columns, now)))
     batch = raw.get("batch") or {}
+    volume = batch.get("volume") or {}
     return TableSuite(
         source=source,
         table=table,
         columns=columns,
         min_rows=int(batch.get("min_rows", 1)),
         max_bad_row_share=float(batch.get("max_bad_row_share", 0.2)),
+        volume=VolumeRule(
+            history_batches=int(volume.get("history_batches", 10)),
+            min_history=int(volume.get("min_history", 3)),
+            min_ratio=float(volume.get("min_ratio", 0.0)),
+            max_ratio=float(volume.get("max_ratio", float("inf"))),
+        ),
         expectations=tuple(expectations),
         suite_file=path,
     )

@@ -23,11 +23,17 @@ def run_daily_job(paths: MaglumatPaths) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
-def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+def failed_checks(
+    result: dg.ExecuteInProcessResult, *, warnings: bool = False, system: str | None = None
+) -> list[str]:
+    """Failed checks as ``asset:check``: errors only (those that block), unless ``warnings``;
+    only those of one system's assets when ``system`` is given."""
     return [
         f"{e.asset_check_key.asset_key.to_user_string()}:{e.asset_check_key.name}"
         for e in result.get_asset_check_evaluations()
         if not e.passed
+        and (warnings or e.severity == dg.AssetCheckSeverity.ERROR)
+        and (system is None or f"/{system}__" in e.asset_check_key.asset_key.to_user_string())
     ]
 
 

@@ -101,3 +101,27 @@ def test_every_source_table_has_a_suite() -> None:
             assert suite.columns, f"{system.name}.{table.name} has no schema contract"
     with pytest.raises(SuiteError, match="no expectation suite"):
         load_suite("no_such_system", "x")
+
+
+def test_dates_in_the_future_are_quarantined() -> None:
+    frame = _reports(
+        report_date=_with("report_date", {4: "2099-06-04"}),
+        submitted_at=_with("submitted_at", {5: "2099-06-05 04:00:00"}),
+    )
+    verdict, _ = validate_batch("b7", frame, SUITE)
+    failures = {(f.row_number, f.field, f.value) for f in verdict.row_failures}
+    assert (4, "report_date", "2099-06-04") in failures
+    assert (5, "submitted_at", "2099-06-05 04:00:00") in failures
+    assert verdict.status == "loaded_with_quarantine"
+
+
+def test_a_volume_collapse_against_recent_batches_holds_the_batch() -> None:
+    typical = [100, 96, 104, 99]
+    held, _ = validate_batch("b8", _reports().head(5), SUITE, history=typical)
+    assert held.is_held
+    (failure,) = held.batch_failures
+    assert failure.rule == "volume_against_recent_batches"
+    assert "5 rows against a median of 99.5 in the last 4 batches" in failure.detail
+    # Without enough history (the first batches after the backfill) there is nothing to compare.
+    fine, _ = validate_batch("b9", _reports().head(5), SUITE, history=[4000, 100])
+    assert not fine.is_held

@@ -107,6 +107,18 @@ def decided_batches(connection: duckdb.DuckDBPyConnection, system: str, table: s
     return {row[0] for row in rows}
 
 
+def accepted_row_counts(
+    connection: duckdb.DuckDBPyConnection, system: str, table: str
+) -> list[int]:
+    """Row counts of the table's batches that were not held, oldest first."""
+    rows = connection.execute(
+        "select extracted_rows from audit.batches where system = ? and table_name = ?"
+        " and status <> 'held' order by batch_id",
+        [system, table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> list[str]:
     rows = connection.execute(
         "select batch_id from audit.batches where system = ? and table_name = ? and status = 'held'"

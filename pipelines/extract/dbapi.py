@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 
 class SourceUnreachableError(ConnectionError):
@@ -52,8 +52,12 @@ def redact(dsn: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def connect(dsn: str) -> tuple[DbapiConnection, Dialect]:
-    """Connect to the database a connection string names."""
+def connect(dsn: str, *, writable: bool = True) -> tuple[DbapiConnection, Dialect]:
+    """Connect to the database a connection string names.
+
+    With ``writable=False`` an SQLite file is opened read-only and never created: a missing file
+    is an unreachable system, not a new empty one.
+    """
     dialect = dialect_of(dsn)
     parts = urlsplit(dsn)
     try:
@@ -61,7 +65,10 @@ def connect(dsn: str) -> tuple[DbapiConnection, Dialect]:
             path = unquote(parts.path)
             if parts.netloc:  # sqlite://relative/path
                 path = parts.netloc + path
-            return sqlite3.connect(path, timeout=30), dialect
+            if writable:
+                return sqlite3.connect(path, timeout=30), dialect
+            uri = f"file:{quote(path)}?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=30), dialect
         if dialect.name == "postgresql":
             import psycopg
 

@@ -42,7 +42,7 @@ def extract_table(dsn: str, table: SourceTable, high_water_mark: str | None) -> 
     """Read the rows of ``table`` whose cursor is past ``high_water_mark`` (or all, for full)."""
     if not IDENTIFIER.match(table.name) or (table.cursor and not IDENTIFIER.match(table.cursor)):
         raise ValueError(f"refusing to query unchecked identifiers of {table.name!r}")
-    connection, dialect = connect(dsn)
+    connection, dialect = connect(dsn, writable=False)
     try:
         source = dialect.quote_identifier(table.name)
         parameters: list[Any] = []
