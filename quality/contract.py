@@ -26,7 +26,8 @@ class TypeFailure:
 
 
 def _to_timestamp(column: pl.Expr) -> pl.Expr:
-    text = column.cast(pl.String).str.strip_chars()
+    # ISO 8601 "Z" (UTC), as JSON APIs write it, reads as an explicit +00:00 offset.
+    text = column.cast(pl.String).str.strip_chars().str.replace(r"Z$", "+00:00")
     attempts = [text.str.to_datetime(f, strict=False, time_zone="UTC") for f in _NAIVE_FORMATS]
     attempts += [
         text.str.to_datetime(f, strict=False).dt.convert_time_zone("UTC") for f in _OFFSET_FORMATS

@@ -125,3 +125,10 @@ def test_a_volume_collapse_against_recent_batches_holds_the_batch() -> None:
     # Without enough history (the first batches after the backfill) there is nothing to compare.
     fine, _ = validate_batch("b9", _reports().head(5), SUITE, history=[4000, 100])
     assert not fine.is_held
+
+
+def test_utc_timestamps_written_with_z_convert() -> None:
+    frame = _reports(submitted_at=_with("submitted_at", {1: "2023-06-02T04:00:00Z"}))
+    verdict, typed = validate_batch("b10", frame, SUITE)
+    assert verdict.row_failures == []
+    assert str(typed["submitted_at"][0]) == "2023-06-02 04:00:00+00:00"
