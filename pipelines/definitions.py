@@ -15,6 +15,7 @@ from pipelines.assets.sources import build_source_assets
 from pipelines.assets.transform import DBT_PROJECT, build_dbt_assets, dbt_executable
 from pipelines.catalogue import load_catalogue
 from pipelines.resources import MaglumatResource
+from pipelines.sensors import build_inbox_sensors
 
 DAILY_JOB = "maglumat_daily"
 
@@ -41,6 +42,7 @@ def build_definitions(maglumat: MaglumatResource | None = None) -> dg.Definition
                 default_status=dg.DefaultScheduleStatus.RUNNING,
             )
         ],
+        sensors=build_inbox_sensors(systems, DAILY_JOB),
         resources={
             "maglumat": maglumat or MaglumatResource(),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),

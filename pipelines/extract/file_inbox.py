@@ -1,0 +1,834 @@
+"""The file inbox extractor (kind ``file_inbox``): files a ministry drops into a directory.
+
+The system's connection is the inbox directory (``file:///abs/path`` or a plain path). Each table
+names the files that are its own with a glob ``pattern`` and says how to read them (``format``
+``csv`` or ``xlsx`` and the options below, under the table's or the system's ``options:``). Every
+file is one batch (mode ``append``), landed with the file's name as ``source_file`` and with
+every value kept as read, as text (the gate's schema contract casts it); only decimal commas,
+digit grouping and dates in a declared local format are normalised, so the contract can read
+them.
+
+Nothing is ever lost or landed twice:
+
+* a file leaves the inbox only after its batch is committed (``on_landed``), moved to
+  ``processed/`` beside the inbox; a name already there is never overwritten;
+* the batch's ``cursor_to`` is ``sha256:<checksum of the file>``, so a file whose content is
+  already in the landing zone (a crash between landing and moving, or the same file sent twice)
+  is moved without being landed again;
+* a file that cannot be read as a table (empty, binary, truncated, wrong sheet, ragged rows) is
+  moved to ``rejected/`` with ``<name>.reason.txt`` beside it naming the file, the line or cell
+  and what is wrong;
+* one extraction at a time per table (a lock in the landing zone), so two runs never land the
+  same file twice.
+
+Options (table options override system options):
+
+``pattern``
+    glob (or list of globs) of the table's files in the inbox, e.g. ``fek_*.csv`` (required).
+    The patterns of a system's tables must not overlap: a file feeds one table.
+``format``
+    ``csv`` or ``xlsx`` (default: from the file's suffix).
+``encodings``
+    CSV encodings to try in order (default ``[utf-8-sig, cp1251]``; ``utf-8-sig`` drops a BOM).
+``delimiter``
+    CSV separator; detected from the header line among ``, ; tab |`` when absent.
+``decimal``
+    ``comma``, ``point`` or ``auto`` (default: comma when the CSV separator is not a comma; point
+    for XLSX text cells, whose numbers are numbers already).
+``title_rows``
+    rows (lines) above the header, e.g. a form's title and period (default 0).
+``header_rows``
+    rows the header spans; levels of a merged header are joined with `` / `` (default 1).
+``skip_rows_after_header``
+    rows between the header and the data, e.g. a row of column numbers (default 0).
+``sheet``
+    XLSX sheet name (default: the first sheet).
+``columns``
+    header label (case and spacing ignored) to column name; several labels may name the same
+    column, e.g. the Russian header of an old export and the Turkmen one of the new system.
+    Labels not listed are kept as read, so the gate holds a batch whose layout changed.
+``cells``
+    values above the table repeated on every row, e.g. ``{report_month: {cell: C3, pattern:
+    '(\\d{4}-\\d{2})'}}``; ``cell`` is an XLSX address, ``row`` a 1-based row or line whose whole
+    text is matched; ``pattern`` has one group.
+``footer_pattern``
+    a row whose first filled cell matches this regular expression ends the table (totals,
+    signatures). Blank rows are skipped, never the end of the table, so no row is dropped.
+``date_formats``
+    strptime formats of dates and times in an old export (e.g. ``%d.%m.%Y``), rewritten as ISO.
+``timezone``
+    zone of those local times (e.g. ``Asia/Ashgabat``): the ISO text then carries the offset.
+``keep_as_text``
+    columns whose values are never normalised (codes that look like numbers).
+``settle_seconds``
+    leave files younger than this alone: they may still be being written (default 0).
+``processed_dir``, ``rejected_dir``
+    system options; default ``processed`` and ``rejected`` beside the inbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import fcntl
+import fnmatch
+import hashlib
+import io
+import logging
+import os
+import re
+import secrets
+import shutil
+import stat
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from pipelines.catalogue import CatalogueError
+from pipelines.extract import Extract, ExtractRequest
+from pipelines.landing import list_batches
+
+if TYPE_CHECKING:
+    from pipelines.catalogue import SourceSystem, SourceTable
+    from pipelines.landing import BatchManifest
+    from pipelines.settings import MaglumatPaths
+
+log = logging.getLogger(__name__)
+
+CHECKSUM_PREFIX = "sha256:"
+DEFAULT_ENCODINGS = ("utf-8-sig", "cp1251")
+DELIMITERS = (",", ";", "\t", "|")
+REASON_SUFFIX = ".reason.txt"
+# Digit groups separated by a space, a no-break space or a narrow no-break space ("1 234,5").
+_GROUPED = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+"
+_COMMA_NUMBER = re.compile(rf"^[+-]?(?:{_GROUPED}|\d+)(?:,\d+)?$")
+_POINT_NUMBER = re.compile(rf"^[+-]?{_GROUPED}(?:\.\d+)?$")
+_GROUP_SEPARATORS = re.compile(r"[ \u00a0\u202f]")
+_CELL_ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+FileFormat = Literal["csv", "xlsx"]
+DecimalMark = Literal["auto", "comma", "point"]
+
+
+class UnreadableFileError(ValueError):
+    """A file that cannot be read as the table; the message names the file, row and field."""
+
+
+@dataclass(frozen=True)
+class CellField:
+    """A value above the table (a form's period, its date) repeated on every row."""
+
+    name: str
+    pattern: re.Pattern[str]
+    cell: tuple[int, int] | None = None  # (row, column), 1-based: an XLSX address
+    row: int | None = None  # 1-based row or line whose whole text is matched
+
+    @property
+    def where(self) -> str:
+        if self.cell is not None:
+            return f"cell {_column_letters(self.cell[1])}{self.cell[0]}"
+        return f"row {self.row}"
+
+
+@dataclass(frozen=True)
+class InboxOptions:
+    """How the files of one table are found and read (see the module docstring)."""
+
+    patterns: tuple[str, ...]
+    format: FileFormat | None = None
+    encodings: tuple[str, ...] = DEFAULT_ENCODINGS
+    delimiter: str | None = None
+    decimal: DecimalMark = "auto"
+    title_rows: int = 0
+    header_rows: int = 1
+    skip_rows_after_header: int = 0
+    sheet: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)  # normalised label -> name
+    cells: tuple[CellField, ...] = ()
+    footer_pattern: re.Pattern[str] | None = None
+    date_formats: tuple[str, ...] = ()
+    timezone: str | None = None
+    keep_as_text: frozenset[str] = frozenset()
+    settle_seconds: float = 0.0
+
+    @classmethod
+    def of(cls, system: SourceSystem, table: SourceTable) -> InboxOptions:
+        """The table's options over the system's, checked; errors name the catalogue entry."""
+        where = f"{system.catalogue_file}, system {system.name}, table {table.name}"
+        if table.mode != "append":
+            # Each file hands over new rows itself; a cursor or a full copy makes no sense here.
+            raise CatalogueError(
+                f"{where}: a file inbox table has mode 'append', not {table.mode!r}"
+            )
+        raw = {**system.options, **table.options}
+        try:
+            return cls._parse(raw)
+        except (KeyError, TypeError, ValueError, re.error) as error:
+            raise CatalogueError(f"{where}: file_inbox options: {error}") from error
+
+    @classmethod
+    def _parse(cls, raw: Mapping[str, Any]) -> InboxOptions:
+        patterns = raw.get("pattern")
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns or [])
+        if not patterns or not all(isinstance(p, str) and p and "/" not in p for p in patterns):
+            raise ValueError("`pattern` (a glob of file names in the inbox, or a list) is required")
+        file_format = raw.get("format")
+        if file_format not in (None, "csv", "xlsx"):
+            raise ValueError(f"format must be csv or xlsx, not {file_format!r}")
+        decimal = raw.get("decimal", "auto")
+        if decimal not in ("auto", "comma", "point"):
+            raise ValueError(f"decimal must be auto, comma or point, not {decimal!r}")
+        encodings = raw.get("encodings", DEFAULT_ENCODINGS)
+        if isinstance(encodings, str):
+            encodings = [encodings]
+        for encoding in encodings:
+            "".encode(encoding)  # LookupError (a ValueError) for an unknown codec
+        delimiter = raw.get("delimiter")
+        if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+            raise ValueError(f"delimiter must be one character, not {delimiter!r}")
+        columns = {
+            _label_key(str(label)): str(name) for label, name in (raw.get("columns") or {}).items()
+        }
+        cells = tuple(
+            _parse_cell(str(name), spec) for name, spec in (raw.get("cells") or {}).items()
+        )
+        footer = raw.get("footer_pattern")
+        timezone = raw.get("timezone")
+        if timezone is not None:
+            ZoneInfo(str(timezone))
+        counts = {
+            key: int(raw.get(key, default))
+            for key, default in (
+                ("title_rows", 0),
+                ("header_rows", 1),
+                ("skip_rows_after_header", 0),
+            )
+        }
+        if (
+            counts["header_rows"] < 1
+            or counts["title_rows"] < 0
+            or counts["skip_rows_after_header"] < 0
+        ):
+            raise ValueError("header_rows must be at least 1; title and skipped rows not negative")
+        return cls(
+            patterns=tuple(patterns),
+            format=file_format,
+            encodings=tuple(str(encoding) for encoding in encodings),
+            delimiter=delimiter,
+            decimal=decimal,
+            title_rows=counts["title_rows"],
+            header_rows=counts["header_rows"],
+            skip_rows_after_header=counts["skip_rows_after_header"],
+            sheet=None if raw.get("sheet") is None else str(raw["sheet"]),
+            columns=columns,
+            cells=cells,
+            footer_pattern=re.compile(str(footer)) if footer else None,
+            date_formats=tuple(str(f) for f in raw.get("date_formats") or ()),
+            timezone=None if timezone is None else str(timezone),
+            keep_as_text=frozenset(str(c) for c in raw.get("keep_as_text") or ()),
+            settle_seconds=float(raw.get("settle_seconds", 0)),
+        )
+
+    def format_of(self, path: Path) -> FileFormat:
+        if self.format is not None:
+            return self.format
+        return "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
+
+
+def _parse_cell(name: str, spec: Any) -> CellField:
+    if not isinstance(spec, Mapping) or "pattern" not in spec:
+        raise ValueError(f"cells.{name} needs a `pattern` and a `cell` or a `row`")
+    pattern = re.compile(str(spec["pattern"]))
+    if pattern.groups != 1:
+        raise ValueError(f"cells.{name}: the pattern must have exactly one group")
+    if "cell" in spec:
+        match = _CELL_ADDRESS.match(str(spec["cell"]).upper())
+        if not match:
+            raise ValueError(f"cells.{name}: {spec['cell']!r} is not a cell address like C3")
+        return CellField(name, pattern, cell=(int(match[2]), _column_number(match[1])))
+    return CellField(name, pattern, row=int(spec["row"]))
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _label_key(label: str) -> str:
+    """Header labels match whatever their case and spacing (a BOM or a no-break space)."""
+    return " ".join(label.replace("\ufeff", "").split()).casefold()
+
+
+# --- where the files are --------------------------------------------------------------------
+
+
+def inbox_directory(connection: str) -> Path:
+    """The inbox a connection string names: ``file:///abs/path`` or a plain path."""
+    if connection.startswith("file:"):
+        parts = urlsplit(connection)
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"{connection}: only local inboxes (file:///path) are supported")
+        return Path(unquote(parts.path)).expanduser()
+    return Path(connection).expanduser()
+
+
+def _sibling(system: SourceSystem, inbox: Path, option: str, default: str) -> Path:
+    folder = Path(str(system.options.get(option) or default)).expanduser()
+    return folder if folder.is_absolute() else inbox.parent / folder
+
+
+def processed_directory(system: SourceSystem, inbox: Path) -> Path:
+    """Where files go once their batch is landed (``processed`` beside the inbox)."""
+    return _sibling(system, inbox, "processed_dir", "processed")
+
+
+def rejected_directory(system: SourceSystem, inbox: Path) -> Path:
+    """Where unreadable files go, each with a ``.reason.txt`` (``rejected`` beside the inbox)."""
+    return _sibling(system, inbox, "rejected_dir", "rejected")
+
+
+def pending_files(inbox: Path, options: InboxOptions, now: float | None = None) -> list[Path]:
+    """Files of the table waiting in the inbox, in order of arrival (mtime, then name).
+
+    Hidden files and files younger than ``settle_seconds`` (perhaps still being written) wait.
+    """
+    if not inbox.is_dir():
+        return []
+    now = time.time() if now is None else now
+    found = []
+    matching = {path for pattern in options.patterns for path in inbox.glob(pattern)}
+    for path in matching:
+        if path.name.startswith((".", "~$")):
+            continue
+        try:
+            status = path.stat()
+        except FileNotFoundError:  # moved away since the listing (another run took it)
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            continue
+        if now - status.st_mtime < options.settle_seconds:
+            continue
+        found.append((status.st_mtime_ns, path.name, path))
+    return [path for _, _, path in sorted(found)]
+
+
+def _checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def landed_checksums(landing_root: Path, system: str, table: str) -> dict[str, str]:
+    """Checksums of the files already landed for the table, to their batch id."""
+    return {
+        manifest.cursor_to.removeprefix(CHECKSUM_PREFIX): manifest.batch_id
+        for manifest in list_batches(landing_root, system, table)
+        if manifest.cursor_to and manifest.cursor_to.startswith(CHECKSUM_PREFIX)
+    }
+
+
+def move_without_overwrite(source: Path, folder: Path, tag: str | None = None) -> Path:
+    """Move ``source`` into ``folder``; a name already there gets ``tag`` (or a counter) added.
+
+    Uses a hard link then an unlink: the target name is never overwritten, and at every moment
+    the file exists under at least one of the two names.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    candidates = [source.name]
+    if tag:
+        candidates.append(f"{source.stem}.{tag}{source.suffix}")
+    candidates += [f"{source.stem}.{secrets.token_hex(3)}{source.suffix}" for _ in range(5)]
+    for name in candidates:
+        target = folder / name
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (another file system): move, after a check
+            if target.exists():
+                continue
+            shutil.move(source, target)
+            return target
+        source.unlink()
+        return target
+    raise FileExistsError(f"could not find a free name for {source.name} in {folder}")
+
+
+def reject_file(source: Path, folder: Path, reason: str) -> Path:
+    """Move an unreadable file to ``folder`` with ``<name>.reason.txt`` saying what is wrong."""
+    folder.mkdir(parents=True, exist_ok=True)
+    # The reason is written first: a crash before the move leaves the file in the inbox, to be
+    # judged again, never a rejected file without its reason.
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    scratch = folder / f".{source.name}.{secrets.token_hex(3)}{REASON_SUFFIX}"
+    scratch.write_text(
+        f"file: {source.name}\nrejected at: {stamp}\nreason: {reason}\n", encoding="utf-8"
+    )
+    target = move_without_overwrite(source, folder, tag=stamp)
+    reason_path = target.with_name(target.name + REASON_SUFFIX)
+    os.replace(scratch, reason_path)
+    return target
+
+
+def rejected_files(system: SourceSystem, paths: MaglumatPaths | None = None) -> dict[str, str]:
+    """Files of a system that were rejected, with the reason recorded beside each."""
+    folder = rejected_directory(system, inbox_directory(system.connection(paths)))
+    if not folder.is_dir():
+        return {}
+    return {
+        reason.name.removesuffix(REASON_SUFFIX): reason.read_text(encoding="utf-8")
+        for reason in sorted(folder.glob(f"*{REASON_SUFFIX}"))
+        if not reason.name.startswith(".")
+    }
+
+
+# --- reading one file -----------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    """A file as rows of text cells (None for empty), before the header is interpreted."""
+
+    rows: list[list[str | None]]
+    row_label: str  # "line" for CSV, "row" for XLSX: how messages name a position
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, inclusive
+    decimal: DecimalMark = "point"
+
+
+def _decode(data: bytes, name: str, encodings: Sequence[str]) -> tuple[str, str]:
+    if data.startswith(b"PK\x03\x04"):
+        raise UnreadableFileError(f"{name}: a ZIP archive (an XLSX workbook?), not a CSV file")
+    if b"\x00" in data[:8192]:
+        raise UnreadableFileError(f"{name}: binary content (NUL bytes), not a CSV text file")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFileError(f"{name}: not text in any of the encodings {list(encodings)}")
+
+
+def _delimiter(line: str, candidates: Sequence[str]) -> str:
+    """The separator that splits the header line into the most fields."""
+    counts = {
+        candidate: len(next(csv.reader([line], delimiter=candidate), []))
+        for candidate in candidates
+    }
+    return max(candidates, key=lambda candidate: counts[candidate])
+
+
+def _read_csv(data: bytes, name: str, options: InboxOptions) -> _Sheet:
+    text, encoding = _decode(data, name, options.encodings)
+    lines = text.splitlines()
+    header_line = options.title_rows
+    while header_line < len(lines) and not lines[header_line].strip():
+        header_line += 1
+    if header_line >= len(lines):
+        raise UnreadableFileError(f"{name}: no header line (read as {encoding})")
+    delimiter = options.delimiter or _delimiter(lines[header_line], DELIMITERS)
+    rows = [
+        [value if value.strip() else None for value in row]
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    ]
+    decimal = options.decimal
+    if decimal == "auto":
+        decimal = "point" if delimiter == "," else "comma"
+    return _Sheet(rows=rows, row_label="line", decimal=decimal)
+
+
+def _xlsx_text(value: Any) -> str | None:
+    """An XLSX cell as the text a person reads in it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _read_xlsx(path: Path, name: str, options: InboxOptions) -> _Sheet:
+    # Imported here: only XLSX inboxes need it, and it costs import time.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # Read-only mode streams the values; openpyxl's full mode spends most of its time
+        # styling merged cells, so the merged ranges are read from the sheet's XML instead.
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise UnreadableFileError(
+            f"{name}: not a readable XLSX workbook (truncated or another format): {error}"
+        ) from error
+    try:
+        if options.sheet is None:
+            sheet = workbook.worksheets[0]
+        elif options.sheet in workbook.sheetnames:
+            sheet = workbook[options.sheet]
+        else:
+            raise UnreadableFileError(
+                f"{name}: no sheet {options.sheet!r} (the workbook has {workbook.sheetnames})"
+            )
+        title = sheet.title
+        sheet.reset_dimensions()  # trust the cells, not the dimension the writer recorded
+        try:
+            rows = [
+                [_xlsx_text(value) for value in row] for row in sheet.iter_rows(values_only=True)
+            ]
+            merged = _merged_ranges(path, title)
+        except (
+            zipfile.BadZipFile,
+            KeyError,
+            OSError,
+            StopIteration,
+            ValueError,
+            ElementTree.ParseError,
+        ) as error:
+            raise UnreadableFileError(f"{name}: sheet {title!r} cannot be read: {error}") from error
+    finally:
+        workbook.close()
+    decimal: DecimalMark = "point" if options.decimal == "auto" else options.decimal
+    return _Sheet(rows=rows, row_label=f"sheet {title!r} row", merged=merged, decimal=decimal)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _merged_ranges(path: Path, title: str) -> list[tuple[int, int, int, int]]:
+    """Merged cell ranges of a sheet (0-based, inclusive), from the workbook's XML parts."""
+    from openpyxl.utils.cell import range_boundaries
+
+    with zipfile.ZipFile(path) as archive:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relation = next(
+            element.get(_RELATIONSHIP)
+            for element in workbook.iter(f"{_MAIN}sheet")
+            if element.get("name") == title
+        )
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        target = next(
+            str(element.get("Target")) for element in relations if element.get("Id") == relation
+        )
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        ranges = []
+        with archive.open(part) as sheet_xml:
+            for _, element in ElementTree.iterparse(sheet_xml):
+                if element.tag == f"{_MAIN}mergeCell":
+                    left, top, right, bottom = range_boundaries(str(element.get("ref")))
+                    ranges.append((top - 1, left - 1, bottom - 1, right - 1))
+                element.clear()
+    return ranges
+
+
+def _fill_merged(sheet: _Sheet) -> None:
+    """A merged cell's value belongs to every cell it covers (a merged header, a plant's name
+    merged down over its products)."""
+    for top, left, bottom, right in sheet.merged:
+        if top >= len(sheet.rows):
+            continue
+        value = sheet.rows[top][left] if left < len(sheet.rows[top]) else None
+        for row_index in range(top, min(bottom, len(sheet.rows) - 1) + 1):
+            row = sheet.rows[row_index]
+            row.extend([None] * (right + 1 - len(row)))
+            for column in range(left, right + 1):
+                row[column] = value
+
+
+def _header_labels(header: list[list[str | None]], fill_right: bool) -> list[str | None]:
+    """One label per column: the levels of a multi-row header joined with `` / ``."""
+    width = max(len(row) for row in header)
+    levels = [row + [None] * (width - len(row)) for row in header]
+    # A CSV keeps only the first cell of a merged upper level: it covers the empty ones after it
+    # (an XLSX says which cells are merged, so it needs no guess).
+    for level in levels[:-1] if fill_right else []:
+        for column in range(1, width):
+            if level[column] is None and levels[-1][column] is not None:
+                level[column] = level[column - 1]
+    labels: list[str | None] = []
+    for column in range(width):
+        parts: list[str] = []
+        for level in levels:
+            value = level[column]
+            if value is not None and " ".join(value.split()) not in parts:
+                parts.append(" ".join(value.split()))
+        labels.append(" / ".join(parts) if parts else None)
+    return labels
+
+
+def _cell_value(sheet: _Sheet, spec: CellField, name: str) -> str:
+    if spec.cell is not None:
+        row_index, column_index = spec.cell[0] - 1, spec.cell[1] - 1
+        row = sheet.rows[row_index] if row_index < len(sheet.rows) else []
+        text = row[column_index] if column_index < len(row) else None
+    else:
+        row_index = (spec.row or 1) - 1
+        row = sheet.rows[row_index] if row_index < len(sheet.rows) else []
+        text = " ".join(value for value in row if value)
+    match = spec.pattern.search(text or "")
+    if not match:
+        raise UnreadableFileError(
+            f"{name}: {spec.where} ({text!r}) does not match {spec.pattern.pattern!r}, "
+            f"so {spec.name} is unknown"
+        )
+    return match.group(1)
+
+
+class _Normaliser:
+    """Rewrites what the contract cannot read: decimal commas, digit groups, local dates."""
+
+    def __init__(self, options: InboxOptions, decimal: DecimalMark) -> None:
+        self.decimal = decimal
+        self.date_formats = options.date_formats
+        self.zone = ZoneInfo(options.timezone) if options.timezone else None
+
+    def __call__(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text:
+            return None
+        if self.decimal == "comma" and _COMMA_NUMBER.match(text):
+            return _GROUP_SEPARATORS.sub("", text).replace(",", ".")
+        if _POINT_NUMBER.match(text):
+            return _GROUP_SEPARATORS.sub("", text)
+        if self.date_formats and _DATE_LIKE.match(text):
+            return self._date(text)
+        return text
+
+    def _date(self, text: str) -> str:
+        for date_format in self.date_formats:
+            try:
+                parsed = dt.datetime.strptime(text, date_format)
+            except ValueError:
+                continue
+            if not any(code in date_format for code in ("%H", "%I", "%M", "%S")):
+                return parsed.date().isoformat()
+            if self.zone is not None:
+                parsed = parsed.replace(tzinfo=self.zone)
+            return parsed.isoformat(sep=" ")
+        return text
+
+
+def read_table_file(path: Path, options: InboxOptions, data: bytes | None = None) -> pl.DataFrame:
+    """Read one inbox file as the table's rows, every value as text (None when empty).
+
+    Raises ``UnreadableFileError`` naming the file, the line or row and the field when the file
+    cannot be read as a table at all.
+    """
+    name = path.name
+    if data is None:
+        data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFileError(f"{name}: the file is empty")
+    if options.format_of(path) == "xlsx":
+        sheet = _read_xlsx(path, name, options)
+    else:
+        try:
+            sheet = _read_csv(data, name, options)
+        except csv.Error as error:
+            raise UnreadableFileError(f"{name}: not a well-formed CSV file: {error}") from error
+    _fill_merged(sheet)
+    return _frame(sheet, name, options)
+
+
+def _check_csv_rows(
+    name: str, labels: list[str | None], body: list[tuple[int, list[str | None]]]
+) -> None:
+    """A CSV row has the header's fields (empty fields after them, a `;` too many, aside); a
+    short last line is what a file cut off in transfer looks like."""
+    named = [column for column, label in enumerate(labels) if label is not None]
+    expected = named[-1] + 1 if named else 0
+    for number, row in body:
+        extra = [value for value in row[expected:] if value is not None]
+        if len(row) < expected or extra:
+            raise UnreadableFileError(
+                f"{name}: line {number} has {len(row)} fields where the header has {expected}"
+                + (" (the file looks truncated)" if number == body[-1][0] else "")
+            )
+
+
+def _frame(sheet: _Sheet, name: str, options: InboxOptions) -> pl.DataFrame:
+    header_at = options.title_rows
+    while header_at < len(sheet.rows) and not any(sheet.rows[header_at]):
+        header_at += 1  # blank rows between the title and the header
+    header = sheet.rows[header_at : header_at + options.header_rows]
+    if len(header) < options.header_rows or not any(header[0]):
+        raise UnreadableFileError(
+            f"{name}: no header at {sheet.row_label} {options.title_rows + 1} "
+            f"(the file has {len(sheet.rows)} rows)"
+        )
+    labels = _header_labels(header, fill_right=not sheet.merged and sheet.row_label == "line")
+    first_data = header_at + options.header_rows + options.skip_rows_after_header
+    body: list[tuple[int, list[str | None]]] = []
+    for index in range(first_data, len(sheet.rows)):
+        row = sheet.rows[index]
+        filled = [value for value in row if value is not None and value.strip()]
+        if not filled:
+            continue
+        if options.footer_pattern and options.footer_pattern.search(filled[0].strip()):
+            break
+        body.append((index + 1, row))
+    if not body:
+        raise UnreadableFileError(f"{name}: no data rows under the header")
+
+    # Columns without a label are kept only if they hold values (then the gate sees them).
+    width = max(len(labels), *(len(row) for _, row in body))
+    labels += [None] * (width - len(labels))
+    used = [
+        column
+        for column in range(width)
+        if labels[column] is not None
+        or any(column < len(row) and row[column] is not None for _, row in body)
+    ]
+    if sheet.row_label == "line":
+        _check_csv_rows(name, labels, body)
+    names: dict[int, str] = {}
+    for column in used:
+        label = labels[column]
+        if label is None:
+            names[column] = f"column_{_column_letters(column + 1).lower()}"
+        else:
+            names[column] = options.columns.get(_label_key(label), label)
+    seen: dict[str, int] = {}
+    for column, column_name in names.items():
+        if column_name in seen:
+            raise UnreadableFileError(
+                f"{name}: columns {_column_letters(seen[column_name] + 1)} and "
+                f"{_column_letters(column + 1)} are both {column_name!r}"
+            )
+        seen[column_name] = column
+    normalise = _Normaliser(options, sheet.decimal)
+    cell_values = {spec.name: normalise(_cell_value(sheet, spec, name)) for spec in options.cells}
+    for cell_name in cell_values:
+        if cell_name in seen:
+            raise UnreadableFileError(f"{name}: {cell_name!r} is both a column and a title cell")
+
+    data: dict[str, list[str | None]] = {}
+    for column, column_name in names.items():
+        values = [row[column] if column < len(row) else None for _, row in body]
+        if column_name in options.keep_as_text:
+            data[column_name] = [v.strip() or None if v is not None else None for v in values]
+        else:
+            data[column_name] = [normalise(value) for value in values]
+    for cell_name, value in cell_values.items():
+        data[cell_name] = [value] * len(body)
+    return pl.DataFrame(data, schema={column: pl.String for column in data})
+
+
+# --- the extractor --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _table_lock(landing_root: Path, system: str, table: str) -> Iterator[None]:
+    """One extraction of a table's inbox at a time (a sensor run and the schedule may overlap)."""
+    folder = landing_root / system / table
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".inbox.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _mover(
+    path: Path, folder: Path, read: os.stat_result, landed: dict[str, str], digest: str
+) -> Callable[[BatchManifest], None]:
+    def move(manifest: BatchManifest) -> None:
+        landed[digest] = manifest.batch_id
+        try:
+            current = path.stat()
+        except FileNotFoundError:
+            log.warning("%s vanished after batch %s was landed", path, manifest.batch_id)
+            return
+        if (current.st_size, current.st_mtime_ns) != (read.st_size, read.st_mtime_ns):
+            # Rewritten since it was read: it stays, and its new content is read next time.
+            log.warning(
+                "%s changed after batch %s was landed; left in the inbox", path, manifest.batch_id
+            )
+            return
+        target = move_without_overwrite(path, folder, tag=manifest.batch_id)
+        log.info("%s landed as batch %s, moved to %s", path.name, manifest.batch_id, target)
+
+    return move
+
+
+def extract(request: ExtractRequest) -> Iterator[Extract]:
+    """One batch per new file of the table in the inbox, oldest first."""
+    system, table = request.system, request.table
+    options = InboxOptions.of(system, table)
+    inbox = inbox_directory(request.connection)
+    if not inbox.is_dir():
+        raise FileNotFoundError(
+            f"{system.name}: inbox {inbox} does not exist (set {system.connection_env})"
+        )
+    processed = processed_directory(system, inbox)
+    rejected = rejected_directory(system, inbox)
+    others = {
+        other.name: InboxOptions.of(system, other).patterns
+        for other in system.tables
+        if other.name != table.name
+    }
+    with _table_lock(request.paths.landing, system.name, table.name):
+        landed = landed_checksums(request.paths.landing, system.name, table.name)
+        for path in pending_files(inbox, options):
+            claimed = [
+                name
+                for name, patterns in others.items()
+                if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in patterns)
+            ]
+            if claimed:
+                # A file moves once: two tables reading it would race to move it.
+                raise CatalogueError(
+                    f"{system.catalogue_file}, system {system.name}: {path.name} matches the "
+                    f"patterns of tables {table.name} and {', '.join(claimed)}"
+                )
+            status = path.stat()
+            data = path.read_bytes()
+            digest = _checksum(data)
+            if digest in landed:
+                # Landed before (a run stopped before moving it, or the same file sent again).
+                target = move_without_overwrite(path, processed, tag=landed[digest])
+                log.info("%s is already batch %s; moved to %s", path.name, landed[digest], target)
+                continue
+            try:
+                frame = read_table_file(path, options, data)
+            except UnreadableFileError as error:
+                target = reject_file(path, rejected, str(error))
+                log.warning("rejected %s: %s", target, error)
+                continue
+            yield Extract(
+                frame=frame,
+                cursor_from=None,
+                cursor_to=f"{CHECKSUM_PREFIX}{digest}",
+                source_file=path.name,
+                on_landed=_mover(path, processed, status, landed, digest),
+            )

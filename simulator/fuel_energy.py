@@ -1,0 +1,498 @@
+"""The fuel and energy complex's daily production dispatch, simulated (``fuel_energy_production``).
+
+Every morning the dispatch centre sends the previous day's production of natural gas and gas
+condensate (Türkmengaz fields), crude oil and associated gas (Türkmennebit fields) and
+electricity (the Ministry of Energy's power stations) as a CSV file dropped into the
+warehouse's inbox, one file per day; the year's monthly plans, the enterprise register and the
+product classifier come the same way. Magnitudes follow the published ones: some 79 bcm of gas,
+10 Mt of oil and 28 TWh of electricity a year.
+
+The mess of the real thing:
+
+* the centre replaced its old system on 1 March 2023. The old one exported Windows-1251 with
+  ``;`` separators, decimal commas, digit groups and Russian headers, dates as ``dd.mm.yyyy``
+  and local times; the new one exports UTF-8 with ``,``, Turkmen headers and ISO times;
+* when it was connected to the warehouse (1 September 2023) it handed over its archive as one
+  file per month, the new system's months saved through Excel (UTF-8 with a BOM); since then it
+  sends one file per day;
+* the old system kept corrected transmissions beside the originals; since September a corrected
+  day is sent again whole (``fek_<day>_duzedis.csv``, edited in Excel, so with a BOM);
+* one day's file arrives three days late; Balkan DES sent nothing for three days in August 2022
+  (a communication outage never caught up);
+* the 2023 plan is revised in September for the fourth quarter (version 2 rows only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pipelines.settings import MaglumatPaths
+from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
+
+SYSTEM = "fuel_energy_production"
+UTC = dt.UTC
+ASHGABAT = ZoneInfo("Asia/Ashgabat")
+FIRST_DAY = dt.date(2022, 1, 1)
+LAST_DAY = dt.date(2023, 12, 31)
+NEW_SYSTEM_FROM = dt.date(2023, 3, 1)
+DAILY_FILES_FROM = dt.date(2023, 9, 1)
+CONNECTED_AT = dt.datetime(2023, 9, 1, 4, 0, tzinfo=UTC)  # 09:00 in Aşgabat
+LATE_DAY = dt.date(2023, 9, 17)
+RESENT_DAYS = (dt.date(2023, 9, 12), dt.date(2023, 9, 25))
+OUTAGE = ("ENR-BLK", dt.date(2022, 8, 10), dt.date(2022, 8, 12))
+
+GAS, OIL, CONDENSATE, POWER = "GAZ", "NBT", "KND", "ELK"
+OLD_HEADER = ("Дата", "Код предприятия", "Код продукции", "Количество", "Время передачи")
+NEW_HEADER = ("Sene", "Kärhananyň kody", "Önümiň kody", "Mukdary", "Iberilen wagty")
+PLAN_HEADER = (
+    "Ýyl",
+    "Aý",
+    "Kärhananyň kody",
+    "Önümiň kody",
+    "Meýilnama",
+    "Wersiýa",
+    "Tassyklanan senesi",
+)
+ENTERPRISE_HEADER = (
+    "Kärhananyň kody",
+    "Ady (türkmençe)",
+    "Ady (rusça)",
+    "Edara",
+    "Görnüşi",
+    "Welaýat",
+    "Etrap",
+)
+PRODUCT_HEADER = ("Önümiň kody", "Ady (türkmençe)", "Ady (rusça)", "Ady (iňlisçe)", "Ölçeg birligi")
+
+
+@dataclass(frozen=True)
+class Product:
+    product_code: str
+    name_tk: str
+    name_ru: str
+    name_en: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    enterprise_code: str
+    name_tk: str
+    name_ru: str
+    organisation: str
+    enterprise_type: str
+    province_code: str
+    district_code: str | None
+    annual: tuple[tuple[str, float], ...]  # product code, quantity a year (2022)
+
+
+@dataclass(frozen=True)
+class DailyRecord:
+    report_date: dt.date
+    enterprise_code: str
+    product_code: str
+    quantity: float
+    transmitted_at: dt.datetime
+    file_name: str
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    plan_year: int
+    plan_month: int
+    enterprise_code: str
+    product_code: str
+    planned_quantity: float
+    version: int
+    approved_on: dt.date
+    file_name: str
+
+
+@dataclass(frozen=True)
+class FuelEnergySystem:
+    enterprises: list[Enterprise]
+    products: list[Product]
+    daily: list[DailyRecord]
+    plans: list[PlanRecord]
+    files: list[InboxFile]
+
+    def delivered(self, as_of: dt.datetime) -> set[str]:
+        """Names of the files that have arrived by ``as_of``."""
+        return {f.name for f in self.files if f.arrives_at <= as_of}
+
+
+PRODUCTS = [
+    Product(GAS, "Tebigy gaz", "Природный газ", "Natural gas", "thousand_m3"),
+    Product(OIL, "Çig nebit", "Сырая нефть", "Crude oil", "tonnes"),
+    Product(CONDENSATE, "Gaz kondensaty", "Газовый конденсат", "Gas condensate", "tonnes"),
+    Product(POWER, "Elektrik energiýasy", "Электроэнергия", "Electricity", "mwh"),
+]
+
+
+def _gas_field(
+    code: str, tk: str, ru: str, where: tuple[str, str | None], gas: float, condensate: float
+) -> Enterprise:
+    annual = ((GAS, gas), (CONDENSATE, condensate)) if condensate else ((GAS, gas),)
+    return Enterprise(
+        code,
+        f"{tk} gaz käni",
+        f"Газовое месторождение {ru}",
+        "Türkmengaz",
+        "gas_field",
+        *where,
+        annual,
+    )
+
+
+def _oil_field(
+    code: str, tk: str, ru: str, where: tuple[str, str | None], oil: float, gas: float
+) -> Enterprise:
+    return Enterprise(
+        code,
+        f"{tk} nebit käni",
+        f"Нефтяное месторождение {ru}",
+        "Türkmennebit",
+        "oil_field",
+        *where,
+        ((OIL, oil), (GAS, gas)),
+    )
+
+
+def _power_station(
+    code: str, tk: str, ru: str, where: tuple[str, str | None], mwh: float
+) -> Enterprise:
+    return Enterprise(
+        code,
+        f"{tk} döwlet elektrik stansiýasy",
+        f"{ru} государственная электростанция",
+        "Energetika ministrligi",
+        "power_station",
+        *where,
+        ((POWER, mwh),),
+    )
+
+
+# Gas in thousand m3, oil and condensate in tonnes, electricity in MWh, a year (2022).
+ENTERPRISES = [
+    _gas_field("TGZ-GLK", "Galkynyş", "Галкыныш", ("TM-M", "TM-M-11"), 30_000_000, 300_000),
+    _gas_field("TGZ-DWL", "Döwletabat", "Довлетабат", ("TM-M", "TM-M-07"), 15_000_000, 150_000),
+    _gas_field("TGZ-SAT", "Şatlyk", "Шатлык", ("TM-M", "TM-M-06"), 5_000_000, 40_000),
+    _gas_field("TGZ-MLY", "Malaý", "Малай", ("TM-L", "TM-L-03"), 4_000_000, 30_000),
+    _gas_field("TGZ-BGT", "Bagtyýarlyk", "Багтыярлык", ("TM-L", "TM-L-14"), 13_000_000, 100_000),
+    _gas_field("TGZ-BLK", "Balkan", "Балкан", ("TM-B", "TM-B-05"), 5_000_000, 0),
+    _oil_field("TNB-GTD", "Goturdepe", "Готурдепе", ("TM-B", "TM-B-05"), 2_000_000, 1_200_000),
+    _oil_field("TNB-BRS", "Barsagelmez", "Барсагельмез", ("TM-B", "TM-B-05"), 1_200_000, 800_000),
+    _oil_field("TNB-GMD", "Gumdag", "Гумдаг", ("TM-B", None), 1_000_000, 500_000),
+    _oil_field("TNB-KYM", "Keýmir", "Кеймир", ("TM-B", "TM-B-02"), 800_000, 1_500_000),
+    _oil_field("TNB-HZR", "Çeleken", "Челекен", ("TM-B", "TM-B-06"), 1_500_000, 1_000_000),
+    _oil_field("TNB-DNZ", "Deňiz", "Морское", ("TM-B", "TM-B-06"), 3_500_000, 2_000_000),
+    _power_station("ENR-MRY", "Mary", "Марыйская", ("TM-M", "TM-M-03"), 11_000_000),
+    _power_station("ENR-AHL", "Ahal", "Ахалская", ("TM-A", "TM-A-02"), 4_000_000),
+    _power_station("ENR-ABD", "Abadan", "Абаданская", ("TM-A", "TM-A-01"), 1_500_000),
+    _power_station("ENR-BZM", "Büzmeýin", "Бюзмеинская", ("TM-S", "TM-S-03"), 1_500_000),
+    _power_station("ENR-BLK", "Balkan", "Балканская", ("TM-B", None), 2_000_000),
+    _power_station("ENR-HZR", "Hazar", "Хазарская", ("TM-B", "TM-B-06"), 2_000_000),
+    _power_station("ENR-DSG", "Daşoguz", "Дашогузская", ("TM-D", "TM-D-01"), 2_500_000),
+    _power_station("ENR-LBP", "Lebap", "Лебапская", ("TM-L", None), 2_000_000),
+    _power_station("ENR-SYD", "Seýdi", "Сейдинская", ("TM-L", "TM-L-16"), 1_500_000),
+]
+GROWTH = {GAS: 1.02, CONDENSATE: 1.0, OIL: 0.99, POWER: 1.03}  # a year on the year before
+
+
+def _season(product: str, day: dt.date) -> float:
+    """Gas peaks in winter; power in winter and in the summer heat; oil is flat."""
+    angle = 2 * math.pi * (day.timetuple().tm_yday - 20) / 365.25
+    if product in (GAS, CONDENSATE):
+        return 1 + 0.10 * math.cos(angle)
+    if product == POWER:
+        return 1 + 0.18 * math.cos(2 * angle)
+    return 1.0
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _year_shares(product: str, year: int) -> list[float]:
+    """Each month's share of the year's output, from the seasonal curve."""
+    totals = [0.0] * 12
+    for day in _days(dt.date(year, 1, 1), dt.date(year, 12, 31)):
+        totals[day.month - 1] += _season(product, day)
+    return [total / sum(totals) for total in totals]
+
+
+def _annual(quantity: float, product: str, year: int) -> float:
+    return quantity * GROWTH[product] ** (year - 2022)
+
+
+def _file_of(day: dt.date) -> str:
+    if day < DAILY_FILES_FROM:
+        return f"fek_arhiw_{day:%Y-%m}.csv"
+    return f"fek_{day:%Y-%m-%d}.csv"
+
+
+def _daily_records(rng: random.Random) -> list[DailyRecord]:
+    maintenance = {
+        (enterprise.enterprise_code, year): dt.date(year, rng.randint(3, 10), rng.randint(1, 20))
+        for enterprise in ENTERPRISES
+        for year in (2022, 2023)
+    }
+    records: list[DailyRecord] = []
+    for day in _days(FIRST_DAY, LAST_DAY):
+        sent = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(8, 0), tzinfo=ASHGABAT)
+        sent += dt.timedelta(minutes=rng.randint(0, 90))
+        if day == LATE_DAY:
+            sent += dt.timedelta(days=3)
+        for enterprise in ENTERPRISES:
+            code = enterprise.enterprise_code
+            if code == OUTAGE[0] and OUTAGE[1] <= day <= OUTAGE[2]:
+                continue
+            start = maintenance[(code, day.year)]
+            length = 7 if enterprise.enterprise_type == "power_station" else 3
+            stopped = start <= day < start + dt.timedelta(days=length)
+            for product, quantity in enterprise.annual:
+                yearly = _annual(quantity, product, day.year)
+                value = yearly / 365.25 * _season(product, day) * rng.uniform(0.96, 1.04)
+                if stopped:
+                    value *= 0.35 if product == POWER else 0.6
+                record = DailyRecord(
+                    report_date=day,
+                    enterprise_code=code,
+                    product_code=product,
+                    quantity=round(value, 1),
+                    transmitted_at=sent,
+                    file_name=_file_of(day),
+                )
+                records.append(record)
+                # The old system kept a corrected transmission beside the original.
+                if day < DAILY_FILES_FROM and rng.random() < 0.004:
+                    later = sent + dt.timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
+                    records.append(
+                        DailyRecord(
+                            report_date=day,
+                            enterprise_code=code,
+                            product_code=product,
+                            quantity=round(value * rng.uniform(0.9, 1.1), 1),
+                            transmitted_at=later,
+                            file_name=record.file_name,
+                        )
+                    )
+    for day in RESENT_DAYS:  # a whole day sent again with two figures corrected
+        resent_at = next(r.transmitted_at for r in records if r.report_date == day)
+        resent_at += dt.timedelta(days=2, hours=3)
+        originals = [r for r in records if r.report_date == day]
+        changed = {rng.randrange(len(originals)) for _ in range(2)}
+        for index, original in enumerate(originals):
+            factor = rng.uniform(0.85, 0.95) if index in changed else 1.0
+            records.append(
+                DailyRecord(
+                    report_date=day,
+                    enterprise_code=original.enterprise_code,
+                    product_code=original.product_code,
+                    quantity=round(original.quantity * factor, 1),
+                    transmitted_at=resent_at,
+                    file_name=f"fek_{day:%Y-%m-%d}_duzedis.csv",
+                )
+            )
+    return records
+
+
+def _plans(rng: random.Random) -> list[PlanRecord]:
+    plans: list[PlanRecord] = []
+    for year in (2022, 2023, 2024):
+        approved = dt.date(year - 1, 12, 15)
+        for enterprise in ENTERPRISES:
+            for product, quantity in enterprise.annual:
+                yearly = _annual(quantity, product, year) * rng.uniform(0.99, 1.03)
+                for month, share in enumerate(_year_shares(product, year), start=1):
+                    plans.append(
+                        PlanRecord(
+                            plan_year=year,
+                            plan_month=month,
+                            enterprise_code=enterprise.enterprise_code,
+                            product_code=product,
+                            planned_quantity=round(yearly * share, -1),
+                            version=1,
+                            approved_on=approved,
+                            file_name=f"fek_meyilnama_{year}.csv",
+                        )
+                    )
+    # September 2023: the fourth quarter's plan is revised for Mary DES and Galkynyş.
+    revised = [
+        PlanRecord(
+            plan_year=plan.plan_year,
+            plan_month=plan.plan_month,
+            enterprise_code=plan.enterprise_code,
+            product_code=plan.product_code,
+            planned_quantity=round(
+                plan.planned_quantity * (1.05 if plan.product_code == POWER else 0.97), -1
+            ),
+            version=2,
+            approved_on=dt.date(2023, 9, 14),
+            file_name="fek_meyilnama_2023_v2.csv",
+        )
+        for plan in plans
+        if plan.plan_year == 2023
+        and plan.plan_month >= 10
+        and plan.enterprise_code in ("ENR-MRY", "TGZ-GLK")
+    ]
+    return plans + revised
+
+
+def _old_number(value: float) -> str:
+    """As the old system wrote a quantity: digit groups with a space, a decimal comma."""
+    return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+
+
+def _daily_file(name: str, records: Sequence[DailyRecord], old: bool, bom: bool) -> bytes:
+    rows = sorted(
+        records,
+        key=lambda r: (r.report_date, r.transmitted_at, r.enterprise_code, r.product_code),
+    )
+    if old:
+        return csv_bytes(
+            OLD_HEADER,
+            (
+                (
+                    f"{r.report_date:%d.%m.%Y}",
+                    r.enterprise_code,
+                    r.product_code,
+                    _old_number(r.quantity),
+                    f"{r.transmitted_at.astimezone(ASHGABAT):%d.%m.%Y %H:%M}",
+                )
+                for r in rows
+            ),
+            delimiter=";",
+            encoding="cp1251",
+        )
+    return csv_bytes(
+        NEW_HEADER,
+        (
+            (
+                r.report_date.isoformat(),
+                r.enterprise_code,
+                r.product_code,
+                f"{r.quantity:.1f}",
+                r.transmitted_at.astimezone(ASHGABAT).isoformat(sep=" "),
+            )
+            for r in rows
+        ),
+        bom=bom,
+        line_end="\n",
+    )
+
+
+def _plan_file(records: Sequence[PlanRecord]) -> bytes:
+    return csv_bytes(
+        PLAN_HEADER,
+        (
+            (
+                r.plan_year,
+                r.plan_month,
+                r.enterprise_code,
+                r.product_code,
+                f"{r.planned_quantity:.0f}",
+                r.version,
+                r.approved_on.isoformat(),
+            )
+            for r in records
+        ),
+        line_end="\n",
+    )
+
+
+def _files(daily: list[DailyRecord], plans: list[PlanRecord]) -> list[InboxFile]:
+    by_file: dict[str, list[DailyRecord]] = {}
+    for record in daily:
+        by_file.setdefault(record.file_name, []).append(record)
+    files = [
+        InboxFile(
+            "fek_karhanalar.csv",
+            "enterprises",
+            CONNECTED_AT - dt.timedelta(minutes=30),
+            lambda: csv_bytes(
+                ENTERPRISE_HEADER,
+                (
+                    (
+                        e.enterprise_code,
+                        e.name_tk,
+                        e.name_ru,
+                        e.organisation,
+                        e.enterprise_type,
+                        e.province_code,
+                        e.district_code,
+                    )
+                    for e in ENTERPRISES
+                ),
+                line_end="\n",
+            ),
+        ),
+        InboxFile(
+            "fek_onumler.csv",
+            "products",
+            CONNECTED_AT - dt.timedelta(minutes=29),
+            lambda: csv_bytes(
+                PRODUCT_HEADER,
+                ((p.product_code, p.name_tk, p.name_ru, p.name_en, p.unit) for p in PRODUCTS),
+                line_end="\n",
+            ),
+        ),
+    ]
+    for name, records in sorted(by_file.items()):
+        first = records[0].report_date
+        if name.startswith("fek_arhiw_"):
+            arrives = CONNECTED_AT + dt.timedelta(minutes=(first - FIRST_DAY).days // 28)
+        else:
+            arrives = max(r.transmitted_at for r in records) + dt.timedelta(minutes=5)
+        old = first < NEW_SYSTEM_FROM
+        bom = name.startswith("fek_arhiw_") or name.endswith("_duzedis.csv")
+        files.append(
+            InboxFile(
+                name,
+                "daily_production",
+                arrives,
+                lambda name=name, records=records, old=old, bom=bom: _daily_file(
+                    name, records, old, bom
+                ),
+            )
+        )
+    plan_files: dict[str, list[PlanRecord]] = {}
+    for plan in plans:
+        plan_files.setdefault(plan.file_name, []).append(plan)
+    for name, records in sorted(plan_files.items()):
+        approved = records[0].approved_on
+        arrives = max(
+            CONNECTED_AT - dt.timedelta(minutes=20),
+            dt.datetime.combine(approved + dt.timedelta(days=1), dt.time(5, 0), tzinfo=UTC),
+        )
+        files.append(
+            InboxFile(name, "monthly_plans", arrives, lambda records=records: _plan_file(records))
+        )
+    return files
+
+
+def generate(seed: int = DEFAULT_SEED) -> FuelEnergySystem:
+    """Every record and file the dispatch centre sends over the simulated period."""
+    rng = random.Random(seed)
+    daily = _daily_records(rng)
+    plans = _plans(rng)
+    return FuelEnergySystem(
+        enterprises=list(ENTERPRISES),
+        products=list(PRODUCTS),
+        daily=daily,
+        plans=plans,
+        files=_files(daily, plans),
+    )
+
+
+def simulate(
+    paths: MaglumatPaths, as_of: dt.datetime = DEFAULT_AS_OF, seed: int = DEFAULT_SEED
+) -> dict[str, int]:
+    """Bring the demo inbox to ``as_of``: the files sent since the last call, per table."""
+    return deliver(inbox_of(paths.systems, SYSTEM), generate(seed).files, as_of)

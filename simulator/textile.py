@@ -1,0 +1,443 @@
+"""The textile industry's monthly mill output, simulated (``textile_mill_output``).
+
+Every month the Ministry of Textile Industry's system exports its mills' output (cotton yarn,
+cotton and denim fabric, knitted fabric, garments, terry products: plan, produced, exported and
+export value in thousand manats) as one CSV file into the warehouse's inbox, with the mill
+register and the product classifier as CSV files of their own. The same records can be written
+to a database (SQLite, PostgreSQL or MariaDB), where the ``sql`` kind reads them; the tests do
+that with MariaDB.
+
+The mess of the real thing: Kaka spinning mill's June 2022 rows never come; the March 2023 file
+arrives three weeks late; the June 2023 output of the Aşgabat complex is corrected in a second
+file holding only the corrected rows (``_v2``, saved through Excel, so with a BOM).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields, replace
+from zoneinfo import ZoneInfo
+
+from pipelines.extract.dbapi import connect
+from pipelines.settings import MaglumatPaths
+from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from simulator.chemical import months
+from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
+
+SYSTEM = "textile_mill_output"
+UTC = dt.UTC
+ASHGABAT = ZoneInfo("Asia/Ashgabat")
+REGISTERS_AT = dt.datetime(2022, 1, 15, 5, 0, tzinfo=UTC)
+MISSING = ("TX-KKA", dt.date(2022, 6, 1))
+LATE_MONTH = dt.date(2023, 3, 1)
+CORRECTED = ("TX-ASG", dt.date(2023, 6, 1))
+
+
+@dataclass(frozen=True)
+class Product:
+    product_code: str
+    name_tk: str
+    name_ru: str
+    name_en: str
+    unit: str
+    price_tmt: float  # thousand manats per unit exported
+    export_share: float
+
+
+@dataclass(frozen=True)
+class Mill:
+    mill_code: str
+    name_tk: str
+    name_ru: str
+    province_code: str
+    district_code: str | None
+    annual: tuple[tuple[str, float], ...]  # product code, planned output a year
+
+
+@dataclass(frozen=True)
+class MillOutput:
+    report_month: str  # yyyy-mm, as the ministry's system writes it
+    mill_code: str
+    product_code: str
+    planned_quantity: float
+    produced_quantity: float
+    exported_quantity: float
+    export_value_tmt: float
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TextileSystem:
+    mills: list[Mill]
+    products: list[Product]
+    output: list[MillOutput]
+    output_files: dict[str, list[MillOutput]]  # file name -> its rows
+    files: list[InboxFile]
+
+    def delivered(self, as_of: dt.datetime) -> set[str]:
+        return {f.name for f in self.files if f.arrives_at <= as_of}
+
+    def visible_output(self, as_of: dt.datetime) -> list[MillOutput]:
+        """Rows of the files delivered by ``as_of`` (what the ministry's database holds)."""
+        names = self.delivered(as_of)
+        return [row for name, rows in self.output_files.items() if name in names for row in rows]
+
+
+PRODUCTS = [
+    Product("PGY", "Pagta ýüplügi", "Хлопковая пряжа", "Cotton yarn", "tonnes", 8.75, 0.6),
+    Product(
+        "PGM",
+        "Pagta matasy",
+        "Хлопчатобумажная ткань",
+        "Cotton fabric",
+        "thousand_m2",
+        3.5,
+        0.4,
+    ),
+    Product("JNS", "Jins matasy", "Джинсовая ткань", "Denim", "thousand_m2", 8.75, 0.5),
+    Product(
+        "TRK", "Trikotaž matasy", "Трикотажное полотно", "Knitted fabric", "tonnes", 14.0, 0.35
+    ),
+    Product("TKN", "Tikin önümleri", "Швейные изделия", "Garments", "thousand_pieces", 17.5, 0.3),
+    Product("MHR", "Mahra önümleri", "Махровые изделия", "Terry products", "tonnes", 21.0, 0.7),
+]
+MILLS = [
+    Mill(
+        "TX-ASG",
+        "Aşgabat dokma toplumy",
+        "Ашхабадский текстильный комплекс",
+        "TM-S",
+        "TM-S-02",
+        (("PGY", 9_000), ("PGM", 24_000), ("TKN", 6_000)),
+    ),
+    Mill(
+        "TX-GSE",
+        "Gurbansoltan Eje adyndaky dokma toplumy",
+        "Текстильный комплекс имени Гурбансолтан эдже",
+        "TM-S",
+        "TM-S-01",
+        (("JNS", 18_000), ("TKN", 7_500)),
+    ),
+    Mill(
+        "TX-GKD",
+        "Gökdepe dokma toplumy",
+        "Гёкдепинский текстильный комплекс",
+        "TM-A",
+        "TM-A-05",
+        (("PGY", 6_500), ("TRK", 3_500), ("TKN", 3_000)),
+    ),
+    Mill(
+        "TX-KKA",
+        "Kaka pagta egriji fabrigi",
+        "Каахкинская прядильная фабрика",
+        "TM-A",
+        "TM-A-06",
+        (("PGY", 4_000),),
+    ),
+    Mill(
+        "TX-TJN",
+        "Tejen dokma toplumy",
+        "Тедженский текстильный комплекс",
+        "TM-A",
+        "TM-A-09",
+        (("PGY", 7_000), ("PGM", 12_000)),
+    ),
+    Mill(
+        "TX-MRY",
+        "Mary pagta egriji fabrigi",
+        "Марыйская прядильная фабрика",
+        "TM-M",
+        "TM-M-03",
+        (("PGY", 12_000),),
+    ),
+    Mill(
+        "TX-BYR",
+        "Baýramaly dokma toplumy",
+        "Байрамалийский текстильный комплекс",
+        "TM-M",
+        "TM-M-01",
+        (("PGY", 8_000), ("PGM", 15_000), ("MHR", 2_500)),
+    ),
+    Mill(
+        "TX-TRK",
+        "Türkmenabat dokma toplumy",
+        "Туркменабатский текстильный комплекс",
+        "TM-L",
+        None,
+        (("PGY", 10_000), ("PGM", 20_000), ("TKN", 4_000)),
+    ),
+    Mill(
+        "TX-HLC",
+        "Halaç pagta egriji fabrigi",
+        "Халачская прядильная фабрика",
+        "TM-L",
+        "TM-L-09",
+        (("PGY", 5_000),),
+    ),
+    Mill(
+        "TX-SYT",
+        "Saýat pagta egriji fabrigi",
+        "Саятская прядильная фабрика",
+        "TM-L",
+        "TM-L-14",
+        (("PGY", 4_500),),
+    ),
+    Mill(
+        "TX-DSG",
+        "Daşoguz pagta egriji fabrigi",
+        "Дашогузская прядильная фабрика",
+        "TM-D",
+        "TM-D-01",
+        (("PGY", 9_000),),
+    ),
+    Mill(
+        "TX-KNR",
+        "Köneürgenç pagta egriji fabrigi",
+        "Кёнеургенчская прядильная фабрика",
+        "TM-D",
+        "TM-D-02",
+        (("PGY", 5_500),),
+    ),
+    Mill(
+        "TX-SRD",
+        "Serdar dokma toplumy",
+        "Сердарский текстильный комплекс",
+        "TM-B",
+        "TM-B-05",
+        (("PGY", 4_000), ("TRK", 2_000)),
+    ),
+]
+OUTPUT_HEADER = tuple(field.name for field in fields(MillOutput))
+MILL_HEADER = ("mill_code", "name_tk", "name_ru", "province_code", "district_code")
+PRODUCT_HEADER = ("product_code", "name_tk", "name_ru", "name_en", "unit")
+
+
+def _file_name(month: dt.date, corrected: bool = False) -> str:
+    return f"dokma_{month:%Y-%m}{'_v2' if corrected else ''}.csv"
+
+
+def _output(rng: random.Random) -> dict[str, list[MillOutput]]:
+    products = {product.product_code: product for product in PRODUCTS}
+    files: dict[str, list[MillOutput]] = {}
+    for month in months():
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        day = following + dt.timedelta(days=rng.randint(5, 8))
+        if month == LATE_MONTH:
+            day = dt.date(2023, 4, 28)
+        rows = []
+        for mill in MILLS:
+            if (mill.mill_code, month) == MISSING:
+                continue
+            submitted = dt.datetime.combine(day, dt.time(9, 0), tzinfo=ASHGABAT)
+            submitted += dt.timedelta(minutes=rng.randint(0, 420))
+            for code, annual in mill.annual:
+                product = products[code]
+                planned = round(annual / 12, -1)
+                produced = round(planned * rng.uniform(0.88, 1.08), 1)
+                exported = round(produced * product.export_share * rng.uniform(0.8, 1.2), 1)
+                value = round(exported * product.price_tmt * rng.uniform(0.95, 1.05), 1)
+                rows.append(
+                    MillOutput(
+                        report_month=f"{month:%Y-%m}",
+                        mill_code=mill.mill_code,
+                        product_code=code,
+                        planned_quantity=planned,
+                        produced_quantity=produced,
+                        exported_quantity=exported,
+                        export_value_tmt=value,
+                        submitted_at=submitted.astimezone(UTC),
+                    )
+                )
+        files[_file_name(month)] = rows
+    mill, month = CORRECTED
+    corrected_at = dt.datetime(2023, 7, 24, 6, 30, tzinfo=UTC)
+    files[_file_name(month, corrected=True)] = [
+        replace(
+            row,
+            produced_quantity=round(row.produced_quantity * 0.95, 1),
+            submitted_at=corrected_at,
+        )
+        for row in files[_file_name(month)]
+        if row.mill_code == mill
+    ]
+    return files
+
+
+def _output_csv(rows: Sequence[MillOutput], bom: bool) -> bytes:
+    return csv_bytes(
+        OUTPUT_HEADER,
+        (
+            (
+                row.report_month,
+                row.mill_code,
+                row.product_code,
+                f"{row.planned_quantity:.1f}",
+                f"{row.produced_quantity:.1f}",
+                f"{row.exported_quantity:.1f}",
+                f"{row.export_value_tmt:.1f}",
+                row.submitted_at.astimezone(ASHGABAT).isoformat(sep=" "),
+            )
+            for row in rows
+        ),
+        bom=bom,
+        line_end="\n",
+    )
+
+
+def _files(output_files: dict[str, list[MillOutput]]) -> list[InboxFile]:
+    files = [
+        InboxFile(
+            "dokma_fabrikler.csv",
+            "mills",
+            REGISTERS_AT,
+            lambda: csv_bytes(
+                MILL_HEADER,
+                (
+                    (m.mill_code, m.name_tk, m.name_ru, m.province_code, m.district_code)
+                    for m in MILLS
+                ),
+                line_end="\n",
+            ),
+        ),
+        InboxFile(
+            "dokma_onumler.csv",
+            "products",
+            REGISTERS_AT,
+            lambda: csv_bytes(
+                PRODUCT_HEADER,
+                ((p.product_code, p.name_tk, p.name_ru, p.name_en, p.unit) for p in PRODUCTS),
+                line_end="\n",
+            ),
+        ),
+    ]
+    for name, rows in sorted(output_files.items()):
+        arrives = max(row.submitted_at for row in rows) + dt.timedelta(minutes=10)
+        corrected = name.endswith("_v2.csv")
+        files.append(
+            InboxFile(
+                name,
+                "mill_output",
+                arrives,
+                lambda rows=rows, corrected=corrected: _output_csv(rows, bom=corrected),
+            )
+        )
+    return files
+
+
+def generate(seed: int = DEFAULT_SEED) -> TextileSystem:
+    """Every record and file the ministry's system sends over the simulated period."""
+    rng = random.Random(seed)
+    output_files = _output(rng)
+    return TextileSystem(
+        mills=list(MILLS),
+        products=list(PRODUCTS),
+        output=[row for rows in output_files.values() for row in rows],
+        output_files=output_files,
+        files=_files(output_files),
+    )
+
+
+def simulate(
+    paths: MaglumatPaths, as_of: dt.datetime = DEFAULT_AS_OF, seed: int = DEFAULT_SEED
+) -> dict[str, int]:
+    """Bring the demo inbox to ``as_of``: the files sent since the last call, per table."""
+    return deliver(inbox_of(paths.systems, SYSTEM), generate(seed).files, as_of)
+
+
+# --- the same records in a database (the ministry's own, read by the ``sql`` kind) ----------
+
+_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "mill_output": (
+        ("report_month", "varchar(7)"),
+        ("mill_code", "varchar(20)"),
+        ("product_code", "varchar(10)"),
+        ("planned_quantity", "double precision"),
+        ("produced_quantity", "double precision"),
+        ("exported_quantity", "double precision"),
+        ("export_value_tmt", "double precision"),
+        ("submitted_at", "timestamp"),
+    ),
+    "mills": (
+        ("mill_code", "varchar(20)"),
+        ("name_tk", "varchar(200)"),
+        ("name_ru", "varchar(200)"),
+        ("province_code", "varchar(10)"),
+        ("district_code", "varchar(10)"),
+    ),
+    "products": (
+        ("product_code", "varchar(10)"),
+        ("name_tk", "varchar(200)"),
+        ("name_ru", "varchar(200)"),
+        ("name_en", "varchar(200)"),
+        ("unit", "varchar(20)"),
+    ),
+}
+_KEYS = {
+    "mill_output": ("report_month", "mill_code", "product_code", "submitted_at"),
+    "mills": ("mill_code",),
+    "products": ("product_code",),
+}
+
+
+def _column_type(dialect: str, declared: str) -> str:
+    if dialect == "sqlite":
+        return "REAL" if declared == "double precision" else "TEXT"
+    if dialect == "mysql":
+        return {"double precision": "double", "timestamp": "datetime"}.get(declared, declared)
+    return declared
+
+
+def write_database(dsn: str, system: TextileSystem, as_of: dt.datetime) -> dict[str, int]:
+    """Bring the database at ``dsn`` to the ministry's state at ``as_of``; rows added per table.
+
+    Timestamps are stored as UTC without a zone, as the ministry's database keeps them. Rows
+    already present (by key) are left alone, so a later ``as_of`` adds only what is new.
+    """
+    records: dict[str, Iterable[tuple]] = {
+        "mill_output": [
+            (*astuple(row)[:-1], row.submitted_at.astimezone(UTC).replace(tzinfo=None))
+            for row in system.visible_output(as_of)
+        ],
+        "mills": [
+            (m.mill_code, m.name_tk, m.name_ru, m.province_code, m.district_code)
+            for m in system.mills
+        ],
+        "products": [
+            (p.product_code, p.name_tk, p.name_ru, p.name_en, p.unit) for p in system.products
+        ],
+    }
+    connection, dialect = connect(dsn)
+    added: dict[str, int] = {}
+    try:
+        cursor = connection.cursor()
+        for table, columns in _TABLES.items():
+            names = [name for name, _ in columns]
+            definition = ", ".join(
+                f"{name} {_column_type(dialect.name, declared)}" for name, declared in columns
+            )
+            key = ", ".join(_KEYS[table])
+            # Fixed identifiers from this module; values are bound parameters.
+            cursor.execute(
+                f"create table if not exists {table} ({definition}, primary key ({key}))"
+            )
+            cursor.execute(f"select {key} from {table}")  # noqa: S608
+            present = {tuple(str(value) for value in row) for row in cursor.fetchall()}
+            positions = [names.index(column) for column in _KEYS[table]]
+            new_rows = [
+                row
+                for row in records[table]
+                if tuple(str(row[index]) for index in positions) not in present
+            ]
+            if new_rows:
+                placeholders = ", ".join([dialect.placeholder] * len(names))
+                cursor.executemany(
+                    f"insert into {table} ({', '.join(names)}) values ({placeholders})",  # noqa: S608
+                    new_rows,
+                )
+            added[table] = len(new_rows)
+        connection.commit()
+    finally:
+        connection.close()
+    return added
