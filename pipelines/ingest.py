@@ -135,3 +135,14 @@ def reject(paths: MaglumatPaths, batch_id: str, reason: str) -> None:
         ).fetchall()
     if not updated:
         raise ValueError(f"batch {batch_id} is not held: only held batches can be rejected")
+
+
+def ensure_raw_tables(paths: MaglumatPaths, systems: list[SourceSystem]) -> None:
+    """Every catalogued table exists in raw (empty until its first batch), so the dbt project
+    builds even while a system has not delivered yet or cannot be reached."""
+    with write_connection(paths.warehouse) as connection:
+        ensure_audit_schema(connection)
+        for system in systems:
+            for table in system.tables:
+                suite = load_suite(system.name, table.name)
+                ensure_raw_table(connection, system.name, table.name, suite.columns)

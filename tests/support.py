@@ -15,12 +15,36 @@ from pipelines.resources import MaglumatResource
 from pipelines.settings import MaglumatPaths
 from simulator import agriculture
 
+# The spine's tests extract and load only the campaign database; the other sectors' raw tables
+# stay empty (they are tested in tests/sectors and by the all-sector run).
+SPINE = ["agriculture_campaign"]
 
-def run_daily_job(paths: MaglumatPaths) -> dg.ExecuteInProcessResult:
-    """A real Dagster run of the daily job, on an ephemeral instance."""
+
+def run_daily_job(
+    paths: MaglumatPaths, systems: list[str] | None = None
+) -> dg.ExecuteInProcessResult:
+    """A real Dagster run of the daily job, on an ephemeral instance.
+
+    With ``systems``, only those systems are extracted and loaded (the others are left out of
+    the run, as if they had not delivered); dbt, publishing and reports run as always.
+    """
     definitions = build_definitions(MaglumatResource(home=str(paths.home)))
     job = definitions.resolve_job_def(DAILY_JOB)
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    instance = dg.DagsterInstance.ephemeral()
+    if systems is None:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+    left_out = {
+        key
+        for key in definitions.resolve_asset_graph().get_all_asset_keys()
+        if key.path[0] in ("landing", "raw")
+        and not any(key.path[-1].startswith(f"{system}__") for system in systems)
+    }
+    selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*left_out)
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=list(selection.resolve(definitions.resolve_asset_graph())),
+    )
 
 
 def failed_checks(

@@ -75,3 +75,10 @@ def test_full_tables_are_read_whole(maglumat_home: MaglumatPaths) -> None:
     agriculture.write(dsn, agriculture.generate(), FIRST)
     farms = SourceTable(name="farms", business_key=("farm_id",), mode="full")
     assert extract_table(dsn, farms, "ignored").frame.height == len(agriculture.generate().farms)
+
+
+def test_a_missing_sqlite_file_is_unreachable_not_created(maglumat_home: MaglumatPaths) -> None:
+    missing = maglumat_home.systems / "not_there.sqlite"
+    with pytest.raises(SourceUnreachableError):
+        extract_table(f"sqlite:///{missing}", REPORTS, None)
+    assert not missing.exists()

@@ -16,6 +16,7 @@ from pipelines.landing import list_batches
 from pipelines.settings import MaglumatPaths
 from simulator import agriculture
 from tests.support import (
+    SPINE,
     expected_campaign_progress,
     failed_checks,
     materialized,
@@ -38,7 +39,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
     agriculture.write(f"sqlite:///{paths.systems}/agriculture_campaign.sqlite", SYSTEM, AS_OF)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MAGLUMAT_HOME", str(paths.home))
-        result = run_daily_job(paths)
+        result = run_daily_job(paths, SPINE)
     assert result.success, [e.message for e in result.all_events if e.is_step_failure]
     assert failed_checks(result) == []
     return paths
@@ -184,7 +185,7 @@ def test_rerun_gives_the_same_warehouse(copy_of_first_run: MaglumatPaths) -> Non
     before = {table: table_fingerprint(str(paths.warehouse), table) for table in tables}
     batches_before = list_batches(paths.landing)
 
-    result = run_daily_job(paths)
+    result = run_daily_job(paths, SPINE)
 
     assert result.success
     assert list_batches(paths.landing) == batches_before, "nothing new was landed"
@@ -202,7 +203,7 @@ def test_new_reports_load_incrementally(copy_of_first_run: MaglumatPaths) -> Non
     assert added["farms"] == 0
     landed_before = {m.batch_id for m in list_batches(paths.landing)}
 
-    result = run_daily_job(paths)
+    result = run_daily_job(paths, SPINE)
 
     assert result.success
     new_batches = [m for m in list_batches(paths.landing) if m.batch_id not in landed_before]
@@ -260,7 +261,7 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
         ],
     )
 
-    result = run_daily_job(paths)
+    result = run_daily_job(paths, SPINE)
 
     assert result.success
     assert failed_checks(result) == []
@@ -296,7 +297,7 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
         next_day + dt.timedelta(days=1),
     )
 
-    held_run = run_daily_job(paths)
+    held_run = run_daily_job(paths, SPINE)
 
     assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
     assert "snapshot/warehouse" not in materialized(held_run)

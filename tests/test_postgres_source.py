@@ -4,7 +4,7 @@ import pytest
 
 from pipelines.settings import MaglumatPaths
 from simulator import agriculture
-from tests.support import expected_campaign_progress, failed_checks, run_daily_job
+from tests.support import SPINE, expected_campaign_progress, failed_checks, run_daily_job
 from warehouse.snapshot import open_current
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -17,7 +17,7 @@ def test_pipeline_with_postgresql_as_the_sector_system(
     agriculture.write(postgres_dsn, system, agriculture.DEFAULT_AS_OF)
     monkeypatch.setenv("MAGLUMAT_AGRICULTURE_CAMPAIGN_DSN", postgres_dsn)
 
-    result = run_daily_job(maglumat_home)
+    result = run_daily_job(maglumat_home, SPINE)
 
     assert result.success
     assert failed_checks(result) == []

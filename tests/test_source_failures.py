@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import MaglumatPaths
-from tests.support import failed_checks, materialized, run_daily_job
+from tests.support import SPINE, failed_checks, materialized, run_daily_job
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ def test_an_unreachable_system_is_reported_and_the_run_goes_on(
         "MAGLUMAT_AGRICULTURE_CAMPAIGN_DSN", "postgresql://reader:s3cret@127.0.0.1:9/agriculture"
     )
 
-    result = run_daily_job(maglumat_home)
+    result = run_daily_job(maglumat_home, SPINE)
 
     assert result.success
     failing = set(failed_checks(result, warnings=True, system="agriculture_campaign"))

@@ -13,7 +13,7 @@ from pipelines.landing import list_batches
 from pipelines.settings import SUITES_DIR, MaglumatPaths
 from quality import suites
 from simulator import agriculture
-from tests.support import failed_checks, materialized, run_daily_job
+from tests.support import SPINE, failed_checks, materialized, run_daily_job
 
 pytestmark = pytest.mark.slow
 AS_OF = agriculture.DEFAULT_AS_OF
@@ -24,13 +24,13 @@ def _drifted_batch(paths: MaglumatPaths) -> str:
     dsn = f"sqlite:///{paths.systems}/agriculture_campaign.sqlite"
     system = agriculture.generate()
     agriculture.write(dsn, system, AS_OF)
-    assert run_daily_job(paths).success
+    assert run_daily_job(paths, SPINE).success
     database = sqlite3.connect(paths.systems / "agriculture_campaign.sqlite")
     with database:
         database.execute("alter table daily_reports add column moisture_pct real")
     database.close()
     agriculture.write(dsn, system, AS_OF + dt.timedelta(days=1))
-    held_run = run_daily_job(paths)
+    held_run = run_daily_job(paths, SPINE)
     assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
     return list_batches(paths.landing, "agriculture_campaign", "daily_reports")[-1].batch_id
 
@@ -57,7 +57,7 @@ def test_a_rejected_batch_releases_its_table_and_stays_landed(
 
     assert _status(maglumat_home, batch_id)[0] == "rejected"
     assert batch_id in {m.batch_id for m in list_batches(maglumat_home.landing)}
-    after = run_daily_job(maglumat_home)
+    after = run_daily_job(maglumat_home, SPINE)
     assert after.success
     assert failed_checks(after) == []
     assert "snapshot/warehouse" in materialized(after)

@@ -9,6 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipelines.catalogue import load_catalogue
+from pipelines.ingest import ensure_raw_tables
 from pipelines.resources import MaglumatResource
 from pipelines.settings import DBT_PROJECT_DIR
 from warehouse.duck import writer_lock
@@ -56,6 +58,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     ) -> Iterator[Any]:
         """Seeds, staging, intermediate, marts and indicators, built and tested by dbt."""
         maglumat.export_environment()
+        ensure_raw_tables(maglumat.paths, load_catalogue())
         with writer_lock(maglumat.paths.warehouse):
             yield from dbt.cli(["build"], context=context).stream()
 

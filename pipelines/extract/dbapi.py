@@ -67,6 +67,8 @@ def connect(dsn: str, *, writable: bool = True) -> tuple[DbapiConnection, Dialec
                 path = parts.netloc + path
             if writable:
                 return sqlite3.connect(path, timeout=30), dialect
+            if path.startswith("//"):  # sqlite:////abs/path leaves //abs/path
+                path = "/" + path.lstrip("/")
             uri = f"file:{quote(path)}?mode=ro"
             return sqlite3.connect(uri, uri=True, timeout=30), dialect
         if dialect.name == "postgresql":
