@@ -1,0 +1,241 @@
+"""The event log extractor (kind ``event_log``): JSON lines files that the source appends to.
+
+The system's connection is the log directory (a plain path or a ``file://`` URL). The source
+writes one event per line into files whose names sort in the order they are written (e.g. one
+file per day, ``events-2023-09-30.jsonl``) and only ever appends. Tables are read in mode
+``append``; their options:
+
+``pattern``
+    glob of the log files in the directory (default ``*.jsonl``).
+``fields``
+    the event fields to land, in order (required); each becomes a text column, nested values
+    are kept as JSON text. Fields an event lacks are null; fields not listed are not landed.
+``max_lines_per_batch``
+    at most this many lines per landed batch (default 200,000), so a long backlog lands as
+    several batches and memory stays bounded.
+
+The durable position is the batch's ``cursor_to``: ``<file name>:<byte offset>:<line number>``
+of the last landed line, taken from the landing zone's high-water mark. A file that is still
+being written is read up to its last complete line; its unfinished last line waits for the next
+run. Once a newer file exists the older one is finished, and an unterminated last line in it is
+read as it is. A line that is not a JSON object (cut off, not UTF-8, a bare value) is landed
+all the same, with its raw text in ``raw_line`` and the reason in ``parse_error``, so the
+quality gate quarantines it with its file and line number; nothing is dropped. Every row
+carries ``log_file`` and ``log_line``. Blank lines carry nothing and are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import polars as pl
+
+from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract.dbapi import SourceUnreachableError
+
+DEFAULT_PATTERN = "*.jsonl"
+DEFAULT_MAX_LINES = 200_000
+# Columns the extractor adds to the event's own fields.
+LOG_FILE, LOG_LINE, PARSE_ERROR, RAW_LINE = "log_file", "log_line", "parse_error", "raw_line"
+LOG_COLUMNS = (LOG_FILE, LOG_LINE, PARSE_ERROR, RAW_LINE)
+
+
+class EventLogError(RuntimeError):
+    """The log no longer matches what was landed from it (a file shrank or was rewritten)."""
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Just after the last landed line: file name, byte offset in it, lines read in it."""
+
+    file: str
+    offset: int
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.offset}:{self.line}"
+
+    @classmethod
+    def parse(cls, text: str) -> LogPosition:
+        try:
+            file, offset, line = text.rsplit(":", 2)
+            return cls(file, int(offset), int(line))
+        except ValueError as error:
+            raise EventLogError(
+                f"{text!r} is not an event log position (<file>:<byte offset>:<line>)"
+            ) from error
+
+
+def log_directory(connection: str) -> Path:
+    """The directory a connection string names: ``file:///abs/path`` or a plain path."""
+    if connection.startswith("file:"):
+        parts = urlsplit(connection)
+        return Path(unquote(parts.netloc + parts.path))
+    return Path(connection)
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as landed text; the gate's schema contract types it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def parse_line(
+    raw: bytes, fields: Sequence[str], file: str, line: int
+) -> dict[str, str | int | None]:
+    """One log line as a row: the event's fields, or its raw text and why it is not an event."""
+    row: dict[str, str | int | None] = dict.fromkeys(fields)
+    row.update({LOG_FILE: file, LOG_LINE: line, PARSE_ERROR: None, RAW_LINE: None})
+    error: str | None = None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a byte order mark starts no event
+    except UnicodeDecodeError as problem:
+        text = raw.decode("utf-8", errors="replace")
+        error = f"not UTF-8 at byte {problem.start}"
+    else:
+        try:
+            event = json.loads(text)
+        except json.JSONDecodeError as problem:
+            error = f"not JSON ({problem.msg.removesuffix(' at')}, column {problem.colno})"
+        else:
+            if isinstance(event, dict):
+                row.update({name: _text(event.get(name)) for name in fields})
+            else:
+                error = f"not a JSON object but {type(event).__name__}"
+    if error is not None:
+        row[PARSE_ERROR] = f"{file} line {line}: {error}"
+        row[RAW_LINE] = text.rstrip("\r\n")
+    return row
+
+
+def _schema(fields: Sequence[str]) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in fields}
+    schema.update(
+        {
+            LOG_FILE: pl.String(),
+            LOG_LINE: pl.Int64(),
+            PARSE_ERROR: pl.String(),
+            RAW_LINE: pl.String(),
+        }
+    )
+    return schema
+
+
+def _files_label(files: list[str]) -> str:
+    return files[0] if len(files) == 1 else f"{files[0]} .. {files[-1]} ({len(files)} files)"
+
+
+class _Batch:
+    """Rows collected for one landed batch, and the position just after its last line."""
+
+    def __init__(self, fields: Sequence[str], start: LogPosition | None) -> None:
+        self.fields = fields
+        self.start = start
+        self.end = start
+        self.rows: list[dict[str, str | int | None]] = []
+        self.files: list[str] = []
+
+    def add(self, row: dict[str, str | int | None] | None, end: LogPosition) -> None:
+        if row is not None:
+            self.rows.append(row)
+            if not self.files or self.files[-1] != end.file:
+                self.files.append(end.file)
+        self.end = end
+
+    def extract(self) -> Extract:
+        frame = pl.DataFrame(self.rows, schema=_schema(self.fields), orient="row")
+        return Extract(
+            frame=frame,
+            cursor_from=str(self.start) if self.start else None,
+            cursor_to=str(self.end) if self.end else None,
+            source_file=_files_label(self.files),
+        )
+
+
+def read_log(
+    directory: Path,
+    fields: Sequence[str],
+    position: LogPosition | None,
+    pattern: str = DEFAULT_PATTERN,
+    max_lines_per_batch: int = DEFAULT_MAX_LINES,
+) -> Iterator[Extract]:
+    """Every complete line after ``position``, as batches of at most ``max_lines_per_batch``."""
+    if not directory.is_dir():
+        raise SourceUnreachableError(f"event log directory {directory} does not exist")
+    overlap = set(fields) & set(LOG_COLUMNS)
+    if not fields or overlap:
+        raise ValueError(f"event_log needs `fields`, none of them named {sorted(LOG_COLUMNS)}")
+    files = sorted(path for path in directory.glob(pattern) if path.is_file())
+    batch = _Batch(fields, position)
+    for index, path in enumerate(files):
+        name = path.name
+        if position is not None and name < position.file:
+            continue
+        offset, line = (0, 0)
+        if position is not None and name == position.file:
+            offset, line = position.offset, position.line
+        finished = index < len(files) - 1  # a newer file exists: the source writes no more here
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            if size < offset:
+                raise EventLogError(
+                    f"{path} has {size} bytes but {offset} were already landed from it: "
+                    "the log was truncated or replaced"
+                )
+            if offset > 0 and size > offset:
+                handle.seek(offset - 1)
+                if handle.read(1) != b"\n":
+                    raise EventLogError(
+                        f"{path}: byte {offset} no longer follows a line end: the file was "
+                        "rewritten since it was landed"
+                    )
+            handle.seek(offset)
+            data = handle.read()
+        complete = data.rfind(b"\n") + 1
+        if finished and complete < len(data):
+            complete = len(data)  # the writer is gone: its unterminated last line is final
+        cursor = 0
+        while cursor < complete:
+            end = data.find(b"\n", cursor, complete)
+            end = complete if end == -1 else end + 1
+            raw = data[cursor:end]
+            line += 1
+            row = parse_line(raw, fields, name, line) if raw.strip() else None
+            batch.add(row, LogPosition(name, offset + end, line))
+            cursor = end
+            if len(batch.rows) >= max_lines_per_batch:
+                yield batch.extract()
+                batch = _Batch(fields, batch.end)
+    if batch.rows:
+        yield batch.extract()
+
+
+def extract(request: ExtractRequest) -> Iterator[Extract]:
+    table = request.table
+    if table.mode != "append":
+        raise ValueError(
+            f"{request.system.name}.{table.name}: an event log is read in mode 'append', "
+            f"not {table.mode!r}"
+        )
+    options = {**request.system.options, **table.options}
+    position = None
+    if request.high_water_mark is not None:
+        position = LogPosition.parse(request.high_water_mark)
+    yield from read_log(
+        log_directory(request.connection),
+        [str(name) for name in options.get("fields") or []],
+        position,
+        pattern=str(options.get("pattern", DEFAULT_PATTERN)),
+        max_lines_per_batch=int(options.get("max_lines_per_batch", DEFAULT_MAX_LINES)),
+    )
