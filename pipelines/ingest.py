@@ -26,6 +26,7 @@ from warehouse.raw import (
     ensure_raw_table,
     load_batch,
     open_holds,
+    outlier_history,
 )
 
 
@@ -99,7 +100,8 @@ def gate_and_load(
                 continue
             landed = read_batch(paths.landing, manifest)
             history = accepted_row_counts(connection, system.name, table.name)
-            verdict, typed = validate_batch(manifest.batch_id, landed, suite, history)
+            loaded = outlier_history(connection, system.name, table.name, suite)
+            verdict, typed = validate_batch(manifest.batch_id, landed, suite, history, loaded)
             page = write_gate_report(
                 paths.quality_results, system.name, table.name, verdict, manifest.file
             )

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from quality.contract import cast_to_contract
+from quality.outliers import find_outliers
 from quality.suites import TableSuite
 
 SCHEMA_RULE = "expect_table_columns_to_match_set"
@@ -28,6 +29,7 @@ VOLUME_RULE = "expect_table_row_count_to_be_between"
 TYPE_RULE = "type_contract"
 BAD_ROW_SHARE_RULE = "max_bad_row_share"
 HISTORY_VOLUME_RULE = "volume_against_recent_batches"
+OUTLIER_RULE = "outlier_modified_zscore"
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,17 @@ def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> st
 
 
 def validate_batch(
-    batch_id: str, frame: pl.DataFrame, suite: TableSuite, history: list[int] | None = None
+    batch_id: str,
+    frame: pl.DataFrame,
+    suite: TableSuite,
+    history: list[int] | None = None,
+    loaded: pl.DataFrame | None = None,
 ) -> tuple[GateVerdict, pl.DataFrame]:
     """Validate ``frame`` (a landed batch, as extracted) against ``suite``.
 
     ``history`` is the row counts of the table's earlier accepted batches, oldest first, for the
-    volume rule. Returns the verdict and the batch converted to its contract types.
+    volume rule; ``loaded`` the rows already in the warehouse, for the outlier rules. Returns the
+    verdict and the batch converted to its contract types.
     """
     verdict = GateVerdict(
         batch_id=batch_id,
@@ -204,6 +211,26 @@ def validate_batch(
                     continue  # already quarantined as a type failure; a null here follows from it
                 verdict.row_failures.append(
                     RowFailure(position + 1, rule, column, _value(frame, first_column, position))
+                )
+    if loaded is not None and not verdict.is_held:
+        for rule in suite.outliers:
+            if rule.column not in typed.columns:
+                continue
+            for outlier in find_outliers(typed, loaded, rule):
+                verdict.row_failures.append(
+                    RowFailure(outlier.row_number, OUTLIER_RULE, rule.column, f"{outlier.value:g}")
+                )
+                verdict.results.append(
+                    {
+                        "rule": OUTLIER_RULE,
+                        "field": rule.column,
+                        "success": False,
+                        "unexpected_count": 1,
+                        "unexpected_sample": [
+                            f"row {outlier.row_number}: {outlier.value:g} against a median of"
+                            f" {outlier.median:g} (modified z-score {outlier.zscore:.1f})"
+                        ],
+                    }
                 )
     if frame.height and not verdict.is_held:
         share = len(verdict.quarantined_rows) / frame.height

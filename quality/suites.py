@@ -47,6 +47,16 @@ class VolumeRule:
 
 
 @dataclass(frozen=True)
+class OutlierRule:
+    """A value far from its group's history (modified z-score above ``threshold``)."""
+
+    column: str
+    group_by: tuple[str, ...]
+    threshold: float = 3.5
+    min_history: int = 8
+
+
+@dataclass(frozen=True)
 class TableSuite:
     source: str
     table: str
@@ -55,6 +65,7 @@ class TableSuite:
     max_bad_row_share: float = 0.2
     volume: VolumeRule = field(default_factory=VolumeRule)
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
+    outliers: tuple[OutlierRule, ...] = field(default_factory=tuple)
     suite_file: Path = field(default=Path(), compare=False)
 
     @property
@@ -138,5 +149,14 @@ def load_suite(
             max_ratio=float(volume.get("max_ratio", float("inf"))),
         ),
         expectations=tuple(expectations),
+        outliers=tuple(
+            OutlierRule(
+                column=str(rule["column"]),
+                group_by=tuple(rule.get("group_by") or ()),
+                threshold=float(rule.get("threshold", 3.5)),
+                min_history=int(rule.get("min_history", 8)),
+            )
+            for rule in raw.get("outliers") or []
+        ),
         suite_file=path,
     )

@@ -132,3 +132,25 @@ def test_utc_timestamps_written_with_z_convert() -> None:
     verdict, typed = validate_batch("b10", frame, SUITE)
     assert verdict.row_failures == []
     assert str(typed["submitted_at"][0]) == "2023-06-02 04:00:00+00:00"
+
+
+def test_a_value_far_beyond_the_districts_history_is_an_outlier() -> None:
+    # 20,000 t is within the range rule (a big district's peak day) but twenty times this one's.
+    history = _reports().with_columns(
+        pl.Series("harvested_tonnes", [900.0, 950, 1000, 1050, 1100, 980, 1020, 1010, 990, 1005])
+    )
+    frame = _reports(harvested_tonnes=_with("harvested_tonnes", {6: 20_000.0}))
+    frame = frame.with_columns(pl.col("report_id") + 100)
+    verdict, _ = validate_batch("b11", frame, SUITE, loaded=_typed(history))
+    assert [(f.row_number, f.rule, f.field) for f in verdict.row_failures] == [
+        (6, "outlier_modified_zscore", "harvested_tonnes")
+    ]
+    sample = next(r for r in verdict.results if r["rule"] == "outlier_modified_zscore")
+    assert "20000 against a median of 1002.5" in sample["unexpected_sample"][0]
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    from quality.contract import cast_to_contract
+
+    typed, _ = cast_to_contract(frame, SUITE.columns)
+    return typed

@@ -17,6 +17,7 @@ import polars as pl
 
 from pipelines.landing import BatchManifest
 from quality.gate import GateVerdict
+from quality.suites import TableSuite
 
 AUDIT_DDL = """
 create schema if not exists raw;
@@ -117,6 +118,20 @@ def accepted_row_counts(
         [system, table],
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def outlier_history(
+    connection: duckdb.DuckDBPyConnection, system: str, table: str, suite: TableSuite
+) -> pl.DataFrame | None:
+    """The loaded values the suite's outlier rules compare a batch with (None without rules)."""
+    columns = sorted({c for rule in suite.outliers for c in (rule.column, *rule.group_by)})
+    if not columns:
+        return None
+    # Column names come from the suite, table names from the catalogue: plain identifiers.
+    selected = ", ".join(f'"{column}"' for column in columns)
+    return connection.execute(
+        f"select {selected} from {raw_table(system, table)}"  # noqa: S608
+    ).pl()
 
 
 def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> list[str]:
