@@ -4,15 +4,19 @@ the warehouse against (plain Python over the simulator's records, no SQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from pipelines.assets.transform import dbt_executable
 from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.resources import MaglumatResource
-from pipelines.settings import MaglumatPaths
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import agriculture
 
 # The spine's tests extract and load only the campaign database; the other sectors' raw tables
@@ -120,3 +124,31 @@ def table_fingerprint(database: str, table: str) -> list[tuple]:
         return connection.execute(f"select * from {table} order by all").fetchall()
     finally:
         connection.close()
+
+
+def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
+    """``dbt build`` of some models against the warehouse of ``paths``, with its own target
+    and log folders under ``scratch`` (so parallel builds never share a manifest)."""
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(scratch / "dbt-target"),
+            "--log-path",
+            str(scratch / "dbt-logs"),
+            "--indirect-selection",
+            "cautious",
+            "--select",
+            *selection,
+        ],
+        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.settings import MaglumatPaths
 from simulator import construction
+from tests.support import dbt_build
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "construction_projects")
 AS_OF = construction.DEFAULT_AS_OF
@@ -189,32 +187,6 @@ def test_postgresql_with_the_sql_kind(
     assert min(landed["submitted_at"]).isoformat(" ") > "2023-03-01 06:00:00"
 
 
-def _dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "dbt-target"),
-            "--log-path",
-            str(scratch / "dbt-logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
 def _month(day: dt.date, add: int = 0) -> dt.date:
     index = day.year * 12 + day.month - 1 + add
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -276,7 +248,7 @@ def _expected_progress(
 def test_progress_fact_matches_independent_computation(
     demo: MaglumatPaths, register: construction.ConstructionSystem, tmp_path: Path
 ) -> None:
-    _dbt_build(demo, ["+fct_construction_progress_monthly", "+dim_dates"], tmp_path)
+    dbt_build(demo, ["+fct_construction_progress_monthly", "+dim_dates"], tmp_path)
     rows = _raw(
         demo,
         "select project_id, strftime(month_date, '%Y-%m'), completion_pct, spent_to_date_tmt,"

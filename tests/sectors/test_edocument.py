@@ -5,23 +5,21 @@ fact against an independent computation over the log's lines."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import SourceTable, load_catalogue
 from pipelines.extract.event_log import read_log
 from pipelines.extract.sql import extract_table
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.settings import MaglumatPaths
 from simulator import edocument
 from simulator.processing import ASHGABAT
+from tests.support import dbt_build
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "edocument_workflow")
 EVENTS = SYSTEM.table("events")
@@ -265,32 +263,6 @@ def test_the_same_events_from_postgresql_with_the_sql_kind(
     assert min(second.frame["event_seq"].to_list()) > int(first.cursor_to)
 
 
-def _dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "dbt-target"),
-            "--log-path",
-            str(scratch / "dbt-logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
 def _expected_documents(log: edocument.EventLog) -> dict[str, tuple]:
     """Per document, from the log's lines: executed, on time, overdue now, deadline, cycle hours."""
     unique: dict[str, edocument.Event] = {}
@@ -326,7 +298,7 @@ def test_document_fact_matches_the_log(
     february: tuple[MaglumatPaths, edocument.EventLog], tmp_path: Path
 ) -> None:
     paths, lines = february
-    _dbt_build(paths, ["+fct_edocument_documents"], tmp_path)
+    dbt_build(paths, ["+fct_edocument_documents"], tmp_path)
     connection = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         rows = connection.execute(

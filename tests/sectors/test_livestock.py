@@ -5,20 +5,18 @@ against independent computations."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.settings import MaglumatPaths
 from simulator import livestock
+from tests.support import dbt_build
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "livestock_census")
 AS_OF = livestock.DEFAULT_AS_OF
@@ -172,32 +170,6 @@ def test_postgresql_with_the_sql_kind(
     assert str(read_batch(maglumat_home.landing, second).schema["report_month"]) == "Date"
 
 
-def _dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "dbt-target"),
-            "--log-path",
-            str(scratch / "dbt-logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
 def _latest(reports: list, key) -> dict:
     latest = {}
     for report in sorted(reports, key=lambda r: (r.revision, r.submitted_at)):
@@ -209,7 +181,7 @@ def _latest(reports: list, key) -> dict:
 def test_monthly_facts_match_independent_computation(
     demo: MaglumatPaths, census: livestock.LivestockSystem, tmp_path: Path
 ) -> None:
-    _dbt_build(
+    dbt_build(
         demo,
         [
             "+fct_livestock_herds_monthly",

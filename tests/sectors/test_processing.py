@@ -5,21 +5,19 @@ output fact against an independent computation."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.settings import MaglumatPaths
 from simulator import processing
+from tests.support import dbt_build
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "processing_output")
 AS_OF = processing.DEFAULT_AS_OF
@@ -221,32 +219,6 @@ def test_mariadb_with_the_sql_kind(
     assert [source for (source,) in sources] == [mariadb_dsn]
 
 
-def _dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "dbt-target"),
-            "--log-path",
-            str(scratch / "dbt-logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
 def _expected_months(
     system: processing.ProcessingSystem, as_of: dt.datetime
 ) -> dict[tuple[str, str, str], tuple[float | None, float]]:
@@ -274,7 +246,7 @@ def _expected_months(
 def test_monthly_fact_matches_independent_computation(
     demo: MaglumatPaths, register: processing.ProcessingSystem, tmp_path: Path
 ) -> None:
-    _dbt_build(demo, ["+fct_processing_output_monthly", "+dim_dates"], tmp_path)
+    dbt_build(demo, ["+fct_processing_output_monthly", "+dim_dates"], tmp_path)
     rows = _raw(
         demo,
         "select plant_code, product_code, strftime(month_date, '%Y-%m'), plan_tonnes,"

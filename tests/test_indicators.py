@@ -1,0 +1,306 @@
+"""The management indicator catalogue: YAML, compilation, and values on a built warehouse."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.assets.transform import dbt_executable
+from pipelines.indicators import generate
+
+DBT_PROJECT_DIR = generate.PROJECT_DIR
+DEMO_WAREHOUSE = Path(
+    os.environ.get(
+        "MAGLUMAT_INDICATOR_TEST_WAREHOUSE",
+        str(DBT_PROJECT_DIR.parent / "var" / "warehouse" / "warehouse.duckdb"),
+    )
+)
+CYRILLIC = re.compile("[А-Яа-яЁё]")
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> list[dict[str, Any]]:
+    return generate.load_catalogue()
+
+
+def test_generated_files_are_up_to_date() -> None:
+    stale = [
+        str(path.relative_to(DBT_PROJECT_DIR))
+        for path, text in generate.generated_files().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    assert stale == [], "run: python -m pipelines.indicators.generate"
+
+
+def test_catalogue_has_the_issue_indicators(catalogue: list[dict[str, Any]]) -> None:
+    ids = {ind["id"] for ind in catalogue}
+    assert len(ids) >= 25
+    sectors = {ind["sector"] for ind in catalogue}
+    assert sectors >= {
+        "agriculture",
+        "fuel_energy",
+        "chemical",
+        "processing",
+        "textile",
+        "transport",
+        "telecom",
+        "construction",
+        "medicine",
+        "edocument",
+        "livestock",
+    }
+    aggregations = {ind["aggregation"] for ind in catalogue}
+    assert aggregations >= {"ratio", "sum", "percentile", "yoy_growth", "share_below_plan"}
+    assert {
+        "agr_campaign_progress_pct",
+        "agr_required_daily_rate",
+        "agr_expected_finish_delay_days",
+        "agr_yield_t_per_ha",
+        "agr_lagging_districts",
+        "edoc_cycle_time_median_days",
+        "edoc_cycle_time_p90_days",
+        "edoc_executed_on_time_pct",
+        "edoc_overdue_now",
+        "med_stock_days_remaining",
+        "med_stock_outs",
+        "con_projects_behind_schedule",
+        "con_budget_execution_pct",
+    } <= ids
+
+
+def test_names_and_descriptions_in_three_languages(catalogue: list[dict[str, Any]]) -> None:
+    for ind in catalogue:
+        for field in ("name", "description"):
+            texts = ind[field]
+            assert all(texts[lang].strip() for lang in ("tk", "ru", "en")), (ind["id"], field)
+            # A copy of the English text is not a translation.
+            assert texts["tk"] != texts["en"], (ind["id"], field)
+            assert CYRILLIC.search(texts["ru"]), (ind["id"], field)
+            assert not CYRILLIC.search(texts["tk"] + texts["en"]), (ind["id"], field)
+
+
+def test_sources_are_models_of_the_project(catalogue: list[dict[str, Any]]) -> None:
+    models = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
+    assert {ind["source"] for ind in catalogue} <= models
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda ind: ind["name"].pop("ru"), "name needs tk, ru and en"),
+        (lambda ind: ind.update(ministry_id="nowhere"), "unknown ministry_id"),
+        (lambda ind: ind.update(aggregation="average"), "unknown aggregation"),
+        (lambda ind: ind.pop("denominator"), "needs a denominator"),
+        (lambda ind: ind.update(periodicity=["fortnight"]), "bad periodicity"),
+        (lambda ind: ind["thresholds"].update(green=90, amber=95), "beyond amber"),
+    ],
+)
+def test_validation_rejects_broken_entries(
+    catalogue: list[dict[str, Any]], change: Any, message: str
+) -> None:
+    broken = copy.deepcopy(catalogue)
+    entry = next(ind for ind in broken if ind["id"] == "fe_gas_plan_fulfilment_pct")
+    change(entry)
+    with pytest.raises(generate.CatalogueError, match=message):
+        generate.validate(broken, generate._ministry_ids(DBT_PROJECT_DIR))
+
+
+def _dbt(args: list[str], home: Path, scratch: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            dbt_executable(),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(scratch / "dbt-target"),
+            "--log-path",
+            str(scratch / "dbt-logs"),
+        ],
+        env={**os.environ, "MAGLUMAT_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the demo warehouse (all ten sectors) with the indicator layer built and
+    tested, and the docs generated; yields the warehouse file and the dbt target folder."""
+    if not DEMO_WAREHOUSE.exists():
+        pytest.skip(f"no demo warehouse at {DEMO_WAREHOUSE}: run `maglumat demo` first")
+    scratch = tmp_path_factory.mktemp("indicators")
+    home = scratch / "home"
+    (home / "warehouse").mkdir(parents=True)
+    warehouse = home / "warehouse" / "warehouse.duckdb"
+    shutil.copyfile(DEMO_WAREHOUSE, warehouse)
+    selection = ["--select", "path:models/indicators", "path:tests/assert_indicator_*"]
+    result = _dbt(["build", *selection], home, scratch)
+    assert result.returncode == 0, result.stdout[-4000:]
+    docs = _dbt(["docs", "generate"], home, scratch)
+    assert docs.returncode == 0, docs.stdout[-4000:]
+    return warehouse, scratch / "dbt-target"
+
+
+def _query(warehouse: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple]:
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return connection.execute(sql, parameters or []).fetchall()
+    finally:
+        connection.close()
+
+
+def test_every_indicator_has_values_at_every_period_type(
+    built: tuple[Path, Path], catalogue: list[dict[str, Any]]
+) -> None:
+    warehouse, _ = built
+    produced = set(
+        _query(
+            warehouse,
+            "select distinct indicator_id, period_type from indicators.fct_indicator_values "
+            "where value is not null",
+        )
+    )
+    expected = {(ind["id"], period) for ind in catalogue for period in ind["periodicity"]}
+    assert expected - produced == set()
+
+
+def test_gas_output_matches_the_mart(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    (independent,) = _query(
+        warehouse,
+        "select sum(natural_gas_actual_thousand_m3) / 1e6, sum(natural_gas_plan_thousand_m3) / 1e6"
+        " from marts.fct_fuel_energy_monthly_production where year(report_month) = 2022",
+    )
+    (row,) = _query(
+        warehouse,
+        "select value, target, variance from indicators.fct_indicator_values "
+        "where indicator_id = 'fe_gas_output_bcm' and period_type = 'year' "
+        "and period_start = date '2022-01-01' and region_id = 'TM' and enterprise_id is null",
+    )
+    assert row[0] == pytest.approx(float(independent[0]), abs=1e-6)  # published to 6 decimals
+    assert 60 < row[0] < 100  # Turkmenistan produces about 80 bcm a year
+    assert row[1] == pytest.approx(float(independent[1]), rel=1e-9)
+    assert row[2] == pytest.approx(row[0] - row[1], abs=1e-9)
+
+
+def test_processing_fulfilment_by_province_is_ratio_of_sums(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    independent = dict(
+        _query(
+            warehouse,
+            "select province_code, 100 * sum(output_tonnes) / sum(plan_tonnes) "
+            "from marts.fct_processing_output_monthly "
+            "where month_date >= date '2023-01-01' and month_date < date '2023-04-01' "
+            "and coalesce(output_tonnes, plan_tonnes) is not null group by province_code",
+        )
+    )
+    published = dict(
+        _query(
+            warehouse,
+            "select region_id, value from indicators.fct_indicator_values "
+            "where indicator_id = 'proc_plan_fulfilment_pct' and period_type = 'quarter' "
+            "and period_start = date '2023-01-01' and region_level = 'province' "
+            "and enterprise_id is null",
+        )
+    )
+    assert published.keys() == independent.keys()
+    for province, value in independent.items():
+        assert published[province] == pytest.approx(float(value), abs=1e-5)
+
+
+def test_cycle_time_median_matches_the_documents(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    days = [
+        float(value)
+        for (value,) in _query(
+            warehouse,
+            "select cycle_time_days from marts.fct_edocument_documents "
+            "where is_executed and document_type = 'letter' and year(executed_date) = 2022",
+        )
+    ]
+    (row,) = _query(
+        warehouse,
+        "select value, denominator from indicators.fct_indicator_values "
+        "where indicator_id = 'edoc_cycle_time_median_days' and period_type = 'year' "
+        "and period_start = date '2022-01-01' and breakdown = 'letter'",
+    )
+    assert row[0] == pytest.approx(statistics.median(days), abs=1e-5)
+    assert row[1] == len(days)
+
+
+def test_campaign_progress_agrees_with_ind_campaign_progress(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    rows = _query(
+        warehouse,
+        "select values.value, progress.progress_pct "
+        "from indicators.fct_indicator_values as values "
+        "inner join indicators.ind_campaign_progress as progress "
+        "on values.breakdown = progress.campaign_id and values.region_id = progress.region_id "
+        "and values.period_start = progress.report_date "
+        "where values.indicator_id = 'agr_campaign_progress_pct' and values.period_type = 'day'",
+    )
+    assert len(rows) > 1000
+    for value, progress_pct in rows:
+        assert value == pytest.approx(progress_pct, abs=0.006)
+
+
+def test_status_follows_the_thresholds(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    rows = _query(
+        warehouse,
+        "select values.value, values.target, values.status, indicators.direction, "
+        "indicators.threshold_basis, indicators.green_threshold, indicators.amber_threshold "
+        "from indicators.fct_indicator_values as values "
+        "inner join indicators.dim_indicators as indicators "
+        "on values.indicator_id = indicators.indicator_id "
+        "where indicators.green_threshold is not null and values.value is not null "
+        "and values.target <> 0",
+    )
+    assert {row[2] for row in rows} == {"green", "amber", "red"}
+    for value, target, status, direction, basis, green, amber in rows:
+        measured = value if basis == "value" else 100 * value / target
+        sign = 1 if direction == "higher_is_better" else -1
+        if sign * measured >= sign * green:
+            expected = "green"
+        elif sign * measured >= sign * amber:
+            expected = "amber"
+        else:
+            expected = "red"
+        assert status == expected
+
+
+def test_docs_document_every_indicator_mart_column(
+    built: tuple[Path, Path], catalogue: list[dict[str, Any]]
+) -> None:
+    _, target = built
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    models = ["fct_indicator_values", "dim_indicators"] + [
+        f"ind_{sector}_monthly"
+        for sector in generate.sectors(catalogue)
+        if generate.wide_indicators(catalogue, sector)
+    ]
+    for model in models:
+        unique_id = f"model.maglumat.{model}"
+        built_columns = set(catalog["nodes"][unique_id]["columns"])
+        documented = {
+            name
+            for name, column in manifest["nodes"][unique_id]["columns"].items()
+            if column["description"].strip()
+        }
+        assert built_columns, model
+        assert built_columns <= documented, (model, built_columns - documented)
