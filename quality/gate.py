@@ -30,6 +30,7 @@ TYPE_RULE = "type_contract"
 BAD_ROW_SHARE_RULE = "max_bad_row_share"
 HISTORY_VOLUME_RULE = "volume_against_recent_batches"
 OUTLIER_RULE = "outlier_modified_zscore"
+SEASONAL_OUTLIER_RULE = "outlier_against_last_year"
 
 
 @dataclass(frozen=True)
@@ -216,19 +217,23 @@ def validate_batch(
         for rule in suite.outliers:
             if rule.column not in typed.columns:
                 continue
+            name = SEASONAL_OUTLIER_RULE if rule.period else OUTLIER_RULE
+            measure = (
+                "ratio to the same period a year before" if rule.period else "modified z-score"
+            )
             for outlier in find_outliers(typed, loaded, rule):
                 verdict.row_failures.append(
-                    RowFailure(outlier.row_number, OUTLIER_RULE, rule.column, f"{outlier.value:g}")
+                    RowFailure(outlier.row_number, name, rule.column, f"{outlier.value:g}")
                 )
                 verdict.results.append(
                     {
-                        "rule": OUTLIER_RULE,
+                        "rule": name,
                         "field": rule.column,
                         "success": False,
                         "unexpected_count": 1,
                         "unexpected_sample": [
                             f"row {outlier.row_number}: {outlier.value:g} against a median of"
-                            f" {outlier.median:g} (modified z-score {outlier.zscore:.1f})"
+                            f" {outlier.median:g} ({measure} {outlier.zscore:.1f})"
                         ],
                     }
                 )

@@ -1,6 +1,9 @@
-"""Outliers against a group's own history, as DHIS2 flags them: the modified z-score
-(Iglewicz and Hoaglin) of a value against the median of its group (a district's earlier
-reports, a plant's earlier months), robust to the outliers it is looking for."""
+"""Outliers against a group's own history, as DHIS2 flags them.
+
+Two kinds of rule: the modified z-score (Iglewicz and Hoaglin) of a value against the median of
+its group (a district's earlier reports, a plant's earlier months; all of them, or a rolling
+window of the latest), robust to the outliers it is looking for; and, for seasonal series, the
+ratio of a value to the same group's value in the same period a year before."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ class Outlier:
     row_number: int  # 1-based row of the landed batch
     value: float
     median: float
-    zscore: float
+    zscore: float  # the modified z-score, or for a seasonal rule the ratio to last year
 
 
 def find_outliers(batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule) -> list[Outlier]:
@@ -30,9 +33,13 @@ def find_outliers(batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule)
     keys = list(rule.group_by)
     if batch.height == 0 or history.height == 0:
         return []
+    if rule.period:
+        return _against_last_year(batch, history, rule)
+    known = history.filter(pl.col(rule.column).is_not_null())
+    if rule.window and rule.order_by:
+        known = known.sort(rule.order_by).group_by(keys, maintain_order=True).tail(rule.window)
     statistics = (
-        history.filter(pl.col(rule.column).is_not_null())
-        .group_by(keys)
+        known.group_by(keys)
         .agg(
             pl.col(rule.column).median().alias("_median"),
             pl.col(rule.column).count().alias("_count"),
@@ -68,5 +75,33 @@ def find_outliers(batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule)
     )
     return [
         Outlier(int(row["_row"]), float(row[rule.column]), float(row["_median"]), row["_zscore"])
+        for row in scored.iter_rows(named=True)
+    ]
+
+
+def _against_last_year(
+    batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule
+) -> list[Outlier]:
+    """Rows whose value is more than ``max_ratio`` times (or less than 1/``max_ratio`` of) the
+    median of the same group in the same period one year earlier."""
+    keys = list(rule.group_by)
+    period = str(rule.period)
+    last_year = (
+        history.filter(pl.col(rule.column).is_not_null() & (pl.col(rule.column) > 0))
+        .with_columns(pl.col(period).dt.offset_by("1y").alias("_period"))
+        .group_by([*keys, "_period"])
+        .agg(pl.col(rule.column).median().alias("_median"))
+    )
+    scored = (
+        batch.with_row_index("_row", offset=1)
+        .with_columns(pl.col(period).alias("_period"))
+        .select("_row", *keys, "_period", rule.column)
+        .join(last_year, on=[*keys, "_period"], how="inner")
+        .with_columns((pl.col(rule.column) / pl.col("_median")).alias("_ratio"))
+        .filter((pl.col("_ratio") > rule.max_ratio) | (pl.col("_ratio") < 1 / rule.max_ratio))
+        .sort("_row")
+    )
+    return [
+        Outlier(int(row["_row"]), float(row[rule.column]), float(row["_median"]), row["_ratio"])
         for row in scored.iter_rows(named=True)
     ]

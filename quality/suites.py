@@ -54,6 +54,13 @@ class OutlierRule:
     group_by: tuple[str, ...]
     threshold: float = 3.5
     min_history: int = 8
+    # Rolling: only the group's last `window` values by `order_by` (None: all its history).
+    order_by: str | None = None
+    window: int | None = None
+    # Seasonal: compare with the same period a year before (`period` names the date column);
+    # a value more than `max_ratio` times that period's (or less than 1/`max_ratio`) fails.
+    period: str | None = None
+    max_ratio: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,10 @@ def load_suite(
                 group_by=tuple(rule.get("group_by") or ()),
                 threshold=float(rule.get("threshold", 3.5)),
                 min_history=int(rule.get("min_history", 8)),
+                order_by=rule.get("order_by"),
+                window=int(rule["window"]) if rule.get("window") else None,
+                period=rule.get("period"),
+                max_ratio=float(rule.get("max_ratio", 5.0)),
             )
             for rule in raw.get("outliers") or []
         ),

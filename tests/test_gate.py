@@ -1,5 +1,7 @@
 """The quality gate on landed batches: row failures are quarantined, batch failures hold."""
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -154,3 +156,32 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
     typed, _ = cast_to_contract(frame, SUITE.columns)
     return typed
+
+
+def test_a_month_far_from_the_same_month_last_year_is_a_seasonal_outlier() -> None:
+    suite = load_suite("livestock_census", "production_reports")
+    history = pl.DataFrame(
+        {
+            "district_code": ["TM-A-01"] * 3,
+            "product_code": ["MILK"] * 3,
+            "report_month": [dt.date(2022, 5, 1), dt.date(2022, 6, 1), dt.date(2022, 7, 1)],
+            "quantity": [900.0, 1400.0, 1000.0],
+        }
+    )
+    batch = pl.DataFrame(
+        {
+            "report_id": [1, 2, 3],
+            "district_code": ["TM-A-01"] * 3,
+            "report_month": ["2023-05-01", "2023-06-01", "2023-07-01"],
+            "product_code": ["MILK"] * 3,
+            # May as last year, June a tenth (a unit slip: tonnes for kilotonnes), July double.
+            "quantity": [950.0, 140.0, 2000.0],
+            "revision": [1, 1, 1],
+            "submitted_by": ["office"] * 3,
+            "submitted_at": ["2023-08-02 04:00:00"] * 3,
+        }
+    )
+    verdict, _ = validate_batch("b12", batch, suite, loaded=history)
+    assert [(f.row_number, f.rule, f.value) for f in verdict.row_failures] == [
+        (2, "outlier_against_last_year", "140")
+    ]

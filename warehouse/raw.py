@@ -124,7 +124,14 @@ def outlier_history(
     connection: duckdb.DuckDBPyConnection, system: str, table: str, suite: TableSuite
 ) -> pl.DataFrame | None:
     """The loaded values the suite's outlier rules compare a batch with (None without rules)."""
-    columns = sorted({c for rule in suite.outliers for c in (rule.column, *rule.group_by)})
+    columns = sorted(
+        {
+            column
+            for rule in suite.outliers
+            for column in (rule.column, *rule.group_by, rule.order_by, rule.period)
+            if column
+        }
+    )
     if not columns:
         return None
     # Column names come from the suite, table names from the catalogue: plain identifiers.
