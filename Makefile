@@ -29,12 +29,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m pipelines.indicators.generate --check
 	@$(SQLFLUFF)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m pipelines.indicators.generate --check
 	@$(SQLFLUFF)
 
 format: $(STAMP)

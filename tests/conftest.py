@@ -93,3 +93,23 @@ def mariadb_dsn() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f"drop database `{database}`")
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def all_sectors(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
+    """One real run of the daily job over all ten simulated sector systems (as of the demo's
+    day), shared by the tests that read the whole warehouse."""
+    from simulator import serving_all, simulate_all
+    from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+    from tests.support import failed_checks, run_daily_job
+
+    paths = MaglumatPaths(home=tmp_path_factory.mktemp("all_sectors") / "maglumat")
+    paths.ensure()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MAGLUMAT_HOME", str(paths.home))
+        simulate_all(paths, DEFAULT_AS_OF, DEFAULT_SEED)
+        with serving_all(paths, DEFAULT_AS_OF, DEFAULT_SEED):
+            result = run_daily_job(paths)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    assert failed_checks(result, warnings=True) == []
+    return paths

@@ -9,9 +9,9 @@ import pytest
 
 from pipelines.catalogue import load_catalogue
 from pipelines.settings import MaglumatPaths
-from simulator import agriculture, processing, serving_all, simulate_all, transport
+from simulator import agriculture, processing, transport
 from tests.sectors.test_processing import _expected_months
-from tests.support import expected_campaign_progress, failed_checks, run_daily_job
+from tests.support import expected_campaign_progress
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow
@@ -19,18 +19,9 @@ AS_OF = agriculture.DEFAULT_AS_OF
 SEED = agriculture.DEFAULT_SEED
 
 
-@pytest.fixture(scope="module")
-def everything(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
-    paths = MaglumatPaths(home=tmp_path_factory.mktemp("all") / "maglumat")
-    paths.ensure()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MAGLUMAT_HOME", str(paths.home))
-        simulate_all(paths, AS_OF, SEED)
-        with serving_all(paths, AS_OF, SEED):
-            result = run_daily_job(paths)
-    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
-    assert failed_checks(result, warnings=True) == []
-    return paths
+@pytest.fixture
+def everything(all_sectors: MaglumatPaths) -> MaglumatPaths:
+    return all_sectors
 
 
 def _query(paths: MaglumatPaths, sql: str) -> list[tuple]:

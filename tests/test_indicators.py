@@ -17,14 +17,9 @@ import pytest
 
 from pipelines.assets.transform import dbt_executable
 from pipelines.indicators import generate
+from pipelines.settings import MaglumatPaths
 
 DBT_PROJECT_DIR = generate.PROJECT_DIR
-DEMO_WAREHOUSE = Path(
-    os.environ.get(
-        "MAGLUMAT_INDICATOR_TEST_WAREHOUSE",
-        str(DBT_PROJECT_DIR.parent / "var" / "warehouse" / "warehouse.duckdb"),
-    )
-)
 CYRILLIC = re.compile("[А-Яа-яЁё]")
 
 
@@ -137,16 +132,17 @@ def _dbt(args: list[str], home: Path, scratch: Path) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the demo warehouse (all ten sectors) with the indicator layer built and
-    tested, and the docs generated; yields the warehouse file and the dbt target folder."""
-    if not DEMO_WAREHOUSE.exists():
-        pytest.skip(f"no demo warehouse at {DEMO_WAREHOUSE}: run `maglumat demo` first")
+def built(
+    all_sectors: MaglumatPaths, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """A copy of the warehouse of a real run over all ten sectors, with the indicator layer
+    built and tested again and the docs generated; yields the warehouse file and the dbt target
+    folder."""
     scratch = tmp_path_factory.mktemp("indicators")
     home = scratch / "home"
     (home / "warehouse").mkdir(parents=True)
     warehouse = home / "warehouse" / "warehouse.duckdb"
-    shutil.copyfile(DEMO_WAREHOUSE, warehouse)
+    shutil.copyfile(all_sectors.warehouse, warehouse)
     selection = ["--select", "path:models/indicators", "path:tests/assert_indicator_*"]
     result = _dbt(["build", *selection], home, scratch)
     assert result.returncode == 0, result.stdout[-4000:]

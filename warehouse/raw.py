@@ -91,10 +91,26 @@ def ensure_raw_table(
     definitions = ", ".join(
         f'"{name}" {CONTRACT_SQL_TYPES[kind]}' for name, kind in columns.items()
     )
+    target = raw_table(system, table)
     connection.execute(
-        f"create table if not exists {raw_table(system, table)} ({definitions},"
+        f"create table if not exists {target} ({definitions},"
         " _row_number integer, _batch_id varchar, _extracted_at timestamptz)"
     )
+    # A contract that gained a column (the steward accepted a source's new field) widens the
+    # table; earlier batches have null there.
+    present = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'raw' and table_name = ?",
+            [f"{system}__{table}"],
+        ).fetchall()
+    }
+    for name, kind in columns.items():
+        if name not in present:
+            connection.execute(
+                f'alter table {target} add column "{name}" {CONTRACT_SQL_TYPES[kind]}'
+            )
 
 
 def raw_table(system: str, table: str) -> str:

@@ -1,0 +1,332 @@
+{#-
+    Compile one catalogue entry (see dbt_project/indicators/*.yml and indicator_catalogue())
+    into a select of the long indicator shape:
+    indicator_id, period_type, period_start, region_level, region_id, enterprise_id, breakdown,
+    numerator, denominator, value, target_amount.
+
+    Steps: rows of the source mart at their own grain (base), plus the same rows a year later as
+    the prior-year comparison (yoy_growth only); one copy per period type; for levels ("last")
+    only the rows of the last date with data in the period; for share_below_plan one row per
+    enterprise and period; then one group by per region level. Ratios are sums of numerators
+    over sums of denominators at every level; percentiles are recomputed from the rows.
+-#}
+
+{% macro indicator_period_start(period_type, date_column) -%}
+    {%- if period_type == 'day' -%}
+        {{ date_column }}
+    {%- elif period_type == 'campaign' -%}
+        cast(min({{ date_column }}) over (partition by breakdown) as date)
+    {%- else -%}
+        cast(date_trunc('{{ period_type }}', {{ date_column }}) as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro indicator_aggregates(ind) -%}
+    {%- set factor = ind.factor | string -%}
+    {%- if ind.aggregation in ('ratio', 'share_below_plan') -%}
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        {{ factor }} * sum(numerator) / nullif(sum(denominator), 0) as value,
+    {%- elif ind.aggregation == 'sum' -%}
+        sum(numerator) as numerator,
+        cast(null as double) as denominator,
+        {{ factor }} * sum(numerator) as value,
+    {%- elif ind.aggregation == 'per_entity' -%}
+        sum(numerator) as numerator,
+        cast(count(distinct entity_id) as double) as denominator,
+        {{ factor }} * sum(numerator) / nullif(count(distinct entity_id), 0) as value,
+    {%- elif ind.aggregation == 'yoy_growth' -%}
+        sum(case when is_current then numerator end) as numerator,
+        sum(case when not is_current then numerator end) as denominator,
+        {{ factor }} * (
+            sum(case when is_current then numerator end)
+            / nullif(sum(case when not is_current then numerator end), 0) - 1
+        ) as value,
+    {%- elif ind.aggregation == 'percentile' -%}
+        cast(null as double) as numerator,
+        cast(count(numerator) as double) as denominator,
+        {{ factor }} * percentile_cont({{ ind.percentile }}) within group (order by numerator)
+            as value,
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            'indicator ' ~ ind.id ~ ': unknown aggregation ' ~ ind.aggregation) }}
+    {%- endif %}
+        {{ factor }} * sum(target_amount) as target_amount
+{%- endmacro %}
+
+{% macro indicator_values(ind) -%}
+    {%- set cte = 'ind_' ~ ind.id -%}
+    {%- set is_precomputed = ind.aggregation == 'precomputed' -%}
+    {%- set is_last = ind.get('time_aggregation', 'sum') == 'last' -%}
+
+{{ cte }}__source as (
+
+    select
+        cast({{ ind.date }} as date) as base_date,
+        {%- if is_precomputed %}
+        cast({{ ind.region_level }} as varchar) as region_level,
+        cast({{ ind.region_id }} as varchar) as region_id,
+        {%- endif %}
+        cast({{ ind.get('province') or 'null' }} as varchar) as province_code,
+        cast({{ ind.get('district') or 'null' }} as varchar) as district_code,
+        cast({{ ind.get('enterprise') or 'null' }} as varchar) as enterprise_id,
+        cast({{ ind.get('breakdown') or 'null' }} as varchar) as breakdown,
+        cast({{ ind.get('entity') or 'null' }} as varchar) as entity_id,
+        cast({{ ind.numerator }} as double) as numerator,
+        cast({{ ind.get('denominator') or 'null' }} as double) as denominator,
+        cast({{ ind.get('target_measure') or 'null' }} as double) as target_amount
+
+    from {{ ref(ind.source) }}
+    {#- A row with neither numerator nor denominator reports nothing for this indicator. #}
+    where
+        ({{ ind.get('filter') or 'true' }})
+        and coalesce(
+            cast({{ ind.numerator }} as double),
+            cast({{ ind.get('denominator') or 'null' }} as double)
+        ) is not null
+
+),
+
+{#- Enterprises without a province of their own in the mart take it from dim_enterprises. #}
+{{ cte }}__base as (
+
+    select
+        {{ cte }}__source.base_date,
+        {%- if is_precomputed %}
+        {{ cte }}__source.region_level,
+        {{ cte }}__source.region_id,
+        {%- endif %}
+        coalesce({{ cte }}__source.province_code, enterprises.province_code) as province_code,
+        case
+            when {{ cte }}__source.province_code is null then enterprises.district_code
+            else {{ cte }}__source.district_code
+        end as district_code,
+        {{ cte }}__source.enterprise_id,
+        {{ cte }}__source.breakdown,
+        {{ cte }}__source.entity_id,
+        {{ cte }}__source.numerator,
+        {{ cte }}__source.denominator,
+        {{ cte }}__source.target_amount,
+        true as is_current
+
+    from {{ cte }}__source
+    left join {{ ref('dim_enterprises') }} as enterprises
+        on {{ cte }}__source.enterprise_id = enterprises.enterprise_id
+    {%- if ind.aggregation == 'yoy_growth' %}
+
+    union all
+
+    {#- The same rows one year later are the comparison base of that later period. #}
+    select
+        cast({{ cte }}__source.base_date + interval '1 year' as date) as base_date,
+        coalesce({{ cte }}__source.province_code, enterprises.province_code) as province_code,
+        case
+            when {{ cte }}__source.province_code is null then enterprises.district_code
+            else {{ cte }}__source.district_code
+        end as district_code,
+        {{ cte }}__source.enterprise_id,
+        {{ cte }}__source.breakdown,
+        {{ cte }}__source.entity_id,
+        {{ cte }}__source.numerator,
+        {{ cte }}__source.denominator,
+        {{ cte }}__source.target_amount,
+        false as is_current
+
+    from {{ cte }}__source
+    left join {{ ref('dim_enterprises') }} as enterprises
+        on {{ cte }}__source.enterprise_id = enterprises.enterprise_id
+    {%- endif %}
+
+),
+
+{{ cte }}__periods as (
+    {%- set period_filter = var('indicator_period_types', none) %}
+    {%- set period_types = ind.periodicity | select('in', period_filter or ind.periodicity) | list %}
+    {%- for period_type in period_types %}
+
+    select
+        '{{ period_type }}' as period_type,
+        {{ indicator_period_start(period_type, 'base_date') }} as period_start,
+        *
+    from {{ cte }}__base
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+{#-
+    A period is reported up to its last date with current data: levels (stocks, head counts,
+    cumulative progress) take that date's rows only, and a prior year counts up to the same
+    day, so a year to date is compared with the same months of the year before.
+#}
+{{ cte }}__bounded as (
+
+    select
+        *,
+        max(case when is_current then base_date end) over (
+            partition by period_type, period_start, breakdown
+        ) as last_current_date
+
+    from {{ cte }}__periods
+
+),
+
+{{ cte }}__kept as (
+
+    select * from {{ cte }}__bounded
+    where
+        last_current_date is not null
+        and base_date {{ '=' if is_last else '<=' }} last_current_date
+
+),
+{%- if ind.aggregation == 'share_below_plan' %}
+
+{#- One row per enterprise and period: below plan when its actual is under a positive plan. #}
+{{ cte }}__per_entity as (
+
+    select
+        period_type,
+        period_start,
+        province_code,
+        district_code,
+        cast(null as varchar) as enterprise_id,
+        breakdown,
+        entity_id,
+        case when sum(denominator) > 0 and sum(numerator) < sum(denominator) then 1.0 else 0.0 end
+            as numerator,
+        case when sum(denominator) > 0 then 1.0 else 0.0 end as denominator,
+        cast(null as double) as target_amount
+
+    from {{ cte }}__kept
+    group by period_type, period_start, province_code, district_code, breakdown, entity_id
+
+),
+{%- set staged = cte ~ '__per_entity' %}
+{%- else %}
+{%- set staged = cte ~ '__kept' %}
+{%- endif %}
+
+{{ cte }} as (
+    {%- if is_precomputed %}
+
+    select
+        '{{ ind.id }}' as indicator_id,
+        period_type,
+        period_start,
+        region_level,
+        region_id,
+        cast(null as varchar) as enterprise_id,
+        breakdown,
+        numerator,
+        denominator,
+        {{ ind.factor }} * numerator / nullif(denominator, 0) as value,
+        cast(null as double) as target_amount
+
+    from {{ staged }}
+    {%- else %}
+    {%- set levels = ['country', 'province', 'district'] %}
+    {%- if ind.get('enterprise') and ind.aggregation in ('ratio', 'sum', 'yoy_growth', 'percentile') %}
+    {%- set levels = levels + ['enterprise'] %}
+    {%- endif %}
+    {%- set levels = levels | select('in', var('indicator_levels', none) or levels) | list %}
+    {%- for level in levels %}
+
+    select
+        '{{ ind.id }}' as indicator_id,
+        period_type,
+        period_start,
+        {%- if level == 'country' %}
+        'country' as region_level,
+        'TM' as region_id,
+        cast(null as varchar) as enterprise_id,
+        {%- elif level == 'province' %}
+        'province' as region_level,
+        province_code as region_id,
+        cast(null as varchar) as enterprise_id,
+        {%- elif level == 'district' %}
+        'district' as region_level,
+        district_code as region_id,
+        cast(null as varchar) as enterprise_id,
+        {%- else %}
+        {#- An enterprise is placed in its district where known, else its province. #}
+        case
+            when district_code is not null then 'district'
+            when province_code is not null then 'province'
+            else 'country'
+        end as region_level,
+        coalesce(district_code, province_code, 'TM') as region_id,
+        enterprise_id,
+        {%- endif %}
+        breakdown,
+        {{ indicator_aggregates(ind) }}
+
+    from {{ staged }}
+    {%- if level == 'province' %}
+    where province_code is not null
+    group by period_type, period_start, province_code, breakdown
+    {%- elif level == 'district' %}
+    where district_code is not null
+    group by period_type, period_start, district_code, breakdown
+    {%- elif level == 'enterprise' %}
+    where enterprise_id is not null
+    group by period_type, period_start, province_code, district_code, enterprise_id, breakdown
+    {%- else %}
+    group by period_type, period_start, breakdown
+    {%- endif %}
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- endif %}
+
+)
+{%- endmacro %}
+
+{#- All indicators of one sector, unioned into the long shape. -#}
+{#-
+    Vars (all optional, for a partial build or a unit test of one formula):
+    indicator_ids (only these indicators), indicator_period_types and indicator_levels.
+-#}
+{% macro indicator_values_for_sector(sector) -%}
+    {%- set only = var('indicator_ids', none) -%}
+    {%- set indicators = [] -%}
+    {%- for ind in indicator_catalogue() -%}
+        {%- if ind.sector == sector and (only is none or ind.id in only) -%}
+            {%- do indicators.append(ind) -%}
+        {%- endif -%}
+    {%- endfor -%}
+with
+{% for ind in indicators %}
+{{ indicator_values(ind) }},
+{% endfor %}
+final as (
+    {%- for ind in indicators %}
+
+    select
+        indicator_id,
+        period_type,
+        period_start,
+        region_level,
+        region_id,
+        enterprise_id,
+        breakdown,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator,
+        -- Six decimals: enough for any unit here, and stable across engines' float sums.
+        cast(round(value, 6) as double) as value,
+        cast(target_amount as double) as target_amount
+    from ind_{{ ind.id }}
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+)
+
+select * from final
+{%- endmacro %}

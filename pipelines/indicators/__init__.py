@@ -1,0 +1,1 @@
+"""The management indicator catalogue: YAML in dbt_project/indicators compiled for dbt."""
