@@ -113,3 +113,38 @@ def all_sectors(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
     assert result.success, [e.message for e in result.all_events if e.is_step_failure]
     assert failed_checks(result, warnings=True) == []
     return paths
+
+
+@pytest.fixture(scope="session")
+def spine_run(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
+    """The campaign database as of the demo's day, extracted, gated, built and published once
+    (the other sectors' systems are left out of the run). Tests that change it use a copy."""
+    from simulator import agriculture
+    from tests.support import SPINE, failed_checks, run_daily_job
+
+    paths = MaglumatPaths(home=tmp_path_factory.mktemp("spine") / "maglumat")
+    paths.ensure()
+    agriculture.write(
+        f"sqlite:///{paths.systems}/agriculture_campaign.sqlite",
+        agriculture.generate(),
+        agriculture.DEFAULT_AS_OF,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MAGLUMAT_HOME", str(paths.home))
+        result = run_daily_job(paths, SPINE)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    assert failed_checks(result) == []
+    return paths
+
+
+@pytest.fixture
+def spine_run_copy(
+    spine_run: MaglumatPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> MaglumatPaths:
+    """A private copy of ``spine_run`` (landing zone, warehouse, snapshots, systems)."""
+    import shutil
+
+    home = tmp_path / "maglumat"
+    shutil.copytree(spine_run.home, home, symlinks=True)
+    monkeypatch.setenv("MAGLUMAT_HOME", str(home))
+    return MaglumatPaths(home=home)

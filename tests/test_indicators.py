@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import csv
+import datetime
 import json
 import os
 import re
@@ -16,8 +18,10 @@ import duckdb
 import pytest
 
 from pipelines.assets.transform import dbt_executable
+from pipelines.catalogue import load_catalogue as load_source_catalogue
 from pipelines.indicators import generate
 from pipelines.settings import MaglumatPaths
+from simulator.agriculture import DEFAULT_AS_OF
 
 DBT_PROJECT_DIR = generate.PROJECT_DIR
 CYRILLIC = re.compile("[А-Яа-яЁё]")
@@ -71,6 +75,15 @@ def test_catalogue_has_the_issue_indicators(catalogue: list[dict[str, Any]]) -> 
         "con_projects_behind_schedule",
         "con_budget_execution_pct",
     } <= ids
+    # Plan fulfilment against the original plan, the version in force and the latest revision.
+    for template in (
+        "agr_state_order_{}_fulfilment_pct",
+        "proc_plan_{}_fulfilment_pct",
+        "fe_gas_plan_{}_fulfilment_pct",
+        "fe_oil_plan_{}_fulfilment_pct",
+        "fe_power_plan_{}_fulfilment_pct",
+    ):
+        assert {template.format(v) for v in ("original", "in_force", "latest")} <= ids
 
 
 def test_names_and_descriptions_in_three_languages(catalogue: list[dict[str, Any]]) -> None:
@@ -143,7 +156,14 @@ def built(
     (home / "warehouse").mkdir(parents=True)
     warehouse = home / "warehouse" / "warehouse.duckdb"
     shutil.copyfile(all_sectors.warehouse, warehouse)
-    selection = ["--select", "path:models/indicators", "path:tests/assert_indicator_*"]
+    selection = [
+        "--select",
+        "path:models/intermediate/agriculture",
+        "path:models/intermediate/processing",
+        "path:models/intermediate/fuel_energy",
+        "path:models/indicators",
+        "path:tests/assert_indicator_*",
+    ]
     result = _dbt(["build", *selection], home, scratch)
     assert result.returncode == 0, result.stdout[-4000:]
     docs = _dbt(["docs", "generate"], home, scratch)
@@ -300,3 +320,200 @@ def test_docs_document_every_indicator_mart_column(
         }
         assert built_columns, model
         assert built_columns <= documented, (model, built_columns - documented)
+
+
+def _plan_by_version(
+    rows: list[tuple], month_end: dict[tuple, Any]
+) -> dict[str, dict[tuple, float]]:
+    """Original, in-force (approved by the month's end) and latest plan per key, computed in
+    Python from the source's plan rows (key, version, approved date, plan, updated at)."""
+    newest: dict[tuple, tuple] = {}
+    for key, version, approved, plan, updated in rows:
+        if (key, version) not in newest or updated > newest[(key, version)][2]:
+            newest[(key, version)] = (approved, plan, updated)
+    plans: dict[str, dict[tuple, float]] = {"original": {}, "in_force": {}, "latest": {}}
+    versions: dict[tuple, list[tuple]] = {}
+    for (key, version), (approved, plan, _) in newest.items():
+        versions.setdefault(key, []).append((version, approved, float(plan)))
+    for key, listed in versions.items():
+        listed.sort()
+        plans["original"][key] = listed[0][2]
+        plans["latest"][key] = listed[-1][2]
+        in_force = [plan for _, approved, plan in listed if approved <= month_end[key]]
+        if in_force:
+            plans["in_force"][key] = in_force[-1]
+    return plans
+
+
+def test_processing_fulfilment_by_plan_version_matches_the_source(
+    built: tuple[Path, Path],
+) -> None:
+    """Each month of 2022 against its original plan, the version approved by the month's end
+    and the latest revision, recomputed from the raw plan rows; a plan revised in July 2022
+    makes the original differ from the others."""
+    warehouse, _ = built
+    raw = _query(
+        warehouse,
+        "select plant_code, product_code, make_date(plan_year, plan_month, 1), version, "
+        "approved_on, plan_tonnes, updated_at, last_day(make_date(plan_year, plan_month, 1)) "
+        "from raw.processing_output__monthly_plans where plan_year = 2022",
+    )
+    month_end = {(r[0], r[1], r[2]): r[7] for r in raw}
+    plans = _plan_by_version([((r[0], r[1], r[2]), r[3], r[4], r[5], r[6]) for r in raw], month_end)
+    outputs = {
+        (plant, product, month): float(tonnes)
+        for plant, product, month, tonnes in _query(
+            warehouse,
+            "select plant_code, product_code, month_date, output_tonnes "
+            "from marts.fct_processing_output_monthly where year(month_date) = 2022",
+        )
+    }
+    published = dict(
+        _query(
+            warehouse,
+            "select indicator_id, value from indicators.fct_indicator_values "
+            "where indicator_id like 'proc_plan_%_fulfilment_pct' and period_type = 'year' "
+            "and period_start = date '2022-01-01' and region_level = 'country' "
+            "and enterprise_id is null",
+        )
+    )
+    expected = {}
+    for variant, plan in plans.items():
+        keys = [key for key in plan if key in outputs]
+        expected[variant] = 100 * sum(outputs[k] for k in keys) / sum(plan[k] for k in keys)
+        assert published[f"proc_plan_{variant}_fulfilment_pct"] == pytest.approx(
+            expected[variant], abs=1e-5
+        )
+    assert expected["original"] != pytest.approx(expected["latest"], abs=1e-3)
+
+
+def test_state_order_revision_changes_the_district_fulfilment(built: tuple[Path, Path]) -> None:
+    """A district whose cotton order was revised: the original and the latest fulfilment on the
+    last campaign day are the cumulative harvest over each version's tonnes in the source."""
+    warehouse, _ = built
+    revised = _query(
+        warehouse,
+        "select district_code, min(plan_tonnes) filter (where version = 1), "
+        "max(plan_tonnes) filter (where version = (select max(version) "
+        "from raw.agriculture_campaign__state_orders as later where later.order_year = 2023 "
+        "and later.crop = 'cotton' and later.district_code = orders.district_code)) "
+        "from raw.agriculture_campaign__state_orders as orders "
+        "where order_year = 2023 and crop = 'cotton' group by district_code "
+        "having count(distinct version) > 1",
+    )
+    assert revised, "the simulated state orders contain a revision"
+    for district, original, latest in revised:
+        (cumulative,) = _query(
+            warehouse,
+            "select cumulative_amount from marts.fct_campaign_daily_progress "
+            "where campaign_id = 'cotton_harvest_2023' and district_code = ? "
+            "order by report_date desc limit 1",
+            [district],
+        )[0]
+        values = dict(
+            _query(
+                warehouse,
+                "select indicator_id, value from indicators.fct_indicator_values "
+                "where indicator_id like 'agr_state_order_%_fulfilment_pct' "
+                "and period_type = 'campaign' and breakdown = 'cotton_harvest_2023' "
+                "and region_id = ?",
+                [district],
+            )
+        )
+        assert values["agr_state_order_original_fulfilment_pct"] == pytest.approx(
+            100 * float(cumulative) / float(original), abs=1e-5
+        )
+        assert values["agr_state_order_latest_fulfilment_pct"] == pytest.approx(
+            100 * float(cumulative) / float(latest), abs=1e-5
+        )
+        assert original != latest
+
+
+def test_delivery_schedules_seed_matches_the_source_catalogue() -> None:
+    """The schedule dbt sees is the one pipelines/<sector>/sources.yml declares."""
+    path = DBT_PROJECT_DIR / "seeds" / "reference" / "ref_delivery_schedules.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        seeded = {row["system_name"]: row for row in csv.DictReader(handle)}
+    systems = load_source_catalogue()
+    assert seeded.keys() == {system.name for system in systems}
+    for system in systems:
+        row = seeded[system.name]
+        assert row["every"] == system.delivery.every
+        assert int(row["day_of_month"]) == system.delivery.day_of_month
+        assert row["expected_by"] == system.delivery.expected_by
+        assert row["timezone"] == system.delivery.timezone
+        assert int(row["grace_hours"]) == system.delivery.grace_hours
+
+
+def test_every_system_needs_a_delivery_entry() -> None:
+    deliveries = generate.load_deliveries()
+    systems = load_source_catalogue()
+    with pytest.raises(generate.CatalogueError, match="without a delivery entry"):
+        generate.validate_deliveries(deliveries[1:], systems)
+    unknown = [*deliveries, {**deliveries[0], "system": "no_such_system"}]
+    with pytest.raises(generate.CatalogueError, match="not a system"):
+        generate.validate_deliveries(unknown, systems)
+
+
+def test_every_system_has_completeness_and_timeliness(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    rows = _query(
+        warehouse,
+        "select indicator_id, breakdown, min(value), max(value) "
+        "from indicators.fct_indicator_values "
+        "where indicator_id in ('dq_reporting_completeness_pct', 'dq_reporting_timeliness_pct') "
+        "and period_type = 'month' group by indicator_id, breakdown",
+    )
+    systems = {system.name for system in load_source_catalogue()}
+    for indicator in ("dq_reporting_completeness_pct", "dq_reporting_timeliness_pct"):
+        assert {row[1] for row in rows if row[0] == indicator} == systems
+    assert all(0 <= low <= high <= 100 for _, _, low, high in rows)
+
+
+def test_fuel_energy_reporting_matches_the_transmissions(built: tuple[Path, Path]) -> None:
+    """Each year recomputed from the daily transmissions: a day is due the next day at 10:00
+    Ashgabat (UTC+5) plus two grace hours, and counts on time when its first transmission came
+    by then; days not yet due at the demo's "now" are not counted."""
+    warehouse, _ = built
+    first = {
+        day: moment
+        for day, moment in _query(
+            warehouse,
+            "select report_date, min(transmitted_at) from staging.stg_fuel_energy__daily_reports "
+            "group by report_date",
+        )
+    }
+    ashgabat = datetime.timezone(datetime.timedelta(hours=5))
+
+    def deadline(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(
+            day + datetime.timedelta(days=1), datetime.time(12, 0), ashgabat
+        )
+
+    late_days = 0
+    for year in (2022, 2023):
+        days = [
+            datetime.date(year, 1, 1) + datetime.timedelta(days=n)
+            for n in range(366)
+            if (datetime.date(year, 1, 1) + datetime.timedelta(days=n)).year == year
+        ]
+        days = [day for day in days if deadline(day) <= DEFAULT_AS_OF]
+        delivered = [day for day in days if day in first]
+        on_time = [day for day in delivered if first[day] <= deadline(day)]
+        late_days += len(delivered) - len(on_time)
+        published = dict(
+            _query(
+                warehouse,
+                "select indicator_id, value from indicators.fct_indicator_values "
+                "where breakdown = 'fuel_energy_production' and period_type = 'year' "
+                "and period_start = ? and region_id = 'TM'",
+                [datetime.date(year, 1, 1)],
+            )
+        )
+        assert published["dq_reporting_completeness_pct"] == pytest.approx(
+            100 * len(delivered) / len(days), abs=1e-5
+        )
+        assert published["dq_reporting_timeliness_pct"] == pytest.approx(
+            100 * len(on_time) / len(delivered), abs=1e-5
+        )
+    assert late_days > 0  # the simulated system is late at least once

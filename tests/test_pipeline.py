@@ -4,9 +4,7 @@ build, real DuckDB files; the indicators are compared with independent computati
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -31,28 +29,15 @@ SYSTEM = agriculture.generate()
 COTTON = ("cotton", "harvest", 2023)
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
-    """The demo's state: the campaign database as of 1 October 2023, run once."""
-    paths = MaglumatPaths(home=tmp_path_factory.mktemp("first") / "maglumat")
-    paths.ensure()
-    agriculture.write(f"sqlite:///{paths.systems}/agriculture_campaign.sqlite", SYSTEM, AS_OF)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MAGLUMAT_HOME", str(paths.home))
-        result = run_daily_job(paths, SPINE)
-    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
-    assert failed_checks(result) == []
-    return paths
+@pytest.fixture
+def first_run(spine_run: MaglumatPaths) -> MaglumatPaths:
+    """The demo's state: the campaign database as of 1 October 2023, run once (read only)."""
+    return spine_run
 
 
 @pytest.fixture
-def copy_of_first_run(
-    first_run: MaglumatPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> MaglumatPaths:
-    home = tmp_path / "maglumat"
-    shutil.copytree(first_run.home, home, symlinks=True)
-    monkeypatch.setenv("MAGLUMAT_HOME", str(home))
-    return MaglumatPaths(home=home)
+def copy_of_first_run(spine_run_copy: MaglumatPaths) -> MaglumatPaths:
+    return spine_run_copy
 
 
 def _snapshot_rows(paths: MaglumatPaths, sql: str, parameters: list | None = None) -> list[tuple]:

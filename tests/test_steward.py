@@ -20,11 +20,9 @@ AS_OF = agriculture.DEFAULT_AS_OF
 
 
 def _drifted_batch(paths: MaglumatPaths) -> str:
-    """A good first run, then a delivery with a new column: returns the held batch id."""
+    """After a good first run, a delivery with a new column: returns the held batch id."""
     dsn = f"sqlite:///{paths.systems}/agriculture_campaign.sqlite"
     system = agriculture.generate()
-    agriculture.write(dsn, system, AS_OF)
-    assert run_daily_job(paths, SPINE).success
     database = sqlite3.connect(paths.systems / "agriculture_campaign.sqlite")
     with database:
         database.execute("alter table daily_reports add column moisture_pct real")
@@ -49,8 +47,9 @@ def _status(paths: MaglumatPaths, batch_id: str) -> tuple[str, int, int]:
 
 
 def test_a_rejected_batch_releases_its_table_and_stays_landed(
-    maglumat_home: MaglumatPaths, capsys: pytest.CaptureFixture[str]
+    spine_run_copy: MaglumatPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    maglumat_home = spine_run_copy
     batch_id = _drifted_batch(maglumat_home)
 
     assert main(["reject", batch_id, "--reason", "re-sent without moisture_pct"]) == 0
@@ -66,8 +65,9 @@ def test_a_rejected_batch_releases_its_table_and_stays_landed(
 
 
 def test_a_batch_is_readmitted_once_its_suite_accepts_the_new_column(
-    maglumat_home: MaglumatPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spine_run_copy: MaglumatPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    maglumat_home = spine_run_copy
     batch_id = _drifted_batch(maglumat_home)
     # The steward adds the new field to the contract (here in a copy of the suites).
     fixed = tmp_path / "suites"

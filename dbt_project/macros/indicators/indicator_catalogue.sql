@@ -250,6 +250,138 @@
  },
  {
   "aggregation": "ratio",
+  "breakdown": "campaign_id",
+  "date": "report_date",
+  "denominator": "original_plan_amount",
+  "description": {
+   "en": "Done since the start of the campaign as a share of the plan in its first approved version, per cent.",
+   "ru": "Выполненное с начала кампании к плану в его первой утверждённой версии, процентов.",
+   "tk": "Möwsümiň başyndan bäri ýerine ýetirileniň meýilnamanyň ilkinji tassyklanan wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "factor": 100,
+  "filter": "original_plan_amount is not null",
+  "id": "agr_state_order_original_fulfilment_pct",
+  "ministry_id": "agriculture",
+  "name": {
+   "en": "State order fulfilment against the original plan (version 1)",
+   "ru": "Выполнение госзаказа по первоначальному плану (версия 1)",
+   "tk": "Döwlet sargydynyň ýerine ýetirilişi - asyl meýilnama (1-nji wersiýa)"
+  },
+  "numerator": "cumulative_amount",
+  "periodicity": [
+   "day",
+   "week",
+   "month",
+   "campaign"
+  ],
+  "province": "province_code",
+  "sector": "agriculture",
+  "source": "int_agriculture_plan_fulfilment",
+  "target": {
+   "source": "the original plan (version 1)",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 90,
+   "basis": "value",
+   "green": 100
+  },
+  "time_aggregation": "last",
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "breakdown": "campaign_id",
+  "date": "report_date",
+  "denominator": "in_force_plan_amount",
+  "description": {
+   "en": "Done since the start of the campaign as a share of the plan in the newest version approved by the end of the period, per cent.",
+   "ru": "Выполненное с начала кампании к плану в его последней версии, утверждённой к концу периода, процентов.",
+   "tk": "Möwsümiň başyndan bäri ýerine ýetirileniň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "factor": 100,
+  "filter": "in_force_plan_amount is not null",
+  "id": "agr_state_order_in_force_fulfilment_pct",
+  "ministry_id": "agriculture",
+  "name": {
+   "en": "State order fulfilment against the plan in force",
+   "ru": "Выполнение госзаказа по действующему плану",
+   "tk": "Döwlet sargydynyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "cumulative_amount",
+  "periodicity": [
+   "day",
+   "week",
+   "month",
+   "campaign"
+  ],
+  "province": "province_code",
+  "sector": "agriculture",
+  "source": "int_agriculture_plan_fulfilment",
+  "target": {
+   "source": "the plan version approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 90,
+   "basis": "value",
+   "green": 100
+  },
+  "time_aggregation": "last",
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "breakdown": "campaign_id",
+  "date": "report_date",
+  "denominator": "latest_plan_amount",
+  "description": {
+   "en": "Done since the start of the campaign as a share of the plan in its newest version, per cent.",
+   "ru": "Выполненное с начала кампании к плану в его последней версии, процентов.",
+   "tk": "Möwsümiň başyndan bäri ýerine ýetirileniň meýilnamanyň iň soňky wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "factor": 100,
+  "filter": "latest_plan_amount is not null",
+  "id": "agr_state_order_latest_fulfilment_pct",
+  "ministry_id": "agriculture",
+  "name": {
+   "en": "State order fulfilment against the latest plan revision",
+   "ru": "Выполнение госзаказа по последней редакции плана",
+   "tk": "Döwlet sargydynyň ýerine ýetirilişi - iň soňky düzedilen meýilnama"
+  },
+  "numerator": "cumulative_amount",
+  "periodicity": [
+   "day",
+   "week",
+   "month",
+   "campaign"
+  ],
+  "province": "province_code",
+  "sector": "agriculture",
+  "source": "int_agriculture_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 90,
+   "basis": "value",
+   "green": 100
+  },
+  "time_aggregation": "last",
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
   "date": "report_month",
   "denominator": "plan_tonnes",
   "description": {
@@ -558,6 +690,85 @@
    "amber": 90,
    "basis": "value",
    "green": 98
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "breakdown": "system_name",
+  "date": "period_start",
+  "denominator": "1",
+  "description": {
+   "en": "Reporting periods (days or months) a system delivered as a share of the periods due, per cent.",
+   "ru": "Доля отчётных периодов (дней или месяцев), сданных системой, от периодов, срок сдачи которых наступил, процентов.",
+   "tk": "Ulgamyň tabşyran hasabat döwürleriniň möhleti gelen döwürlere gatnaşygy (gün ýa-da aý), göterim."
+  },
+  "direction": "higher_is_better",
+  "factor": 100,
+  "id": "dq_reporting_completeness_pct",
+  "ministry_id": "cabinet",
+  "name": {
+   "en": "Reporting completeness",
+   "ru": "Полнота отчётности",
+   "tk": "Hasabatlaryň dolulygy"
+  },
+  "numerator": "is_delivered",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "data_quality",
+  "source": "int_source_delivery_periods",
+  "target": {
+   "source": "every period due is delivered",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 80,
+   "basis": "value",
+   "green": 95
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "breakdown": "system_name",
+  "date": "period_start",
+  "denominator": "is_delivered",
+  "description": {
+   "en": "Periods delivered by their deadline (including the grace hours) as a share of the periods delivered, per cent.",
+   "ru": "Доля периодов, сданных к сроку (с учётом допустимой задержки), от всех сданных периодов, процентов.",
+   "tk": "Möhletine (bellenen sagat we goşmaça wagt bilen) tabşyrylan döwürleriň ähli tabşyrylan döwürlere gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "factor": 100,
+  "filter": "is_delivered = 1",
+  "id": "dq_reporting_timeliness_pct",
+  "ministry_id": "cabinet",
+  "name": {
+   "en": "Reporting timeliness",
+   "ru": "Своевременность отчётности",
+   "tk": "Hasabatlaryň wagtynda tabşyrylyşy"
+  },
+  "numerator": "is_on_time",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "data_quality",
+  "source": "int_source_delivery_periods",
+  "target": {
+   "source": "every delivery on time",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 75,
+   "basis": "value",
+   "green": 90
   },
   "unit": "%"
  },
@@ -1116,6 +1327,366 @@
   "unit": "GWh"
  },
  {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "original_plan_quantity",
+  "description": {
+   "en": "Gas produced as a share of the plan in its first approved version, per cent.",
+   "ru": "Добыча газа к плану в его первой утверждённой версии, процентов.",
+   "tk": "Çykarylan gazyň meýilnamanyň ilkinji tassyklanan wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'GAZ' and original_plan_quantity is not null",
+  "id": "fe_gas_plan_original_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Gas plan fulfilment against the original plan (version 1)",
+   "ru": "Выполнение плана по газу по первоначальному плану (версия 1)",
+   "tk": "Gaz meýilnamasynyň ýerine ýetirilişi - asyl meýilnama (1-nji wersiýa)"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the original plan (version 1)",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "in_force_plan_quantity",
+  "description": {
+   "en": "Gas produced as a share of the plan in the newest version approved by the end of the period, per cent.",
+   "ru": "Добыча газа к плану в его последней версии, утверждённой к концу периода, процентов.",
+   "tk": "Çykarylan gazyň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'GAZ' and in_force_plan_quantity is not null",
+  "id": "fe_gas_plan_in_force_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Gas plan fulfilment against the plan in force",
+   "ru": "Выполнение плана по газу по действующему плану",
+   "tk": "Gaz meýilnamasynyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the plan version approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "latest_plan_quantity",
+  "description": {
+   "en": "Gas produced as a share of the plan in its newest version, per cent.",
+   "ru": "Добыча газа к плану в его последней версии, процентов.",
+   "tk": "Çykarylan gazyň meýilnamanyň iň soňky wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'GAZ' and latest_plan_quantity is not null",
+  "id": "fe_gas_plan_latest_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Gas plan fulfilment against the latest plan revision",
+   "ru": "Выполнение плана по газу по последней редакции плана",
+   "tk": "Gaz meýilnamasynyň ýerine ýetirilişi - iň soňky düzedilen meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "original_plan_quantity",
+  "description": {
+   "en": "Crude oil produced as a share of the plan in its first approved version, per cent.",
+   "ru": "Добыча нефти к плану в его первой утверждённой версии, процентов.",
+   "tk": "Çykarylan nebitiň meýilnamanyň ilkinji tassyklanan wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'NBT' and original_plan_quantity is not null",
+  "id": "fe_oil_plan_original_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Oil plan fulfilment against the original plan (version 1)",
+   "ru": "Выполнение плана по нефти по первоначальному плану (версия 1)",
+   "tk": "Nebit meýilnamasynyň ýerine ýetirilişi - asyl meýilnama (1-nji wersiýa)"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the original plan (version 1)",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "in_force_plan_quantity",
+  "description": {
+   "en": "Crude oil produced as a share of the plan in the newest version approved by the end of the period, per cent.",
+   "ru": "Добыча нефти к плану в его последней версии, утверждённой к концу периода, процентов.",
+   "tk": "Çykarylan nebitiň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'NBT' and in_force_plan_quantity is not null",
+  "id": "fe_oil_plan_in_force_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Oil plan fulfilment against the plan in force",
+   "ru": "Выполнение плана по нефти по действующему плану",
+   "tk": "Nebit meýilnamasynyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the plan version approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "latest_plan_quantity",
+  "description": {
+   "en": "Crude oil produced as a share of the plan in its newest version, per cent.",
+   "ru": "Добыча нефти к плану в его последней версии, процентов.",
+   "tk": "Çykarylan nebitiň meýilnamanyň iň soňky wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'NBT' and latest_plan_quantity is not null",
+  "id": "fe_oil_plan_latest_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Oil plan fulfilment against the latest plan revision",
+   "ru": "Выполнение плана по нефти по последней редакции плана",
+   "tk": "Nebit meýilnamasynyň ýerine ýetirilişi - iň soňky düzedilen meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "original_plan_quantity",
+  "description": {
+   "en": "Electricity generated as a share of the plan in its first approved version, per cent.",
+   "ru": "Выработка электроэнергии к плану в его первой утверждённой версии, процентов.",
+   "tk": "Öndürilen elektrik energiýasynyň meýilnamanyň ilkinji tassyklanan wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'ELK' and original_plan_quantity is not null",
+  "id": "fe_power_plan_original_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Power plan fulfilment against the original plan (version 1)",
+   "ru": "Выполнение плана по электроэнергии по первоначальному плану (версия 1)",
+   "tk": "Elektrik energiýasy meýilnamasynyň ýerine ýetirilişi - asyl meýilnama (1-nji wersiýa)"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the original plan (version 1)",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "in_force_plan_quantity",
+  "description": {
+   "en": "Electricity generated as a share of the plan in the newest version approved by the end of the period, per cent.",
+   "ru": "Выработка электроэнергии к плану в его последней версии, утверждённой к концу периода, процентов.",
+   "tk": "Öndürilen elektrik energiýasynyň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'ELK' and in_force_plan_quantity is not null",
+  "id": "fe_power_plan_in_force_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Power plan fulfilment against the plan in force",
+   "ru": "Выполнение плана по электроэнергии по действующему плану",
+   "tk": "Elektrik energiýasy meýilnamasynyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the plan version approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "latest_plan_quantity",
+  "description": {
+   "en": "Electricity generated as a share of the plan in its newest version, per cent.",
+   "ru": "Выработка электроэнергии к плану в его последней версии, процентов.",
+   "tk": "Öndürilen elektrik energiýasynyň meýilnamanyň iň soňky wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "product_code = 'ELK' and latest_plan_quantity is not null",
+  "id": "fe_power_plan_latest_fulfilment_pct",
+  "ministry_id": "energy",
+  "name": {
+   "en": "Power plan fulfilment against the latest plan revision",
+   "ru": "Выполнение плана по электроэнергии по последней редакции плана",
+   "tk": "Elektrik energiýasy meýilnamasynyň ýerine ýetirilişi - iň soňky düzedilen meýilnama"
+  },
+  "numerator": "actual_quantity",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "sector": "fuel_energy",
+  "source": "int_fuel_energy_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
   "aggregation": "sum",
   "breakdown": "species",
   "date": "month_date",
@@ -1575,6 +2146,132 @@
    "type": "none"
   },
   "unit": "thousand tonnes"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_date",
+  "denominator": "original_plan_tonnes",
+  "description": {
+   "en": "Output (tonnes) as a share of the plan in its first approved version, per cent.",
+   "ru": "Выпуск продукции (тонн) к плану в его первой утверждённой версии, процентов.",
+   "tk": "Öndürilen önümiň (tonna) meýilnamanyň ilkinji tassyklanan wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "original_plan_tonnes is not null",
+  "id": "proc_plan_original_fulfilment_pct",
+  "ministry_id": "industry",
+  "name": {
+   "en": "Processing output plan fulfilment against the original plan (version 1)",
+   "ru": "Выполнение плана перерабатывающей промышленности по первоначальному плану (версия 1)",
+   "tk": "Gaýtadan işleýän senagatyň meýilnamasynyň ýerine ýetirilişi - asyl meýilnama (1-nji wersiýa)"
+  },
+  "numerator": "output_tonnes",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "province": "province_code",
+  "sector": "processing",
+  "source": "int_processing_plan_fulfilment",
+  "target": {
+   "source": "the original plan (version 1)",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_date",
+  "denominator": "in_force_plan_tonnes",
+  "description": {
+   "en": "Output (tonnes) as a share of the plan in the newest version approved by the end of the period, per cent.",
+   "ru": "Выпуск продукции (тонн) к плану в его последней версии, утверждённой к концу периода, процентов.",
+   "tk": "Öndürilen önümiň (tonna) meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "in_force_plan_tonnes is not null",
+  "id": "proc_plan_in_force_fulfilment_pct",
+  "ministry_id": "industry",
+  "name": {
+   "en": "Processing output plan fulfilment against the plan in force",
+   "ru": "Выполнение плана перерабатывающей промышленности по действующему плану",
+   "tk": "Gaýtadan işleýän senagatyň meýilnamasynyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "output_tonnes",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "province": "province_code",
+  "sector": "processing",
+  "source": "int_processing_plan_fulfilment",
+  "target": {
+   "source": "the plan version approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_date",
+  "denominator": "latest_plan_tonnes",
+  "description": {
+   "en": "Output (tonnes) as a share of the plan in its newest version, per cent.",
+   "ru": "Выпуск продукции (тонн) к плану в его последней версии, процентов.",
+   "tk": "Öndürilen önümiň (tonna) meýilnamanyň iň soňky wersiýasy gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "latest_plan_tonnes is not null",
+  "id": "proc_plan_latest_fulfilment_pct",
+  "ministry_id": "industry",
+  "name": {
+   "en": "Processing output plan fulfilment against the latest plan revision",
+   "ru": "Выполнение плана перерабатывающей промышленности по последней редакции плана",
+   "tk": "Gaýtadan işleýän senagatyň meýilnamasynyň ýerine ýetirilişi - iň soňky düzedilen meýilnama"
+  },
+  "numerator": "output_tonnes",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "province": "province_code",
+  "sector": "processing",
+  "source": "int_processing_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
  },
  {
   "aggregation": "sum",

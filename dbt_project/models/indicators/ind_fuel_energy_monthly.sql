@@ -10,4 +10,13 @@
     'fe_power_output_yoy_pct',
     'fe_enterprises_below_plan_pct',
     'fe_power_daily_output_gwh',
+    'fe_gas_plan_original_fulfilment_pct',
+    'fe_gas_plan_in_force_fulfilment_pct',
+    'fe_gas_plan_latest_fulfilment_pct',
+    'fe_oil_plan_original_fulfilment_pct',
+    'fe_oil_plan_in_force_fulfilment_pct',
+    'fe_oil_plan_latest_fulfilment_pct',
+    'fe_power_plan_original_fulfilment_pct',
+    'fe_power_plan_in_force_fulfilment_pct',
+    'fe_power_plan_latest_fulfilment_pct',
 ]) }}

@@ -5,4 +5,7 @@
     'proc_output_yoy_pct',
     'proc_enterprises_below_plan_pct',
     'proc_output_per_province_kt',
+    'proc_plan_original_fulfilment_pct',
+    'proc_plan_in_force_fulfilment_pct',
+    'proc_plan_latest_fulfilment_pct',
 ]) }}

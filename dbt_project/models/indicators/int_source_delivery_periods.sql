@@ -1,0 +1,174 @@
+-- One row per sector system and reporting period that was due by the time of the data: whether
+-- it was delivered and whether its first record arrived by the deadline. The deadline follows
+-- the system's schedule (ref_delivery_schedules, from pipelines/<sector>/sources.yml): a day is
+-- due the next day, a month on day_of_month of the next month, at expected_by local time plus
+-- the grace hours. "Now" is the latest submission seen from any system: the warehouse knows no
+-- other clock, and the demo's data end in 2023.
+{#- Var delivery_systems (optional) narrows the model to some systems, for unit tests. #}
+{%- set only = var('delivery_systems', none) %}
+{%- set deliveries = [] %}
+{%- for delivery in source_delivery_catalogue() %}
+    {%- if only is none or delivery.system in only %}
+        {%- do deliveries.append(delivery) %}
+    {%- endif %}
+{%- endfor %}
+with
+
+schedules as (
+
+    select * from {{ ref('ref_delivery_schedules') }}
+
+),
+{%- for delivery in deliveries %}
+
+    {{ delivery.system }}__records as (
+
+        select * from {{ ref(delivery.model) }}
+
+    ),
+    {%- if delivery.expected_during %}
+
+        {{ delivery.system }}__windows as (
+
+            select * from {{ ref(delivery.expected_during.model) }}
+
+        ),
+    {%- endif %}
+{%- endfor %}
+
+calendar_days as (
+
+    {{ date_series("'2020-01-01'", "'2030-12-31'") }}
+
+),
+
+-- First submission of each reporting period of each system.
+deliveries as (
+    {%- for delivery in deliveries %}
+
+        select
+            '{{ delivery.system }}' as system_name,
+            cast({{ delivery.period }} as date) as period_start,
+            min({{ delivery.delivered_at }}) as first_delivered_at,
+            count(*) as delivered_records
+
+        from {{ delivery.system }}__records
+        group by cast({{ delivery.period }} as date)
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+-- Date windows in which reports are due: campaigns for seasonal systems, else from the first
+-- delivered period on.
+windows as (
+    {%- for delivery in deliveries %}
+        {%- if delivery.expected_during %}
+
+            select distinct
+                '{{ delivery.system }}' as system_name,
+                cast({{ delivery.expected_during.start }} as date) as window_start,
+                cast({{ delivery.expected_during.end }} as date) as window_end,
+                {{ 'true' if delivery.working_days_only else 'false' }} as is_working_days_only
+
+            from {{ delivery.system }}__windows
+        {%- else %}
+
+            select
+                '{{ delivery.system }}' as system_name,
+                min(deliveries.period_start) as window_start,
+                cast('2030-12-31' as date) as window_end,
+                {{ 'true' if delivery.working_days_only else 'false' }} as is_working_days_only
+
+            from deliveries
+            where deliveries.system_name = '{{ delivery.system }}'
+        {%- endif %}
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+data_through as (
+
+    select max(deliveries.first_delivered_at) as as_of
+    from deliveries
+
+),
+
+periods as (
+
+    select distinct
+        windows.system_name,
+        calendar_days.calendar_date as period_start,
+        schedules.every,
+        schedules.timezone,
+        -- The deadline in local time: the due day at expected_by, plus the grace hours.
+        case schedules.every
+            when 'day' then calendar_days.calendar_date + 1
+            else cast(calendar_days.calendar_date + interval 1 month as date)
+                + (schedules.day_of_month - 1)
+        end
+        + cast(schedules.expected_by as time)
+        + to_hours(schedules.grace_hours) as deadline_local
+
+    from windows
+    inner join schedules
+        on windows.system_name = schedules.system_name
+    inner join calendar_days
+        on calendar_days.calendar_date between windows.window_start and windows.window_end
+    where
+        (schedules.every = 'day' or day(calendar_days.calendar_date) = 1)
+        and not (windows.is_working_days_only and isodow(calendar_days.calendar_date) > 5)
+
+),
+
+due_periods as (
+
+    select
+        periods.system_name,
+        periods.period_start,
+        periods.every,
+        timezone(periods.timezone, periods.deadline_local) as deadline_at
+
+    from periods
+    cross join data_through
+    where timezone(periods.timezone, periods.deadline_local) <= data_through.as_of
+
+),
+
+final as (
+
+    select
+        due_periods.system_name || '|' || cast(due_periods.period_start as varchar)
+            as delivery_period_id,
+        due_periods.system_name,
+        schedules.sector,
+        due_periods.every,
+        due_periods.period_start,
+        due_periods.deadline_at,
+        deliveries.first_delivered_at,
+        coalesce(deliveries.delivered_records, 0) as delivered_records,
+        case when deliveries.first_delivered_at is not null then 1 else 0 end as is_delivered,
+        case when deliveries.first_delivered_at <= due_periods.deadline_at then 1 else 0 end
+            as is_on_time,
+        round(
+            date_diff('minute', due_periods.deadline_at, deliveries.first_delivered_at) / 60.0, 1
+        ) as hours_late
+
+    from due_periods
+    inner join schedules
+        on due_periods.system_name = schedules.system_name
+    left join deliveries
+        on
+            due_periods.system_name = deliveries.system_name
+            and due_periods.period_start = deliveries.period_start
+
+)
+
+select * from final

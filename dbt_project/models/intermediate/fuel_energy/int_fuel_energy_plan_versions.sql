@@ -1,0 +1,63 @@
+-- Every version of the monthly production plan per enterprise, product and month, with its
+-- approval date; a month's plan is in force from that date until the next version is approved.
+with
+
+plans as (
+
+    select * from {{ ref('stg_fuel_energy__monthly_plans') }}
+
+),
+
+-- A version delivered again in a later batch counts once: the latest batch wins.
+versions as (
+
+    select
+        plans.enterprise_id,
+        plans.enterprise_code,
+        plans.product_code,
+        plans.plan_month as month_date,
+        plans.plan_version,
+        plans.approved_date,
+        plans.planned_quantity
+
+    from plans
+    qualify row_number() over (
+            partition by
+                plans.enterprise_code, plans.product_code, plans.plan_month, plans.plan_version
+            order by plans.batch_id desc, plans.monthly_plan_id desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        versions.enterprise_code
+        || '|' || versions.product_code
+        || '|' || strftime(versions.month_date, '%Y-%m')
+        || '|' || cast(versions.plan_version as varchar) as plan_version_id,
+        versions.enterprise_id,
+        'fuel_energy_production:' || versions.product_code as product_id,
+        versions.enterprise_code,
+        versions.product_code,
+        versions.month_date,
+        versions.plan_version,
+        versions.approved_date,
+        lead(versions.approved_date) over plan_history as superseded_date,
+        cast(versions.planned_quantity as decimal(18, 3)) as planned_quantity,
+        versions.plan_version = min(versions.plan_version) over plan_scope as is_original,
+        versions.plan_version = max(versions.plan_version) over plan_scope as is_latest
+
+    from versions
+    window
+        plan_scope as (
+            partition by versions.enterprise_code, versions.product_code, versions.month_date
+        ),
+        plan_history as (
+            partition by versions.enterprise_code, versions.product_code, versions.month_date
+            order by versions.plan_version
+        )
+
+)
+
+select * from final

@@ -1,0 +1,62 @@
+-- Every version of the monthly output plan per plant, product and month, with its approval
+-- date; a month's plan is in force from that date until the next version is approved.
+with
+
+plans as (
+
+    select * from {{ ref('stg_processing__monthly_plans') }}
+
+),
+
+-- A version re-sent by the source (same number) counts once: its last update wins.
+versions as (
+
+    select
+        plans.plant_code,
+        plans.product_code,
+        plans.plan_month_date as month_date,
+        plans.plan_version,
+        plans.approved_date,
+        plans.plan_tonnes
+
+    from plans
+    qualify row_number() over (
+            partition by
+                plans.plant_code, plans.product_code, plans.plan_month_date, plans.plan_version
+            order by plans.updated_at desc, plans.plan_id desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        versions.plant_code
+        || '|' || versions.product_code
+        || '|' || strftime(versions.month_date, '%Y-%m')
+        || '|' || cast(versions.plan_version as varchar) as plan_version_id,
+        'processing_output:' || versions.plant_code as enterprise_id,
+        'processing_output:' || versions.product_code as product_id,
+        versions.plant_code,
+        versions.product_code,
+        versions.month_date,
+        versions.plan_version,
+        versions.approved_date,
+        lead(versions.approved_date) over plan_history as superseded_date,
+        cast(versions.plan_tonnes as decimal(18, 3)) as plan_tonnes,
+        versions.plan_version = min(versions.plan_version) over plan_scope as is_original,
+        versions.plan_version = max(versions.plan_version) over plan_scope as is_latest
+
+    from versions
+    window
+        plan_scope as (
+            partition by versions.plant_code, versions.product_code, versions.month_date
+        ),
+        plan_history as (
+            partition by versions.plant_code, versions.product_code, versions.month_date
+            order by versions.plan_version
+        )
+
+)
+
+select * from final
