@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from pipelines.settings import MaglumatPaths
+
 API_PREFIX = "/api/v1"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -510,3 +512,43 @@ def serve_state_file(
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def state_path(paths: MaglumatPaths, system: str) -> Path:
+    """The file a simulated system's API serves from."""
+    return paths.systems / system / "api_state.json"
+
+
+def publish_state(
+    paths: MaglumatPaths,
+    system: str,
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    collections: Sequence[Collection],
+    as_of: dt.datetime,
+) -> dict[str, int]:
+    """Bring a simulated system's API to ``tables``; returns records added or corrected per
+    collection (a later ``as_of`` adds only what was entered in between)."""
+    return write_state(
+        state_path(paths, system),
+        tables,
+        {collection.name: collection.id_field for collection in collections},
+        as_of=as_of,
+    )
+
+
+@contextmanager
+def serve_system(
+    paths: MaglumatPaths, system_name: str, collections: Sequence[Collection]
+) -> Iterator[ApiServer]:
+    """Serve a simulated system's API on a free port of 127.0.0.1 for the duration, with the
+    catalogue's URL and token variables set in ``os.environ`` (and restored afterwards)."""
+    from pipelines.catalogue import load_catalogue
+
+    system = next(s for s in load_catalogue() if s.name == system_name)
+    with serve_state_file(
+        state_path(paths, system_name),
+        collections,
+        url_env=system.connection_env,
+        token_env=str(system.options["token_env"]),
+    ) as server:
+        yield server

@@ -32,8 +32,9 @@ from simulator.http_api import (
     Collection,
     api_timestamp,
     latest_versions,
-    serve_state_file,
-    write_state,
+    publish_state,
+    serve_system,
+    state_path,
 )
 
 SYSTEM = "transport_statistics_api"
@@ -547,7 +548,7 @@ def visible_at(system: TransportSystem, as_of: dt.datetime) -> TransportSystem:
 
 def state_file(paths: MaglumatPaths) -> Path:
     """The file the simulated API serves from."""
-    return paths.systems / SYSTEM / "api_state.json"
+    return state_path(paths, SYSTEM)
 
 
 def simulate(
@@ -555,12 +556,8 @@ def simulate(
 ) -> dict[str, int]:
     """Bring the API's data to its state at ``as_of``; returns records added or corrected per
     collection (a second call with a later ``as_of`` adds only what was entered in between)."""
-    visible = visible_at(generate(seed), as_of)
-    return write_state(
-        state_file(paths),
-        visible.tables(),
-        {collection.name: collection.id_field for collection in COLLECTIONS},
-        as_of=as_of,
+    return publish_state(
+        paths, SYSTEM, visible_at(generate(seed), as_of).tables(), COLLECTIONS, as_of
     )
 
 
@@ -570,14 +567,6 @@ def serve(
 ) -> Iterator[ApiServer]:
     """The API at ``as_of`` on a free port of 127.0.0.1 for the duration, with the catalogue's
     URL and token variables set in ``os.environ`` (and restored afterwards)."""
-    from pipelines.catalogue import load_catalogue
-
-    system = next(s for s in load_catalogue() if s.name == SYSTEM)
     simulate(paths, as_of, seed)
-    with serve_state_file(
-        state_file(paths),
-        COLLECTIONS,
-        url_env=system.connection_env,
-        token_env=str(system.options["token_env"]),
-    ) as server:
+    with serve_system(paths, SYSTEM, COLLECTIONS) as server:
         yield server

@@ -15,90 +15,40 @@ regions as (
 
 ),
 
-district_level as (
-
-    select
-        progress.campaign_id,
-        'district' as region_level,
-        progress.district_code as region_id,
-        progress.report_date,
-        progress.unit,
-        max(progress.planned_end_date) as planned_end_date,
-        sum(progress.plan_amount) as plan_amount,
-        sum(progress.cumulative_amount) as cumulative_amount,
-        sum(progress.daily_amount) as daily_amount,
-        sum(progress.cumulative_harvested_ha) as cumulative_harvested_ha,
-        cast(sum(case when progress.is_report_expected then 1 else 0 end) as integer)
-            as expected_reports,
-        cast(sum(case when progress.is_reported then 1 else 0 end) as integer) as received_reports
-
-    from progress
-    group by
-        progress.campaign_id,
-        progress.district_code,
-        progress.report_date,
-        progress.unit
-
-),
-
-province_level as (
-
-    select
-        progress.campaign_id,
-        'province' as region_level,
-        progress.province_code as region_id,
-        progress.report_date,
-        progress.unit,
-        max(progress.planned_end_date) as planned_end_date,
-        sum(progress.plan_amount) as plan_amount,
-        sum(progress.cumulative_amount) as cumulative_amount,
-        sum(progress.daily_amount) as daily_amount,
-        sum(progress.cumulative_harvested_ha) as cumulative_harvested_ha,
-        cast(sum(case when progress.is_report_expected then 1 else 0 end) as integer)
-            as expected_reports,
-        cast(sum(case when progress.is_reported then 1 else 0 end) as integer) as received_reports
-
-    from progress
-    group by
-        progress.campaign_id,
-        progress.province_code,
-        progress.report_date,
-        progress.unit
-
-),
-
-country_level as (
-
-    select
-        progress.campaign_id,
-        'country' as region_level,
-        'TM' as region_id,
-        progress.report_date,
-        progress.unit,
-        max(progress.planned_end_date) as planned_end_date,
-        sum(progress.plan_amount) as plan_amount,
-        sum(progress.cumulative_amount) as cumulative_amount,
-        sum(progress.daily_amount) as daily_amount,
-        sum(progress.cumulative_harvested_ha) as cumulative_harvested_ha,
-        cast(sum(case when progress.is_report_expected then 1 else 0 end) as integer)
-            as expected_reports,
-        cast(sum(case when progress.is_reported then 1 else 0 end) as integer) as received_reports
-
-    from progress
-    group by
-        progress.campaign_id,
-        progress.report_date,
-        progress.unit
-
-),
+{#- One aggregation per level of the hierarchy; every level sums the same numerators and
+    denominators, so a province's ratio is never an average of its districts' ratios. -#}
+{% set levels = [
+    ('district', 'progress.district_code'),
+    ('province', 'progress.province_code'),
+    ('country', "'TM'"),
+] %}
 
 all_levels as (
 
-    select * from district_level
-    union all
-    select * from province_level
-    union all
-    select * from country_level
+    {% for level, region in levels %}
+        select
+            progress.campaign_id,
+            '{{ level }}' as region_level,
+            {{ region }} as region_id,
+            progress.report_date,
+            progress.unit,
+            max(progress.planned_end_date) as planned_end_date,
+            sum(progress.plan_amount) as plan_amount,
+            sum(progress.cumulative_amount) as cumulative_amount,
+            sum(progress.daily_amount) as daily_amount,
+            sum(progress.cumulative_harvested_ha) as cumulative_harvested_ha,
+            cast(sum(case when progress.is_report_expected then 1 else 0 end) as integer)
+                as expected_reports,
+            cast(sum(case when progress.is_reported then 1 else 0 end) as integer)
+                as received_reports
+        from progress
+        group by
+            progress.campaign_id,
+            {{ region }},
+            progress.report_date,
+            progress.unit
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
