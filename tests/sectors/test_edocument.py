@@ -4,7 +4,9 @@ fact against an independent computation over the log's lines."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from pipelines.extract.event_log import read_log
 from pipelines.extract.sql import extract_table
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import read_batch
-from pipelines.settings import MaglumatPaths
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import edocument
 from simulator.processing import ASHGABAT
 from tests.support import dbt_build
@@ -319,3 +321,66 @@ def test_document_fact_matches_the_log(
     )
     assert outcomes[(True, True, False)] > outcomes[(True, False, False)] > 0
     assert outcomes[(False, None, True)] > 0
+
+
+def _days_off_by_law() -> set[dt.date]:
+    """The public holidays and transferred days off, as the reference seed declares them."""
+    seed = DBT_PROJECT_DIR / "seeds" / "reference" / "ref_public_holidays.csv"
+    with seed.open(encoding="utf-8") as rows:
+        return {dt.date.fromisoformat(row["holiday_date"]) for row in csv.DictReader(rows)}
+
+
+def _working_days_between(start: dt.date, end: dt.date, days_off: set[dt.date]) -> int:
+    """Working days after ``start`` up to and including ``end``."""
+    days = (start + dt.timedelta(days=offset) for offset in range(1, (end - start).days + 1))
+    return sum(1 for day in days if day.isoweekday() <= 5 and day not in days_off)
+
+
+def test_cycle_time_in_working_days_skips_weekends_and_public_holidays(
+    all_sectors: MaglumatPaths,
+) -> None:
+    days_off = _days_off_by_law()
+    connection = duckdb.connect(str(all_sectors.snapshots / "current" / "warehouse.duckdb"), True)
+    try:
+        calendar = dict(
+            connection.execute(
+                "select calendar_date, is_working_day from marts.dim_dates"
+                " where calendar_date in ('2023-01-02', '2023-03-08', '2023-03-09',"
+                " '2023-09-27', '2023-10-06')"
+            ).fetchall()
+        )
+        documents = connection.execute(
+            "select document_type, registered_date, executed_date, cycle_time_working_days"
+            " from marts.fct_edocument_documents where is_executed"
+        ).fetchall()
+        medians = dict(
+            connection.execute(
+                "select breakdown, value from indicators.fct_indicator_values"
+                " where indicator_id = 'edoc_cycle_time_median_working_days'"
+                " and period_type = 'year' and period_start = '2023-01-01'"
+                " and region_level = 'country'"
+            ).fetchall()
+        )
+    finally:
+        connection.close()
+    # New Year 2023 fell on a Sunday, so Monday 2 January was the day off.
+    assert calendar == {
+        dt.date(2023, 1, 2): False,
+        dt.date(2023, 3, 8): False,
+        dt.date(2023, 3, 9): True,
+        dt.date(2023, 9, 27): False,
+        dt.date(2023, 10, 6): False,
+    }
+    assert len(documents) > 1000
+    by_type: defaultdict[str, list[int]] = defaultdict(list)
+    for document_type, registered, executed, working_days in documents:
+        assert working_days == _working_days_between(registered, executed, days_off)
+        if executed.year == 2023:
+            by_type[document_type].append(working_days)
+    spanning_a_holiday = [
+        row for row in documents if any(row[1] < day <= row[2] for day in days_off)
+    ]
+    assert spanning_a_holiday, "the simulated year must cross public holidays"
+    assert medians.keys() == by_type.keys()
+    for document_type, values in by_type.items():
+        assert medians[document_type] == pytest.approx(statistics.median(values))

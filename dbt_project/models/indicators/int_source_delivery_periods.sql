@@ -19,6 +19,12 @@ schedules as (
     select * from {{ ref('ref_delivery_schedules') }}
 
 ),
+
+days_off_by_law as (
+
+    select * from {{ ref('ref_public_holidays') }}
+
+),
 {%- for delivery in deliveries %}
 
     {{ delivery.system }}__records as (
@@ -48,12 +54,12 @@ deliveries as (
 
         select
             '{{ delivery.system }}' as system_name,
-            cast({{ delivery.period }} as date) as period_start,
-            min({{ delivery.delivered_at }}) as first_delivered_at,
+            cast({{ catalogue_expression(delivery.period) }} as date) as period_start,
+            min({{ catalogue_expression(delivery.delivered_at) }}) as first_delivered_at,
             count(*) as delivered_records
 
         from {{ delivery.system }}__records
-        group by cast({{ delivery.period }} as date)
+        group by cast({{ catalogue_expression(delivery.period) }} as date)
         {%- if not loop.last %}
 
             union all
@@ -122,9 +128,17 @@ periods as (
         on windows.system_name = schedules.system_name
     inner join calendar_days
         on calendar_days.calendar_date between windows.window_start and windows.window_end
+    left join days_off_by_law
+        on calendar_days.calendar_date = days_off_by_law.holiday_date
     where
         (schedules.every = 'day' or day(calendar_days.calendar_date) = 1)
-        and not (windows.is_working_days_only and isodow(calendar_days.calendar_date) > 5)
+        and not (
+            windows.is_working_days_only
+            and (
+                {{ iso_day_of_week('calendar_days.calendar_date') }} > 5
+                or days_off_by_law.holiday_date is not null
+            )
+        )
 
 ),
 
@@ -134,18 +148,20 @@ due_periods as (
         periods.system_name,
         periods.period_start,
         periods.every,
-        timezone(periods.timezone, periods.deadline_local) as deadline_at
+        {{ instant_at_local_time('periods.deadline_local', 'periods.timezone') }} as deadline_at
 
     from periods
     cross join data_through
-    where timezone(periods.timezone, periods.deadline_local) <= data_through.as_of
+    where
+        {{ instant_at_local_time('periods.deadline_local', 'periods.timezone') }}
+        <= data_through.as_of
 
 ),
 
 final as (
 
     select
-        due_periods.system_name || '|' || cast(due_periods.period_start as varchar)
+        due_periods.system_name || '|' || cast(due_periods.period_start as string)
             as delivery_period_id,
         due_periods.system_name,
         schedules.sector,
@@ -158,7 +174,9 @@ final as (
         case when deliveries.first_delivered_at <= due_periods.deadline_at then 1 else 0 end
             as is_on_time,
         round(
-            date_diff('minute', due_periods.deadline_at, deliveries.first_delivered_at) / 60.0, 1
+            {{ minutes_between('due_periods.deadline_at', 'deliveries.first_delivered_at') }}
+            / 60.0,
+            1
         ) as hours_late
 
     from due_periods

@@ -10,6 +10,16 @@ events as (
 
 ),
 
+working_calendar as (
+
+    select
+        calendar_date,
+        working_day_number
+
+    from {{ ref('dim_dates') }}
+
+),
+
 unique_events as (
 
     select *
@@ -86,9 +96,10 @@ local_dates as (
         documents.*,
         delivered_twice.duplicate_event_count,
         log_reach.status_as_of_at,
-        cast(documents.registered_at at time zone 'Asia/Ashgabat' as date) as registered_date,
-        cast(documents.executed_at at time zone 'Asia/Ashgabat' as date) as executed_date,
-        cast(log_reach.status_as_of_at at time zone 'Asia/Ashgabat' as date)
+        cast({{ local_time('documents.registered_at', "'Asia/Ashgabat'") }} as date)
+            as registered_date,
+        cast({{ local_time('documents.executed_at', "'Asia/Ashgabat'") }} as date) as executed_date,
+        cast({{ local_time('log_reach.status_as_of_at', "'Asia/Ashgabat'") }} as date)
             as status_as_of_date
 
     from documents
@@ -117,11 +128,11 @@ final as (
         coalesce(local_dates.deadline_date > local_dates.initial_deadline_date, false)
             as is_deadline_extended,
         cast(
-            extract(epoch from local_dates.executed_at - local_dates.registered_at) / 3600
+            {{ seconds_between('local_dates.registered_at', 'local_dates.executed_at') }} / 3600
             as decimal(18, 3)
         ) as cycle_time_hours,
         cast(
-            extract(epoch from local_dates.executed_at - local_dates.registered_at) / 86400
+            {{ seconds_between('local_dates.registered_at', 'local_dates.executed_at') }} / 86400
             as decimal(18, 3)
         ) as cycle_time_days,
         local_dates.executed_at is not null as is_executed,
@@ -145,11 +156,31 @@ final as (
                 ) }}
             else 0
         end as days_overdue,
+        -- Working days exclude weekends, public holidays and the days off they move to.
+        executed_day.working_day_number - registered_day.working_day_number
+            as cycle_time_working_days,
+        case
+            when local_dates.executed_date > local_dates.deadline_date
+                then executed_day.working_day_number - deadline_day.working_day_number
+            when
+                local_dates.executed_at is null
+                and local_dates.deadline_date < local_dates.status_as_of_date
+                then status_day.working_day_number - deadline_day.working_day_number
+            else 0
+        end as working_days_overdue,
         local_dates.event_count,
         local_dates.duplicate_event_count,
         local_dates.status_as_of_at
 
     from local_dates
+    left join working_calendar as registered_day
+        on local_dates.registered_date = registered_day.calendar_date
+    left join working_calendar as executed_day
+        on local_dates.executed_date = executed_day.calendar_date
+    left join working_calendar as deadline_day
+        on local_dates.deadline_date = deadline_day.calendar_date
+    left join working_calendar as status_day
+        on local_dates.status_as_of_date = status_day.calendar_date
 
 )
 
