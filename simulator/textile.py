@@ -7,6 +7,9 @@ register and the product classifier as CSV files of their own. The same records 
 to a database (SQLite, PostgreSQL or MariaDB), where the ``sql`` kind reads them; the tests do
 that with MariaDB.
 
+Each December the ministry approves the next year's export plan (thousand manats, by mill and
+month), sent as a CSV file of its own.
+
 The mess of the real thing: Kaka spinning mill's June 2022 rows never come; the March 2023 file
 arrives three weeks late; the June 2023 output of the Aşgabat complex is corrected in a second
 file holding only the corrected rows (``_v2``, saved through Excel, so with a BOM).
@@ -69,12 +72,21 @@ class MillOutput:
 
 
 @dataclass(frozen=True)
+class ExportPlan:
+    plan_month: str  # yyyy-mm
+    mill_code: str
+    export_value_plan_tmt: float
+    approved_on: str  # yyyy-mm-dd
+
+
+@dataclass(frozen=True)
 class TextileSystem:
     mills: list[Mill]
     products: list[Product]
     output: list[MillOutput]
     output_files: dict[str, list[MillOutput]]  # file name -> its rows
     files: list[InboxFile]
+    export_plans: list[ExportPlan]
 
     def delivered(self, as_of: dt.datetime) -> set[str]:
         return {f.name for f in self.files if f.arrives_at <= as_of}
@@ -210,6 +222,9 @@ MILLS = [
     ),
 ]
 OUTPUT_HEADER = tuple(field.name for field in fields(MillOutput))
+EXPORT_PLAN_HEADER = tuple(field.name for field in fields(ExportPlan))
+# Plans ask a little more than the mills' planned output would export at list prices.
+EXPORT_PLAN_UPLIFT = 1.05
 MILL_HEADER = ("mill_code", "name_tk", "name_ru", "province_code", "district_code")
 PRODUCT_HEADER = ("product_code", "name_tk", "name_ru", "name_en", "unit")
 
@@ -265,6 +280,51 @@ def _output(rng: random.Random) -> dict[str, list[MillOutput]]:
     return files
 
 
+def _export_plans() -> dict[int, list[ExportPlan]]:
+    """The export plan of each simulated year, approved the December before (none for mills'
+    products without exports)."""
+    products = {product.product_code: product for product in PRODUCTS}
+    plans: dict[int, list[ExportPlan]] = {}
+    for month in months():
+        approved = dt.date(month.year - 1, 12, 26)
+        for mill in MILLS:
+            value = sum(
+                round(annual / 12, -1) * products[code].export_share * products[code].price_tmt
+                for code, annual in mill.annual
+            )
+            plans.setdefault(month.year, []).append(
+                ExportPlan(
+                    plan_month=f"{month:%Y-%m}",
+                    mill_code=mill.mill_code,
+                    export_value_plan_tmt=round(value * EXPORT_PLAN_UPLIFT, -1),
+                    approved_on=approved.isoformat(),
+                )
+            )
+    return plans
+
+
+def _export_plan_file(year: int, plans: Sequence[ExportPlan]) -> InboxFile:
+    approved = dt.date.fromisoformat(plans[0].approved_on)
+    # The first simulated year's plan reaches the warehouse with the registers.
+    arrives = max(
+        dt.datetime.combine(approved, dt.time(10, 0), tzinfo=ASHGABAT).astimezone(UTC),
+        REGISTERS_AT,
+    )
+    return InboxFile(
+        f"dokma_eksport_meyilnamasy_{year}.csv",
+        "export_plans",
+        arrives,
+        lambda: csv_bytes(
+            EXPORT_PLAN_HEADER,
+            (
+                (p.plan_month, p.mill_code, f"{p.export_value_plan_tmt:.1f}", p.approved_on)
+                for p in plans
+            ),
+            line_end="\n",
+        ),
+    )
+
+
 def _output_csv(rows: Sequence[MillOutput], bom: bool) -> bytes:
     return csv_bytes(
         OUTPUT_HEADER,
@@ -286,7 +346,9 @@ def _output_csv(rows: Sequence[MillOutput], bom: bool) -> bytes:
     )
 
 
-def _files(output_files: dict[str, list[MillOutput]]) -> list[InboxFile]:
+def _files(
+    output_files: dict[str, list[MillOutput]], export_plans: dict[int, list[ExportPlan]]
+) -> list[InboxFile]:
     files = [
         InboxFile(
             "dokma_fabrikler.csv",
@@ -312,6 +374,7 @@ def _files(output_files: dict[str, list[MillOutput]]) -> list[InboxFile]:
             ),
         ),
     ]
+    files.extend(_export_plan_file(year, plans) for year, plans in sorted(export_plans.items()))
     for name, rows in sorted(output_files.items()):
         arrives = max(row.submitted_at for row in rows) + dt.timedelta(minutes=10)
         corrected = name.endswith("_v2.csv")
@@ -330,12 +393,14 @@ def generate(seed: int = DEFAULT_SEED) -> TextileSystem:
     """Every record and file the ministry's system sends over the simulated period."""
     rng = random.Random(seed)
     output_files = _output(rng)
+    export_plans = _export_plans()
     return TextileSystem(
         mills=list(MILLS),
         products=list(PRODUCTS),
         output=[row for rows in output_files.values() for row in rows],
         output_files=output_files,
-        files=_files(output_files),
+        files=_files(output_files, export_plans),
+        export_plans=[plan for plans in export_plans.values() for plan in plans],
     )
 
 
@@ -373,11 +438,18 @@ _TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("name_en", "varchar(200)"),
         ("unit", "varchar(20)"),
     ),
+    "export_plans": (
+        ("plan_month", "varchar(7)"),
+        ("mill_code", "varchar(20)"),
+        ("export_value_plan_tmt", "double precision"),
+        ("approved_on", "varchar(10)"),
+    ),
 }
 _KEYS = {
     "mill_output": ("report_month", "mill_code", "product_code", "submitted_at"),
     "mills": ("mill_code",),
     "products": ("product_code",),
+    "export_plans": ("plan_month", "mill_code", "approved_on"),
 }
 
 
@@ -406,6 +478,11 @@ def write_database(dsn: str, system: TextileSystem, as_of: dt.datetime) -> dict[
         ],
         "products": [
             (p.product_code, p.name_tk, p.name_ru, p.name_en, p.unit) for p in system.products
+        ],
+        "export_plans": [
+            astuple(plan)
+            for plan in system.export_plans
+            if dt.datetime.fromisoformat(plan.approved_on).replace(tzinfo=ASHGABAT) <= as_of
         ],
     }
     connection, dialect = connect(dsn)

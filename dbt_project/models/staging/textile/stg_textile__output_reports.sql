@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        _batch_id || ':' || cast(_row_number as varchar) as output_report_id,
+        _batch_id || ':' || cast(_row_number as string) as output_report_id,
         cast(report_month || '-01' as date) as report_month,
         'textile_mill_output:' || mill_code as enterprise_id,
         mill_code,
