@@ -185,7 +185,7 @@ def _dbt_build(paths: MaglumatPaths) -> None:
         "--target-path", str(scratch / "target"),
         "--log-path", str(scratch / "logs"),
         "--indirect-selection", "cautious",
-        "--select", "+path:models/marts/transport",
+        "--select", "+path:models/marts/transport", "+int_transport_plan_fulfilment",
     ]  # fmt: skip
     result = subprocess.run(
         command,
@@ -321,3 +321,49 @@ def test_enterprises_for_dim_enterprises(warehouse: LoadedWarehouse) -> None:
     assert {row[2] for row in rows} == {"transport"}
     assert {row[3] for row in rows} == {"Agency of Transport and Communications"}
     assert all(row[4] in PROVINCES and row[5] is None for row in rows)
+
+
+@pytest.mark.slow
+def test_plan_revisions_seen_over_two_loads_give_original_in_force_and_latest(
+    warehouse: LoadedWarehouse,
+) -> None:
+    """The first load saw the annual plans, the second the mid-year revisions (air passengers
+    from July, rail freight from October): all three plans are known for those months."""
+    revisions: dict[tuple[str, str], dict[int, transport.MonthlyPlan]] = defaultdict(dict)
+    for plan in RECORDS.plans:
+        revisions[(plan.operator_code, plan.period)][plan.revision] = plan
+    rows = _query(
+        warehouse,
+        "select operator_code, strftime(month_start_date, '%Y-%m'), original_plan_passengers,"
+        " in_force_plan_passengers, in_force_revision_number, latest_plan_passengers,"
+        " original_plan_freight_tonne_km, latest_plan_freight_tonne_km"
+        " from intermediate.int_transport_plan_fulfilment"
+        " where month_start_date between '2023-01-01' and '2023-09-01'",
+    )
+    revised = 0
+    for (
+        operator,
+        period,
+        original,
+        in_force,
+        in_force_revision,
+        latest,
+        original_tkm,
+        latest_tkm,
+    ) in rows:
+        known = revisions[(operator, period)]
+        newest = known[max(known)]
+        assert float(original) == pytest.approx(known[1].passengers_plan)
+        assert float(latest) == pytest.approx(newest.passengers_plan)
+        assert float(original_tkm) == pytest.approx(known[1].freight_tonne_km_plan)
+        assert float(latest_tkm) == pytest.approx(newest.freight_tonne_km_plan)
+        in_force_plan = max(
+            (plan for plan in known.values() if plan.approved_on <= f"{period}-31"),
+            key=lambda plan: plan.revision,
+        )
+        assert in_force_revision == in_force_plan.revision
+        assert float(in_force) == pytest.approx(in_force_plan.passengers_plan)
+        if len(known) > 1:
+            revised += 1
+            assert float(original) < float(latest), "the review asked for more air passengers"
+    assert revised == 3, "THY's July to September plans were revised within the loaded months"
