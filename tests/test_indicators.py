@@ -161,6 +161,7 @@ def built(
         "path:models/intermediate/agriculture",
         "path:models/intermediate/processing",
         "path:models/intermediate/fuel_energy",
+        "path:models/intermediate/transport",
         "path:models/indicators",
         "path:tests/assert_indicator_*",
     ]
@@ -517,3 +518,87 @@ def test_fuel_energy_reporting_matches_the_transmissions(built: tuple[Path, Path
             100 * len(on_time) / len(delivered), abs=1e-5
         )
     assert late_days > 0  # the simulated system is late at least once
+
+
+def test_year_to_date_adds_up_the_months_of_the_year(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    monthly = _query(
+        warehouse,
+        "select report_month, sum(natural_gas_actual_thousand_m3) / 1e6"
+        " from marts.fct_fuel_energy_monthly_production where year(report_month) = 2023"
+        " and natural_gas_actual_thousand_m3 is not null group by report_month order by 1",
+    )
+    published = dict(
+        _query(
+            warehouse,
+            "select period_start, value from indicators.fct_indicator_values"
+            " where indicator_id = 'fe_gas_output_bcm' and period_type = 'ytd'"
+            " and region_level = 'country' and enterprise_id is null"
+            " and year(period_start) = 2023",
+        )
+    )
+    running = 0.0
+    for month, bcm in monthly:
+        running += float(bcm)
+        assert published[month] == pytest.approx(running, abs=1e-6), month
+    assert published.keys() == {month for month, _ in monthly}
+    wide = dict(
+        _query(
+            warehouse,
+            "select period_start, fe_gas_output_bcm_ytd from indicators.ind_fuel_energy_monthly"
+            " where region_id = 'TM' and enterprise_id is null and year(period_start) = 2023",
+        )
+    )
+    assert wide == pytest.approx(published)
+
+
+def test_textile_exports_against_the_export_plan(built: tuple[Path, Path]) -> None:
+    warehouse, _ = built
+    (independent,) = _query(
+        warehouse,
+        "select 100 * sum(export_value_tmt) / sum(export_value_plan_tmt)"
+        " from marts.fct_textile_mill_monthly_exports"
+        " where year(report_month) = 2022 and is_reported and export_value_plan_tmt is not null",
+    )
+    (row,) = _query(
+        warehouse,
+        "select value, target, status from indicators.fct_indicator_values"
+        " where indicator_id = 'tex_export_plan_fulfilment_pct' and period_type = 'year'"
+        " and period_start = date '2022-01-01' and region_level = 'country'"
+        " and enterprise_id is null",
+    )
+    assert row[0] == pytest.approx(float(independent[0]), abs=1e-6)
+    assert 85 < row[0] < 110
+    assert row[1] == 100
+
+
+def test_reporting_unit_completeness_counts_each_missing_report(built: tuple[Path, Path]) -> None:
+    """Every textile mill reports every month of 2022 but Kaka spinning mill's June: the
+    year's completeness per reporting unit is (mills x 12 - 1) / (mills x 12)."""
+    from simulator import textile
+
+    warehouse, _ = built
+    due = len(textile.MILLS) * 12
+    (row,) = _query(
+        warehouse,
+        "select numerator, denominator, value from indicators.fct_indicator_values"
+        " where indicator_id = 'dq_unit_reporting_completeness_pct' and period_type = 'year'"
+        " and period_start = date '2022-01-01' and region_level = 'country'"
+        " and enterprise_id is null and breakdown = 'textile_mill_output'",
+    )
+    assert (row[0], row[1]) == (due - 1, due)
+    assert row[2] == pytest.approx(100 * (due - 1) / due, abs=1e-6)
+    missing = _query(
+        warehouse,
+        "select unit_id, period_start from indicators.int_reporting_unit_periods"
+        " where system_name = 'textile_mill_output' and is_reported = 0"
+        " and year(period_start) = 2022",
+    )
+    assert missing == [("textile_mill_output:TX-KKA", datetime.date(2022, 6, 1))]
+    systems = {
+        system
+        for (system,) in _query(
+            warehouse, "select distinct system_name from indicators.int_reporting_unit_periods"
+        )
+    }
+    assert len(systems) == 10, "every system but the e-document log has reporting units"

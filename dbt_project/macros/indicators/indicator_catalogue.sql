@@ -403,7 +403,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "chemical",
   "source": "fct_chemical_monthly_output",
@@ -441,7 +442,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "chemical",
   "source": "fct_chemical_monthly_output",
@@ -481,7 +483,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "chemical",
   "source": "fct_chemical_monthly_output",
@@ -520,7 +523,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "chemical",
   "source": "fct_chemical_monthly_output",
@@ -676,7 +680,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "construction",
@@ -716,7 +721,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "data_quality",
   "source": "int_source_delivery_periods",
@@ -756,7 +762,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "data_quality",
   "source": "int_source_delivery_periods",
@@ -769,6 +776,49 @@
    "amber": 75,
    "basis": "value",
    "green": 90
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "breakdown": "system_name",
+  "date": "period_start",
+  "denominator": "1",
+  "description": {
+   "en": "Reports received from the reporting units (districts, plants, facilities, projects, operators) as a share of the reports due from them, by sector system, per cent.",
+   "ru": "Доля отчётов, полученных от отчитывающихся единиц (этрапов, предприятий, учреждений здравоохранения, объектов, операторов), от причитающихся с них, по системам, процентов.",
+   "tk": "Etraplaryň, kärhanalaryň, lukmançylyk edaralarynyň, desgalaryň we operatorlaryň tabşyran hasabatlarynyň olardan garaşylýan hasabatlara gatnaşygy, ulgam boýunça, göterim."
+  },
+  "direction": "higher_is_better",
+  "district": "district_code",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "id": "dq_unit_reporting_completeness_pct",
+  "ministry_id": "cabinet",
+  "name": {
+   "en": "Reporting completeness by reporting unit",
+   "ru": "Полнота отчётности по отчитывающимся единицам",
+   "tk": "Hasabat berýän birlikleriň hasabatlarynyň dolulygy"
+  },
+  "numerator": "is_reported",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "province": "province_code",
+  "sector": "data_quality",
+  "source": "int_reporting_unit_periods",
+  "target": {
+   "source": "every report due from every unit",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 80,
+   "basis": "value",
+   "green": 95
   },
   "unit": "%"
  },
@@ -797,7 +847,8 @@
    "week",
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "edocument",
   "source": "fct_edocument_documents",
@@ -806,6 +857,42 @@
    "type": "none"
   },
   "unit": "days"
+ },
+ {
+  "aggregation": "percentile",
+  "breakdown": "document_type",
+  "date": "executed_date",
+  "description": {
+   "en": "Median working days from registration to execution (weekends, public holidays and transferred days off excluded), by document type.",
+   "ru": "Медиана рабочих дней от регистрации до исполнения (без выходных, праздников и перенесённых выходных), по виду документа.",
+   "tk": "Bellige alnandan ýerine ýetirilene çenli iş günleriniň mediany (dynç günleri, baýramçylyklar we geçirilen dynç günleri hasaba alynmaýar), resminamanyň görnüşi boýunça."
+  },
+  "direction": "lower_is_better",
+  "factor": 1,
+  "filter": "is_executed",
+  "id": "edoc_cycle_time_median_working_days",
+  "ministry_id": "cabinet",
+  "name": {
+   "en": "Document cycle time in working days, median",
+   "ru": "Медиана времени прохождения документа, в рабочих днях",
+   "tk": "Resminamanyň geçiş wagtynyň mediany, iş günlerinde"
+  },
+  "numerator": "cycle_time_working_days",
+  "percentile": 0.5,
+  "periodicity": [
+   "week",
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "edocument",
+  "source": "fct_edocument_documents",
+  "target": {
+   "source": "deadlines are per document",
+   "type": "none"
+  },
+  "unit": "working days"
  },
  {
   "aggregation": "percentile",
@@ -832,7 +919,8 @@
    "week",
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "edocument",
   "source": "fct_edocument_documents",
@@ -866,7 +954,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "edocument",
   "source": "fct_edocument_documents",
@@ -900,7 +989,8 @@
    "week",
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "edocument",
   "source": "fct_edocument_documents",
@@ -934,7 +1024,8 @@
    "week",
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "edocument",
   "source": "fct_edocument_documents",
@@ -1008,7 +1099,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1046,7 +1138,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1084,7 +1177,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1123,7 +1217,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1162,7 +1257,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1200,7 +1296,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1238,7 +1335,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1278,7 +1376,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "fct_fuel_energy_monthly_production",
@@ -1350,7 +1449,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1390,7 +1490,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1430,7 +1531,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1470,7 +1572,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1510,7 +1613,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1550,7 +1654,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1590,7 +1695,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1630,7 +1736,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1670,7 +1777,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
@@ -1743,7 +1851,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "livestock",
@@ -1776,7 +1885,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "livestock",
@@ -1816,7 +1926,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "medicine",
   "source": "fct_medicine_facility_monthly",
@@ -1855,7 +1966,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "medicine",
   "source": "fct_medicine_facility_monthly",
@@ -1934,7 +2046,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "medicine",
   "source": "fct_medicine_stock_monthly",
@@ -1974,7 +2087,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "medicine",
   "source": "fct_medicine_facility_monthly",
@@ -2014,7 +2128,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2054,7 +2169,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2096,7 +2212,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2136,7 +2253,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2172,7 +2290,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2214,7 +2333,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2256,7 +2376,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "processing",
@@ -2371,7 +2492,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "telecom",
@@ -2404,7 +2526,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "province": "province_code",
   "sector": "telecom",
@@ -2445,7 +2568,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "textile",
   "source": "fct_textile_mill_monthly_output",
@@ -2472,6 +2596,7 @@
   "direction": "higher_is_better",
   "enterprise": "enterprise_id",
   "factor": 0.001,
+  "filter": "is_reported",
   "id": "tex_export_value_mln_tmt",
   "ministry_id": "textile",
   "name": {
@@ -2483,13 +2608,20 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "textile",
-  "source": "fct_textile_mill_monthly_output",
+  "source": "fct_textile_mill_monthly_exports",
   "target": {
-   "source": "no export plan in the mill reports",
-   "type": "none"
+   "source": "the export plan in force (fct_textile_mill_monthly_exports)",
+   "type": "measure"
+  },
+  "target_measure": "export_value_plan_tmt",
+  "thresholds": {
+   "amber": 95,
+   "basis": "pct_of_target",
+   "green": 100
   },
   "unit": "million TMT"
  },
@@ -2515,7 +2647,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "textile",
   "source": "fct_textile_mill_monthly_output",
@@ -2556,7 +2689,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "textile",
   "source": "fct_textile_mill_monthly_output",
@@ -2569,6 +2703,47 @@
    "amber": 30,
    "basis": "value",
    "green": 10
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "report_month",
+  "denominator": "export_value_plan_tmt",
+  "description": {
+   "en": "Export value (thousand manats) as a share of the export plan in force at the month's end, per cent.",
+   "ru": "Стоимость экспорта (тыс. манатов) к плану экспорта, действующему на конец месяца, процентов.",
+   "tk": "Eksportyň gymmatynyň (müň manat) aýyň ahyryna çenli tassyklanan eksport meýilnamasyna gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and export_value_plan_tmt is not null",
+  "id": "tex_export_plan_fulfilment_pct",
+  "ministry_id": "textile",
+  "name": {
+   "en": "Textile export plan fulfilment",
+   "ru": "Выполнение плана экспорта текстильной продукции",
+   "tk": "Dokma önümleriniň eksport meýilnamasynyň ýerine ýetirilişi"
+  },
+  "numerator": "export_value_tmt",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "textile",
+  "source": "fct_textile_mill_monthly_exports",
+  "target": {
+   "source": "the export plan in force",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
   },
   "unit": "%"
  },
@@ -2595,7 +2770,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
@@ -2634,7 +2810,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
@@ -2674,7 +2851,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
@@ -2713,7 +2891,8 @@
   "periodicity": [
    "month",
    "quarter",
-   "year"
+   "year",
+   "ytd"
   ],
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
@@ -2726,6 +2905,252 @@
    "amber": -5,
    "basis": "value",
    "green": 0
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "original_plan_freight_tonne_km",
+  "description": {
+   "en": "Operators' freight tonne-kilometres as a share of the original (annual) plan, per cent.",
+   "ru": "Доля грузооборота (т-км) к первоначальному (годовому) плану, процентов.",
+   "tk": "Operatorlaryň ýük dolanyşygynyň (tonna-km) meýilnamanyň ilkinji wersiýasyna (ýyllyk meýilnama) gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and original_plan_freight_tonne_km is not null",
+  "id": "tr_freight_plan_original_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Freight turnover plan fulfilment against the original plan",
+   "ru": "Выполнение первоначального плана по грузообороту",
+   "tk": "Ýük dolanyşygy boýunça meýilnamanyň ýerine ýetirilişi - asyl meýilnama"
+  },
+  "numerator": "actual_freight_tonne_km",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the original (annual) plan",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "in_force_plan_freight_tonne_km",
+  "description": {
+   "en": "Operators' freight tonne-kilometres as a share of the newest plan revision approved by the end of the period, per cent.",
+   "ru": "Доля грузооборота (т-км) к последней версии плана, утверждённой к концу периода, процентов.",
+   "tk": "Operatorlaryň ýük dolanyşygynyň (tonna-km) meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and in_force_plan_freight_tonne_km is not null",
+  "id": "tr_freight_plan_in_force_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Freight turnover plan fulfilment against the plan in force",
+   "ru": "Выполнение действующего плана по грузообороту",
+   "tk": "Ýük dolanyşygy boýunça meýilnamanyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "actual_freight_tonne_km",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the newest plan revision approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "latest_plan_freight_tonne_km",
+  "description": {
+   "en": "Operators' freight tonne-kilometres as a share of the latest plan revision received, per cent.",
+   "ru": "Доля грузооборота (т-км) к последней полученной версии плана, процентов.",
+   "tk": "Operatorlaryň ýük dolanyşygynyň (tonna-km) meýilnamanyň iň soňky wersiýasyna gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and latest_plan_freight_tonne_km is not null",
+  "id": "tr_freight_plan_latest_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Freight turnover plan fulfilment against the latest plan",
+   "ru": "Выполнение последней версии плана по грузообороту",
+   "tk": "Ýük dolanyşygy boýunça meýilnamanyň ýerine ýetirilişi - iň soňky meýilnama"
+  },
+  "numerator": "actual_freight_tonne_km",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision received",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "original_plan_passengers",
+  "description": {
+   "en": "Operators' passengers carried as a share of the original (annual) plan, per cent.",
+   "ru": "Доля перевезённых пассажиров к первоначальному (годовому) плану, процентов.",
+   "tk": "Operatorlaryň gatnadylan ýolagçylaryň meýilnamanyň ilkinji wersiýasyna (ýyllyk meýilnama) gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and original_plan_passengers is not null",
+  "id": "tr_passengers_plan_original_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Passengers carried plan fulfilment against the original plan",
+   "ru": "Выполнение первоначального плана перевозок пассажиров",
+   "tk": "Ýolagçy gatnawy boýunça meýilnamanyň ýerine ýetirilişi - asyl meýilnama"
+  },
+  "numerator": "actual_passengers",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the original (annual) plan",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "in_force_plan_passengers",
+  "description": {
+   "en": "Operators' passengers carried as a share of the newest plan revision approved by the end of the period, per cent.",
+   "ru": "Доля перевезённых пассажиров к последней версии плана, утверждённой к концу периода, процентов.",
+   "tk": "Operatorlaryň gatnadylan ýolagçylaryň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and in_force_plan_passengers is not null",
+  "id": "tr_passengers_plan_in_force_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Passengers carried plan fulfilment against the plan in force",
+   "ru": "Выполнение действующего плана перевозок пассажиров",
+   "tk": "Ýolagçy gatnawy boýunça meýilnamanyň ýerine ýetirilişi - güýjündäki meýilnama"
+  },
+  "numerator": "actual_passengers",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the newest plan revision approved by the end of the period",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
+  },
+  "unit": "%"
+ },
+ {
+  "aggregation": "ratio",
+  "date": "month_start_date",
+  "denominator": "latest_plan_passengers",
+  "description": {
+   "en": "Operators' passengers carried as a share of the latest plan revision received, per cent.",
+   "ru": "Доля перевезённых пассажиров к последней полученной версии плана, процентов.",
+   "tk": "Operatorlaryň gatnadylan ýolagçylaryň meýilnamanyň iň soňky wersiýasyna gatnaşygy, göterim."
+  },
+  "direction": "higher_is_better",
+  "enterprise": "enterprise_id",
+  "factor": 100,
+  "filter": "is_reported and latest_plan_passengers is not null",
+  "id": "tr_passengers_plan_latest_fulfilment_pct",
+  "ministry_id": "transport",
+  "name": {
+   "en": "Passengers carried plan fulfilment against the latest plan",
+   "ru": "Выполнение последней версии плана перевозок пассажиров",
+   "tk": "Ýolagçy gatnawy boýunça meýilnamanyň ýerine ýetirilişi - iň soňky meýilnama"
+  },
+  "numerator": "actual_passengers",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year",
+   "ytd"
+  ],
+  "sector": "transport",
+  "source": "int_transport_plan_fulfilment",
+  "target": {
+   "source": "the latest plan revision received",
+   "type": "constant",
+   "value": 100
+  },
+  "thresholds": {
+   "amber": 95,
+   "basis": "value",
+   "green": 100
   },
   "unit": "%"
  }

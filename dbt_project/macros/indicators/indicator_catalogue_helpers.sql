@@ -1,7 +1,7 @@
 {#- A catalogue text as a quoted SQL string literal (quotes doubled), or null. -#}
 {% macro indicator_literal(text) -%}
     {%- if text is none -%}
-        cast(null as varchar)
+        cast(null as string)
     {%- else -%}
         '{{ (text | string).replace("'", "''") }}'
     {%- endif -%}
@@ -69,7 +69,7 @@
     A wide monthly mart of one sector: one row per month, region and enterprise, one column per
     indicator (its value), read from fct_indicator_values so both always agree.
 -#}
-{% macro indicator_wide_mart(sector, indicator_ids) -%}
+{% macro indicator_wide_mart(sector, indicator_ids, ytd_indicator_ids=[]) -%}
 with
 
 indicator_values as (
@@ -82,7 +82,7 @@ sector_values as (
 
     select * from indicator_values
     where
-        indicator_values.period_type = 'month'
+        indicator_values.period_type in ('month', 'ytd')
         and indicator_values.breakdown is null
         and indicator_values.indicator_id in (
             {%- for indicator_id in indicator_ids %}
@@ -95,7 +95,7 @@ sector_values as (
 final as (
 
     select
-        cast(sector_values.period_start as varchar) || '|' || sector_values.region_id || '|'
+        cast(sector_values.period_start as string) || '|' || sector_values.region_id || '|'
         || coalesce(sector_values.enterprise_id, '-') as indicator_row_id,
         sector_values.period_start,
         sector_values.region_level,
@@ -103,7 +103,14 @@ final as (
         sector_values.enterprise_id,
         {%- for indicator_id in indicator_ids %}
         max(case when sector_values.indicator_id = {{ indicator_literal(indicator_id) }}
-            then sector_values.value end) as {{ indicator_id }}{{ ',' if not loop.last }}
+            and sector_values.period_type = 'month'
+            then sector_values.value end) as {{ indicator_id }}
+            {{- ',' if not loop.last or ytd_indicator_ids }}
+        {%- endfor %}
+        {%- for indicator_id in ytd_indicator_ids %}
+        max(case when sector_values.indicator_id = {{ indicator_literal(indicator_id) }}
+            and sector_values.period_type = 'ytd'
+            then sector_values.value end) as {{ indicator_id }}_ytd{{ ',' if not loop.last }}
         {%- endfor %}
 
     from sector_values

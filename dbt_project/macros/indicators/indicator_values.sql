@@ -5,7 +5,8 @@
     numerator, denominator, value, target_amount.
 
     Steps: rows of the source mart at their own grain (base), plus the same rows a year later as
-    the prior-year comparison (yoy_growth only); one copy per period type; for levels ("last")
+    the prior-year comparison (yoy_growth only); one copy per period type (a year to date, one
+    copy per later month of the same year); for levels ("last")
     only the rows of the last date with data in the period; for share_below_plan one row per
     enterprise and period; then one group by per region level. Ratios are sums of numerators
     over sums of denominators at every level; percentiles are recomputed from the rows.
@@ -64,14 +65,14 @@
     select
         cast({{ ind.date }} as date) as base_date,
         {%- if is_precomputed %}
-        cast({{ ind.region_level }} as varchar) as region_level,
-        cast({{ ind.region_id }} as varchar) as region_id,
+        cast({{ ind.region_level }} as string) as region_level,
+        cast({{ ind.region_id }} as string) as region_id,
         {%- endif %}
-        cast({{ ind.get('province') or 'null' }} as varchar) as province_code,
-        cast({{ ind.get('district') or 'null' }} as varchar) as district_code,
-        cast({{ ind.get('enterprise') or 'null' }} as varchar) as enterprise_id,
-        cast({{ ind.get('breakdown') or 'null' }} as varchar) as breakdown,
-        cast({{ ind.get('entity') or 'null' }} as varchar) as entity_id,
+        cast({{ ind.get('province') or 'null' }} as string) as province_code,
+        cast({{ ind.get('district') or 'null' }} as string) as district_code,
+        cast({{ ind.get('enterprise') or 'null' }} as string) as enterprise_id,
+        cast({{ ind.get('breakdown') or 'null' }} as string) as breakdown,
+        cast({{ ind.get('entity') or 'null' }} as string) as entity_id,
         cast({{ ind.numerator }} as double) as numerator,
         cast({{ ind.get('denominator') or 'null' }} as double) as denominator,
         cast({{ ind.get('target_measure') or 'null' }} as double) as target_amount
@@ -143,12 +144,32 @@
     {%- set period_filter = var('indicator_period_types', none) %}
     {%- set period_types = ind.periodicity | select('in', period_filter or ind.periodicity) | list %}
     {%- for period_type in period_types %}
+    {%- if period_type == 'ytd' %}
+
+    {#- Year to date through each month with data: every earlier row of the same year. #}
+    select
+        'ytd' as period_type,
+        through_months.through_month as period_start,
+        {{ cte }}__base.*
+    from {{ cte }}__base
+    inner join (
+        select distinct cast(date_trunc('month', base_date) as date) as through_month
+        from {{ cte }}__base
+        where is_current
+    ) as through_months
+        on
+            extract(year from {{ cte }}__base.base_date)
+            = extract(year from through_months.through_month)
+            and cast(date_trunc('month', {{ cte }}__base.base_date) as date)
+            <= through_months.through_month
+    {%- else %}
 
     select
         '{{ period_type }}' as period_type,
         {{ indicator_period_start(period_type, 'base_date') }} as period_start,
         *
     from {{ cte }}__base
+    {%- endif %}
     {%- if not loop.last %}
 
     union all
@@ -192,7 +213,7 @@
         period_start,
         province_code,
         district_code,
-        cast(null as varchar) as enterprise_id,
+        cast(null as string) as enterprise_id,
         breakdown,
         entity_id,
         case when sum(denominator) > 0 and sum(numerator) < sum(denominator) then 1.0 else 0.0 end
@@ -218,7 +239,7 @@
         period_start,
         region_level,
         region_id,
-        cast(null as varchar) as enterprise_id,
+        cast(null as string) as enterprise_id,
         breakdown,
         numerator,
         denominator,
@@ -241,15 +262,15 @@
         {%- if level == 'country' %}
         'country' as region_level,
         'TM' as region_id,
-        cast(null as varchar) as enterprise_id,
+        cast(null as string) as enterprise_id,
         {%- elif level == 'province' %}
         'province' as region_level,
         province_code as region_id,
-        cast(null as varchar) as enterprise_id,
+        cast(null as string) as enterprise_id,
         {%- elif level == 'district' %}
         'district' as region_level,
         district_code as region_id,
-        cast(null as varchar) as enterprise_id,
+        cast(null as string) as enterprise_id,
         {%- else %}
         {#- An enterprise is placed in its district where known, else its province. #}
         case

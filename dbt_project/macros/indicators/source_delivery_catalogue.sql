@@ -11,24 +11,59 @@
   },
   "model": "stg_agriculture__daily_reports",
   "period": "report_date",
-  "system": "agriculture_campaign"
+  "system": "agriculture_campaign",
+  "units": {
+   "district": "district_code",
+   "expected": "is_report_expected",
+   "model": "fct_campaign_daily_progress",
+   "period": "report_date",
+   "province": "province_code",
+   "reported": "is_reported",
+   "unit": "district_code",
+   "unit_type": "district"
+  }
  },
  {
-  "delivered_at": "timezone('Asia/Ashgabat', cast(compiled_date as timestamp))",
+  "delivered_at": {
+   "time_zone": "Asia/Ashgabat",
+   "utc_of_local": "cast(compiled_date as timestamp)"
+  },
   "model": "stg_chemical__output_lines",
   "period": "report_month",
-  "system": "chemical_monthly_form"
+  "system": "chemical_monthly_form",
+  "units": {
+   "enterprise": "enterprise_id",
+   "model": "fct_chemical_monthly_output",
+   "period": "report_month",
+   "reported": "actual_tonnes is not null",
+   "unit": "enterprise_id",
+   "unit_type": "enterprise"
+  }
  },
  {
   "delivered_at": "submitted_at",
   "model": "stg_construction__progress_reports",
   "period": "report_month_date",
-  "system": "construction_projects"
+  "system": "construction_projects",
+  "units": {
+   "district": "district_code",
+   "enterprise": "enterprise_id",
+   "expected": "true",
+   "model": "fct_construction_progress_monthly",
+   "period": "month_date",
+   "province": "province_code",
+   "reported": "is_reported",
+   "unit": "project_id",
+   "unit_type": "project"
+  }
  },
  {
   "delivered_at": "logged_at",
   "model": "stg_edocument__events",
-  "period": "cast(timezone('Asia/Ashgabat', event_at) as date)",
+  "period": {
+   "local_of_utc": "event_at",
+   "time_zone": "Asia/Ashgabat"
+  },
   "system": "edocument_workflow",
   "working_days_only": true
  },
@@ -36,43 +71,109 @@
   "delivered_at": "transmitted_at",
   "model": "stg_fuel_energy__daily_reports",
   "period": "report_date",
-  "system": "fuel_energy_production"
+  "system": "fuel_energy_production",
+  "units": {
+   "enterprise": "enterprise_id",
+   "model": "fct_fuel_energy_monthly_production",
+   "period": "report_month",
+   "reported": "days_reported > 0",
+   "unit": "enterprise_id",
+   "unit_type": "enterprise"
+  }
  },
  {
   "delivered_at": "submitted_at",
   "model": "stg_livestock__herd_reports",
   "period": "report_month_date",
-  "system": "livestock_census"
+  "system": "livestock_census",
+  "units": {
+   "district": "district_code",
+   "model": "fct_livestock_herds_monthly",
+   "period": "month_date",
+   "province": "province_code",
+   "reported": "head_count is not null",
+   "unit": "district_code",
+   "unit_type": "district"
+  }
  },
  {
-  "delivered_at": "timezone('Asia/Ashgabat', cast(submitted_date as timestamp))",
+  "delivered_at": {
+   "time_zone": "Asia/Ashgabat",
+   "utc_of_local": "cast(submitted_date as timestamp)"
+  },
   "model": "stg_medicine__facility_reports",
   "period": "report_month",
-  "system": "medicine_facility_reports"
+  "system": "medicine_facility_reports",
+  "units": {
+   "enterprise": "enterprise_id",
+   "expected": "true",
+   "model": "fct_medicine_facility_monthly",
+   "period": "report_month",
+   "reported": "is_reported",
+   "unit": "enterprise_id",
+   "unit_type": "facility"
+  }
  },
  {
   "delivered_at": "entered_at",
   "model": "stg_processing__daily_outputs",
   "period": "output_date",
-  "system": "processing_output"
+  "system": "processing_output",
+  "units": {
+   "district": "district_code",
+   "enterprise": "enterprise_id",
+   "expected": "has_plan or days_reported > 0",
+   "model": "int_processing_plant_months",
+   "period": "month_date",
+   "province": "province_code",
+   "reported": "days_reported > 0",
+   "unit": "enterprise_id",
+   "unit_type": "plant"
+  }
  },
  {
   "delivered_at": "updated_at",
   "model": "stg_telecom__subscriber_counts",
   "period": "month_start_date",
-  "system": "telecom_statistics_api"
+  "system": "telecom_statistics_api",
+  "units": {
+   "enterprise": "enterprise_id",
+   "model": "fct_telecom_subscribers_monthly",
+   "period": "month_start_date",
+   "province": "province_code",
+   "reported": "subscribers is not null",
+   "unit": "enterprise_id || '@' || province_code",
+   "unit_type": "operator_branch"
+  }
  },
  {
   "delivered_at": "submitted_at",
   "model": "stg_textile__output_reports",
   "period": "report_month",
-  "system": "textile_mill_output"
+  "system": "textile_mill_output",
+  "units": {
+   "enterprise": "enterprise_id",
+   "model": "fct_textile_mill_monthly_output",
+   "period": "report_month",
+   "reported": "produced_quantity is not null",
+   "unit": "enterprise_id",
+   "unit_type": "mill"
+  }
  },
  {
   "delivered_at": "updated_at",
   "model": "stg_transport__traffic_reports",
   "period": "month_start_date",
-  "system": "transport_statistics_api"
+  "system": "transport_statistics_api",
+  "units": {
+   "enterprise": "enterprise_id",
+   "expected": "true",
+   "model": "fct_transport_operator_monthly",
+   "period": "month_start_date",
+   "reported": "is_reported",
+   "unit": "enterprise_id",
+   "unit_type": "operator"
+  }
  }
 ]{% endraw %}
 {%- endset -%}

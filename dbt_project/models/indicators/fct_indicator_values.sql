@@ -67,7 +67,7 @@ final as (
 
     select
         judged.indicator_id || '|' || judged.period_type || '|'
-        || cast(judged.period_start as varchar) || '|' || judged.region_id || '|'
+        || cast(judged.period_start as string) || '|' || judged.region_id || '|'
         || coalesce(judged.enterprise_id, '-') || '|' || coalesce(judged.breakdown, '-')
             as indicator_value_id,
         judged.indicator_id,

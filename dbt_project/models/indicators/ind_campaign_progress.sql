@@ -73,7 +73,7 @@ paced as (
 final as (
 
     select
-        paced.campaign_id || '|' || paced.region_id || '|' || cast(paced.report_date as varchar)
+        paced.campaign_id || '|' || paced.region_id || '|' || cast(paced.report_date as string)
             as campaign_progress_id,
         paced.campaign_id,
         paced.region_level,
