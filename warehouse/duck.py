@@ -54,10 +54,14 @@ def write_connection(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def read_only_connection(database: Path) -> duckdb.DuckDBPyConnection:
     """A connection that can read ``database`` and nothing else: no writes, no files, no network."""
-    connection = duckdb.connect(
+    # Locked at open (not by a later SET): a second connection to the same file in this process
+    # shares the database instance, and must ask for exactly the configuration it already has.
+    return duckdb.connect(
         str(database),
         read_only=True,
-        config={"enable_external_access": False, "autoload_known_extensions": False},
+        config={
+            "enable_external_access": False,
+            "autoload_known_extensions": False,
+            "lock_configuration": True,
+        },
     )
-    connection.execute("set lock_configuration = true")
-    return connection
