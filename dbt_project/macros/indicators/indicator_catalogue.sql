@@ -8,9 +8,9 @@
   "date": "report_date",
   "denominator": "plan_amount",
   "description": {
-   "en": "Done since the start of the campaign as a share of the state order in force, per cent.",
-   "ru": "Выполненное с начала кампании по отношению к действующему госзаказу, процентов.",
-   "tk": "Möwsümiň başyndan bäri ýerine ýetirileniň güýjündäki döwlet sargydyna gatnaşygy, göterim."
+   "en": "Done since the start of the campaign (wheat harvest, cotton harvest, wheat sowing) as a share of the state order in force, per cent.",
+   "ru": "Выполненное с начала кампании (уборка пшеницы, сбор хлопка, сев пшеницы) по отношению к действующему госзаказу, процентов.",
+   "tk": "Möwsümiň (bugdaý oragy, pagta ýygymy, bugdaý ekişi) başyndan bäri ýerine ýetirileniň güýjündäki döwlet sargydyna gatnaşygy, göterim."
   },
   "direction": "higher_is_better",
   "district": "district_code",
@@ -131,9 +131,9 @@
   "date": "report_date",
   "denominator": "cumulative_harvested_ha",
   "description": {
-   "en": "Tonnes harvested per hectare harvested since the start of the campaign.",
-   "ru": "Собранные тонны на убранный гектар с начала кампании.",
-   "tk": "Ýygnalan tonna ýygnalan gektara bölünende, möwsümiň başyndan bäri."
+   "en": "Tonnes harvested per hectare harvested (wheat, cotton) since the start of the campaign.",
+   "ru": "Собранные тонны на убранный гектар (пшеница, хлопок) с начала кампании.",
+   "tk": "Ýygnalan tonna ýygnalan gektara bölünende (bugdaý, pagta), möwsümiň başyndan bäri."
   },
   "direction": "higher_is_better",
   "district": "district_code",
