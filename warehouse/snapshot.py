@@ -23,10 +23,18 @@ from typing import Any
 
 import duckdb
 
-from pipelines.settings import WAREHOUSE_FILE_NAME, MaglumatPaths
+from pipelines.settings import DBT_PROJECT_DIR, WAREHOUSE_FILE_NAME, MaglumatPaths
+from warehouse.docs_catalog import write_docs
 from warehouse.duck import read_only_connection, writer_lock
 
 CURRENT = "current"
+SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
+# The dbt project's descriptions, for the snapshot's ``docs`` schema (see docs_catalog.py).
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+class SnapshotNotFoundError(FileNotFoundError):
+    """No published snapshot answers the request (none yet, or pruned by retention)."""
 
 
 @dataclass(frozen=True)
@@ -83,15 +91,18 @@ def publish(
     retention_days: int = 30,
     run_id: str | None = None,
     deliveries: list[dict[str, Any]] | None = None,
+    dbt_manifest: Path | None = DBT_MANIFEST,
 ) -> Snapshot:
     """Copy the warehouse to a new read-only snapshot and make it the current one.
 
     ``deliveries`` (each system's freshness at publishing time) is recorded in snapshot.json so
-    that every reader can tell which systems are late.
+    that every reader can tell which systems are late. The copy gains a ``docs`` schema (tables
+    and columns with their dbt descriptions, from ``dbt_manifest`` and the warehouse's comments)
+    while it is still private and writable.
     """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
     published_at = dt.datetime.now(dt.UTC)
-    snapshot_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
+    snapshot_id = published_at.strftime(SNAPSHOT_ID_FORMAT)
     staging = paths.snapshots / f".{snapshot_id}.tmp"
     staging.mkdir()
     with writer_lock(paths.warehouse):
@@ -102,6 +113,12 @@ def publish(
         finally:
             connection.close()
         shutil.copyfile(paths.warehouse, staging / WAREHOUSE_FILE_NAME)
+    copy = duckdb.connect(str(staging / WAREHOUSE_FILE_NAME))
+    try:
+        write_docs(copy, dbt_manifest)
+        copy.execute("checkpoint")
+    finally:
+        copy.close()
     metadata = {
         "snapshot_id": snapshot_id,
         "published_at": published_at.isoformat(),
@@ -137,7 +154,7 @@ def list_snapshots(paths: MaglumatPaths) -> list[str]:
 def prune(paths: MaglumatPaths, retention_days: int, keep: str) -> list[str]:
     """Remove snapshots older than ``retention_days`` (never the current one)."""
     cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)).strftime(
-        "%Y%m%dT%H%M%S%fZ"
+        SNAPSHOT_ID_FORMAT
     )
     removed = []
     for snapshot_id in list_snapshots(paths):
@@ -165,3 +182,38 @@ def open_current(paths: MaglumatPaths) -> duckdb.DuckDBPyConnection:
     if snapshot is None:
         raise FileNotFoundError(f"no snapshot published under {paths.snapshots} yet")
     return read_only_connection(snapshot.path)
+
+
+def publication_time(snapshot_id: str) -> dt.datetime:
+    """When a snapshot was published (its id is the UTC publishing time)."""
+    return dt.datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def load_snapshot(paths: MaglumatPaths, snapshot_id: str) -> Snapshot:
+    folder = paths.snapshots / snapshot_id
+    if not (folder / "snapshot.json").exists():
+        raise SnapshotNotFoundError(f"no snapshot {snapshot_id} under {paths.snapshots}")
+    metadata = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
+    return Snapshot(snapshot_id, folder / WAREHOUSE_FILE_NAME, metadata)
+
+
+def snapshot_in_force(paths: MaglumatPaths, moment: dt.datetime) -> Snapshot:
+    """The snapshot readers were given at ``moment``: the last one published before it.
+
+    Raises SnapshotNotFoundError when none was published by then, or when it has since been
+    removed by retention (the message names the oldest snapshot kept).
+    """
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment} has no time zone")
+    before = moment.astimezone(dt.UTC).strftime(SNAPSHOT_ID_FORMAT)
+    kept = list_snapshots(paths)
+    earlier = [snapshot_id for snapshot_id in kept if snapshot_id < before]
+    if not earlier:
+        oldest = (
+            f"the oldest snapshot kept was published at {publication_time(kept[0]).isoformat()}"
+            " (snapshots older than the retention period are removed)"
+            if kept
+            else "none has been published yet"
+        )
+        raise SnapshotNotFoundError(f"no snapshot was in force at {moment.isoformat()}: {oldest}")
+    return load_snapshot(paths, earlier[-1])

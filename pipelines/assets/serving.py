@@ -1,0 +1,118 @@
+"""Serving: the PostgreSQL database that BI tools read, refreshed after every green run.
+
+The asset exists only when ``MAGLUMAT_SERVING_DSN`` is set. The embedded default (DuckDB and
+the snapshot, no server) then keeps its job and asset graph unchanged, rather than carrying an
+asset that could only ever be skipped; a deployment that sets the variable gets the asset in
+the daily job, downstream of the snapshot.
+"""
+
+import os
+from typing import Any
+
+import dagster as dg
+from psycopg.conninfo import conninfo_to_dict
+
+from pipelines.assets.publish import SNAPSHOT_KEY
+from pipelines.resources import MaglumatResource
+from warehouse.serving import DEFAULT_ROLE_PREFIX, publish_to_postgres
+from warehouse.snapshot import current_snapshot
+
+SERVING_KEY = dg.AssetKey(["serving", "postgres"])
+SERVING_DSN_ENV = "MAGLUMAT_SERVING_DSN"
+SERVING_ROLE_PREFIX_ENV = "MAGLUMAT_SERVING_ROLE_PREFIX"
+
+
+class ServingDatabaseResource(dg.ConfigurableResource):
+    """The PostgreSQL serving database of the BI tools.
+
+    Attributes:
+        dsn: Its connection string (``postgresql://owner@host:5432/maglumat_serving``). The
+            user owns the database and may create roles; the password comes from a secret
+            store through the environment, never from a file of the repository.
+        role_prefix: Prefix of the readers' role names: ``<prefix><ministry_id>`` per
+            ministry and ``<prefix>government``, each with a LOGIN member ``..._bi``.
+        swap_timeout_seconds: How long the swap may keep waiting for readers that are in
+            the middle of a transaction before the publication gives up.
+    """
+
+    dsn: str
+    role_prefix: str = DEFAULT_ROLE_PREFIX
+    swap_timeout_seconds: float = 600.0
+
+    def describe(self) -> str:
+        """Host, port and database, without user or password, for logs and metadata."""
+        parts = conninfo_to_dict(self.dsn)
+        return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname')}"
+
+
+def serving_configured() -> bool:
+    return bool(os.environ.get(SERVING_DSN_ENV))
+
+
+def build_serving_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=SERVING_KEY,
+        deps=[SNAPSHOT_KEY],
+        group_name="publish",
+        kinds={"postgres"},
+        description=(
+            "The BI tools' PostgreSQL database: the snapshot's marts and indicators, swapped "
+            "in atomically, each ministry's role seeing only its own sector's rows and tables, "
+            "the government's role everything, and no role able to write."
+        ),
+    )
+    def serving_database(
+        context: dg.AssetExecutionContext,
+        maglumat: MaglumatResource,
+        serving_database: ServingDatabaseResource,
+    ) -> dg.MaterializeResult:
+        snapshot = current_snapshot(maglumat.paths)
+        if snapshot is None:
+            raise FileNotFoundError("no snapshot has been published yet")
+        context.log.info(
+            f"publishing snapshot {snapshot.snapshot_id} to {serving_database.describe()}"
+        )
+        publication = publish_to_postgres(
+            snapshot.path,
+            snapshot.snapshot_id,
+            serving_database.dsn,
+            serving_database.role_prefix,
+            swap_timeout_seconds=serving_database.swap_timeout_seconds,
+            log=context.log.info,
+        )
+        context.log.info(
+            f"serving database holds snapshot {publication.snapshot_id}: "
+            f"{len(publication.table_rows)} tables, {sum(publication.table_rows.values())} rows "
+            f"in {publication.seconds:.1f} s"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "snapshot_id": publication.snapshot_id,
+                "database": serving_database.describe(),
+                "tables": len(publication.table_rows),
+                "rows": sum(publication.table_rows.values()),
+                "seconds": round(publication.seconds, 2),
+                "swap_attempts": publication.swap_attempts,
+                "government_only_tables": ", ".join(publication.closed_tables) or "none",
+                "roles": ", ".join(publication.roles),
+            }
+        )
+
+    return serving_database
+
+
+def build_serving_assets() -> list[dg.AssetsDefinition]:
+    """The serving asset when ``MAGLUMAT_SERVING_DSN`` is set; nothing otherwise."""
+    return [build_serving_asset()] if serving_configured() else []
+
+
+def serving_resources() -> dict[str, Any]:
+    """The serving database resource, from the environment, when the asset exists."""
+    if not serving_configured():
+        return {}
+    return {
+        "serving_database": ServingDatabaseResource(
+            dsn=dg.EnvVar(SERVING_DSN_ENV),
+            role_prefix=os.environ.get(SERVING_ROLE_PREFIX_ENV) or DEFAULT_ROLE_PREFIX,
+        )
+    }

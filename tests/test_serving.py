@@ -1,0 +1,693 @@
+"""The PostgreSQL serving database: published from the all-sector snapshot into a fresh
+database of the real server, then read as each ministry's role (psycopg and psql) and checked
+against the snapshot itself; swapped atomically under a reader; no role can write."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import psycopg
+import pytest
+from psycopg import errors
+from psycopg.conninfo import make_conninfo
+
+from pipelines.assets.serving import (
+    SERVING_DSN_ENV,
+    SERVING_KEY,
+    ServingDatabaseResource,
+    build_serving_asset,
+    build_serving_assets,
+)
+from pipelines.resources import MaglumatResource
+from pipelines.settings import MaglumatPaths
+from tests.conftest import POSTGRES_DSN, _server_unreachable
+from warehouse.duck import read_only_connection
+from warehouse.serving import (
+    PERSONAL_COLUMN,
+    Publication,
+    ServingError,
+    postgres_type,
+    publish_to_postgres,
+    table_access,
+)
+from warehouse.snapshot import Snapshot, current_snapshot
+
+pytestmark = pytest.mark.postgres
+
+REFERENCE_DIMENSIONS = ("dim_regions", "dim_dates", "dim_ministries")
+AGRICULTURE_CAMPAIGN_TABLES = (
+    "dim_campaigns",
+    "dim_farms",
+    "fct_campaign_daily_progress",
+    "ind_campaign_progress",
+    "ind_lagging_districts",
+)
+
+
+@dataclass(frozen=True)
+class ServingDatabase:
+    name: str
+    dsn: str
+    role_prefix: str
+
+    def as_role(self, role: str) -> psycopg.Connection:
+        return psycopg.connect(make_conninfo(self.dsn, user=role), autocommit=True)
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True)
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[ServingDatabase]:
+    """A new database on the real server and a random role prefix; both dropped afterwards."""
+    try:
+        server = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        _server_unreachable(f"PostgreSQL is unreachable at {POSTGRES_DSN}: {error}")
+    token = secrets.token_hex(4)
+    database = f"maglumat_serving_{token}"
+    prefix = f"mgt{token}_"
+    server.execute(f'create database "{database}"')
+    try:
+        yield ServingDatabase(database, make_conninfo(POSTGRES_DSN, dbname=database), prefix)
+    finally:
+        server.execute(f'drop database if exists "{database}" with (force)')
+        roles = server.execute(
+            "select rolname from pg_roles where starts_with(rolname, %s) order by rolname desc",
+            [prefix],
+        ).fetchall()
+        for (role,) in roles:
+            server.execute(f'drop role "{role}"')
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def serving_db() -> Iterator[ServingDatabase]:
+    with fresh_database() as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def snapshot(all_sectors: MaglumatPaths) -> Snapshot:
+    published = current_snapshot(all_sectors)
+    assert published is not None
+    return published
+
+
+@pytest.fixture(scope="module")
+def publication(serving_db: ServingDatabase, snapshot: Snapshot) -> Publication:
+    return publish_to_postgres(
+        snapshot.path, snapshot.snapshot_id, serving_db.dsn, serving_db.role_prefix
+    )
+
+
+@pytest.fixture
+def duck(snapshot: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
+    # Closed after each test: a second locked read-only connection to the same file in one
+    # process is refused, and the publisher opens one.
+    connection = read_only_connection(snapshot.path)
+    yield connection
+    connection.close()
+
+
+def _ministries(duck: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    rows = duck.execute("select ministry_id, sectors from marts.dim_ministries").fetchall()
+    return {ministry: [s.strip() for s in sectors.split(",")] for ministry, sectors in rows}
+
+
+def _served(duck: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    rows = duck.execute(
+        "select table_schema || '.' || table_name, column_name, data_type"
+        " from information_schema.columns where table_schema in ('marts', 'indicators')"
+        " order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for address, column, data_type in rows:
+        tables.setdefault(address, []).append((column, data_type))
+    return tables
+
+
+def _measure(columns: list[tuple[str, str]]) -> str:
+    """count(*) and the sum of the table's first numeric column, as text both sides agree on."""
+    numeric = next(
+        (c for c, t in columns if re.match(r"^(DOUBLE|DECIMAL|INTEGER|BIGINT)", t)), None
+    )
+    return f"count(*), {f'sum({numeric})' if numeric else 'null'}"
+
+
+def _own_sector(table: str, sectors: list[str]) -> bool | None:
+    """Whether a single-sector table is the ministry's; None when the table is shared."""
+    all_sectors = [
+        "agriculture", "livestock", "fuel_energy", "chemical", "processing", "construction",
+        "transport", "telecom", "medicine", "textile", "edocument",
+    ]  # fmt: skip
+    named = [s for s in all_sectors if f"_{s}_" in f"_{table}_"]
+    if table in AGRICULTURE_CAMPAIGN_TABLES:
+        named = ["agriculture"]
+    if not named:
+        return None
+    return named[0] in sectors
+
+
+def _expected_filter(
+    table: str, columns: list[str], ministry: str, sectors: list[str]
+) -> str | None:
+    """The rows a ministry may see, as a DuckDB condition; None when it may not read the table.
+    This is the access contract written out independently of the code under test."""
+    quoted = ", ".join(f"'{s}'" for s in sectors)
+    if table in REFERENCE_DIMENSIONS:
+        return "true"
+    own = _own_sector(table, sectors)
+    if own is not None:
+        return "true" if own else None
+    if "ministry_id" in columns:
+        return f"ministry_id = '{ministry}'"
+    if "sector" in columns:
+        return f"sector in ({quoted})"
+    if "indicator_id" in columns:
+        return (
+            "indicator_id in (select indicator_id from indicators.dim_indicators"
+            f" where ministry_id = '{ministry}')"
+        )
+    if "system_name" in columns:
+        return (
+            "system_name in (select system_name from reference.ref_delivery_schedules"
+            f" where sector in ({quoted}))"
+        )
+    return None
+
+
+def _same(pg_value: tuple, duck_value: tuple) -> bool:
+    count_pg, sum_pg = pg_value
+    count_duck, sum_duck = duck_value
+    if count_pg != count_duck:
+        return False
+    if sum_pg is None or sum_duck is None:
+        return sum_pg is None and sum_duck is None
+    return float(sum_pg) == pytest.approx(float(sum_duck), rel=1e-9, abs=1e-6)
+
+
+# --- pure functions --------------------------------------------------------------------------
+
+
+def test_duckdb_types_map_to_postgres_types() -> None:
+    assert postgres_type("DATE") == "date"
+    assert postgres_type("TIMESTAMP WITH TIME ZONE") == "timestamptz"
+    assert postgres_type("DECIMAL(18,3)") == "numeric(18,3)"
+    assert postgres_type("BOOLEAN") == "boolean"
+    assert postgres_type("VARCHAR[]") == "text[]"
+    assert postgres_type("INTEGER[][]") == "jsonb"
+    assert postgres_type("STRUCT(a INTEGER, b VARCHAR)") == "jsonb"
+    assert postgres_type("UBIGINT") == "numeric(20,0)"
+
+
+def test_tables_are_shared_by_sector_ministry_indicator_or_system() -> None:
+    sectors = ["agriculture", "livestock", "fuel_energy", "medicine", "telecom", "transport"]
+    assert table_access("dim_regions", ["region_id"], sectors).kind == "shared"
+    medicine = table_access("fct_medicine_facility_monthly", ["enterprise_id"], sectors)
+    assert (medicine.kind, medicine.sector) == ("one_sector", "medicine")
+    energy = table_access("ind_fuel_energy_monthly", ["enterprise_id"], sectors)
+    assert (energy.kind, energy.sector) == ("one_sector", "fuel_energy")
+    assert table_access("fct_campaign_daily_progress", [], sectors).sector == "agriculture"
+    values = table_access("fct_indicator_values", ["indicator_id", "value"], sectors)
+    assert (values.kind, values.column) == ("indicator_rows", "indicator_id")
+    enterprises = table_access("dim_enterprises", ["sector", "ministry_id"], sectors)
+    assert enterprises.kind == "ministry_rows"
+    assert table_access("fct_source_quality", ["system_name"], sectors).kind == "system_rows"
+    assert table_access("fct_something_new", ["value"], sectors).kind == "government_only"
+
+
+def test_columns_that_identify_a_person_are_recognised() -> None:
+    for name in ("patient_id", "person_code", "date_of_birth", "passport_number", "full_name"):
+        assert PERSONAL_COLUMN.search(name), name
+    for name in ("births_head", "outpatient_visits", "inpatient_admissions", "beds"):
+        assert not PERSONAL_COLUMN.search(name), name
+
+
+def test_the_asset_exists_only_when_the_dsn_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SERVING_DSN_ENV, raising=False)
+    assert build_serving_assets() == []
+    monkeypatch.setenv(SERVING_DSN_ENV, "postgresql://owner@127.0.0.1:5432/maglumat_serving")
+    from pipelines.definitions import build_definitions
+
+    definitions = build_definitions()
+    graph = definitions.resolve_asset_graph()
+    assert SERVING_KEY in graph.get_all_asset_keys()
+    assert dg.AssetKey(["snapshot", "warehouse"]) in graph.get(SERVING_KEY).parent_keys
+    daily = definitions.resolve_job_def("maglumat_daily")
+    assert SERVING_KEY in daily.asset_layer.selected_asset_keys
+
+
+# --- the all-sector publication, read as each role ------------------------------------------
+
+
+def test_publication_holds_every_table_of_the_snapshot(
+    publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
+) -> None:
+    served = _served(duck)
+    assert set(publication.table_rows) == set(served)
+    assert publication.closed_tables == []
+    with serving_db.admin() as pg:
+        recorded = pg.execute(
+            "select snapshot_id, table_count, row_count, table_rows from serving.publications"
+        ).fetchall()
+        assert recorded == [
+            (
+                publication.snapshot_id,
+                len(served),
+                sum(publication.table_rows.values()),
+                publication.table_rows,
+            )
+        ]
+        for address in served:
+            (count,) = duck.execute(f"select count(*) from {address}").fetchone() or (None,)
+            assert publication.table_rows[address] == count, address
+            assert pg.execute(f"select count(*) from {address}").fetchone() == (count,), address
+        # Types survive: dates, zoned timestamps, decimals and booleans, compared exactly.
+        for query in (
+            "select min(report_date), max(report_date) from marts.fct_campaign_daily_progress",
+            "select max(last_extracted_at) from marts.fct_source_quality",
+            "select sum(is_reconciled::int) from marts.fct_source_quality",
+        ):
+            assert pg.execute(query).fetchone() == duck.execute(query).fetchone(), query
+        # dbt's descriptions travel along, for the tools that show them.
+        description = "select comment from duckdb_columns() where schema_name = 'indicators'"
+        description += " and table_name = 'dim_indicators' and column_name = 'name_tk'"
+        assert (
+            pg.execute(
+                "select col_description(attrelid, attnum) from pg_attribute"
+                " where attrelid = 'indicators.dim_indicators'::regclass and attname = 'name_tk'"
+            ).fetchone()
+            == duck.execute(description).fetchone()
+        )
+        decimals = pg.execute(
+            "select table_name, column_name, numeric_precision, numeric_scale"
+            " from information_schema.columns where data_type = 'numeric'"
+            " and table_schema in ('marts', 'indicators') order by 1, 2"
+        ).fetchall()
+        expected = duck.execute(
+            "select table_name, column_name, numeric_precision, numeric_scale"
+            " from information_schema.columns where data_type like 'DECIMAL%'"
+            " and table_schema in ('marts', 'indicators') order by 1, 2"
+        ).fetchall()
+        assert decimals == expected
+
+
+def test_each_ministry_sees_exactly_its_own_rows_and_the_government_all(
+    publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
+) -> None:
+    served = _served(duck)
+    ministries = _ministries(duck)
+    assert len(ministries) >= 9
+    government = f"{serving_db.role_prefix}government_bi"
+    with serving_db.as_role(government) as pg:
+        for address, columns in served.items():
+            measure = _measure(columns)
+            seen = pg.execute(f"select {measure} from {address}").fetchone()
+            whole = duck.execute(f"select {measure} from {address}").fetchone()
+            assert seen is not None
+            assert whole is not None
+            assert _same(seen, whole), (government, address, seen, whole)
+
+    for ministry, sectors in ministries.items():
+        role = f"{serving_db.role_prefix}{ministry}_bi"
+        readable = 0
+        with serving_db.as_role(role) as pg:
+            for address, columns in served.items():
+                names = [c for c, _ in columns]
+                condition = _expected_filter(address.split(".")[1], names, ministry, sectors)
+                measure = _measure(columns)
+                if condition is None:
+                    with pytest.raises(errors.InsufficientPrivilege):
+                        pg.execute(f"select count(*) from {address}")
+                    continue
+                readable += 1
+                seen = pg.execute(f"select {measure} from {address}").fetchone()
+                own = duck.execute(f"select {measure} from {address} where {condition}")
+                expected = own.fetchone()
+                assert seen is not None
+                assert expected is not None
+                assert _same(seen, expected), (role, address, seen, expected)
+        assert readable > len(REFERENCE_DIMENSIONS), role
+
+
+def test_a_ministry_sees_only_its_indicators_and_not_another_ministrys_tables(
+    publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
+) -> None:
+    prefix = serving_db.role_prefix
+    with serving_db.as_role(f"{prefix}energy_bi") as pg:
+        indicators = {
+            row[0]
+            for row in pg.execute(
+                "select distinct indicator_id from indicators.fct_indicator_values"
+            ).fetchall()
+        }
+        assert indicators
+        assert all(indicator.startswith("fe_") for indicator in indicators), indicators
+        with pytest.raises(errors.InsufficientPrivilege):
+            pg.execute("select * from marts.fct_medicine_facility_monthly limit 1")
+        assert pg.execute("select count(*) from marts.fct_fuel_energy_daily_production").fetchone()
+    (facilities,) = duck.execute(
+        "select count(*) from marts.fct_medicine_facility_monthly"
+    ).fetchone() or (0,)
+    with serving_db.as_role(f"{prefix}health_bi") as pg:
+        seen = pg.execute("select count(*) from marts.fct_medicine_facility_monthly").fetchone()
+        assert seen == (facilities,)
+        assert facilities > 0
+
+
+def test_no_role_can_write_create_or_use_temporary_tables(
+    publication: Publication, serving_db: ServingDatabase
+) -> None:
+    for role in (f"{serving_db.role_prefix}textile_bi", f"{serving_db.role_prefix}government_bi"):
+        with serving_db.as_role(role) as pg:
+            with pytest.raises(errors.ReadOnlySqlTransaction):
+                pg.execute("delete from marts.dim_regions")
+            # Even a session that turns read-only off has no privilege to write anything.
+            pg.execute("set default_transaction_read_only = off")
+            for statement in (
+                "insert into marts.dim_regions (region_id) values ('x')",
+                "update marts.dim_regions set region_id = region_id",
+                "delete from marts.dim_regions",
+                "truncate marts.dim_regions",
+                "create table public.mine (x int)",
+                "create table marts.mine (x int)",
+                "create schema mine",
+                "create temporary table mine (x int)",
+                "insert into serving.publications (snapshot_id) values ('x')",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    pg.execute(statement)
+
+
+def test_no_personal_medical_records_reach_the_serving_database(
+    publication: Publication, serving_db: ServingDatabase
+) -> None:
+    with serving_db.admin() as pg:
+        columns = pg.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema in ('marts', 'indicators')"
+        ).fetchall()
+        assert columns
+        assert [c for c in columns if PERSONAL_COLUMN.search(c[1])] == []
+        # The health ministry's facts are per facility and month (or product), not per person.
+        grain = pg.execute(
+            "select count(*), count(distinct (enterprise_id, report_month))"
+            " from marts.fct_medicine_facility_monthly"
+        ).fetchone()
+        assert grain is not None
+        assert grain[0] == grain[1] > 0
+
+
+def test_psql_as_a_ministry_role(
+    publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
+) -> None:
+    psql = shutil.which("psql")
+    if psql is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but the psql client is not installed")
+        pytest.skip("the psql client is not installed on this machine")
+    conninfo = make_conninfo(serving_db.dsn, user=f"{serving_db.role_prefix}agriculture_bi")
+    (expected,) = duck.execute(
+        "select count(*) from indicators.fct_indicator_values where indicator_id in"
+        " (select indicator_id from indicators.dim_indicators where ministry_id = 'agriculture')"
+    ).fetchone() or (None,)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    shown = subprocess.run(
+        [psql, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c",
+         "select count(*), count(distinct indicator_id) > 0 from indicators.fct_indicator_values"],
+        capture_output=True, text=True, env=environment, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == f"{expected}|t"
+    refused = subprocess.run(
+        [psql, "-X", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c",
+         "select count(*) from marts.fct_textile_mill_monthly_output"],
+        capture_output=True, text=True, env=environment, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "permission denied" in refused.stderr
+
+
+# --- swapping -------------------------------------------------------------------------------
+
+WATCHED = (
+    "indicators.fct_indicator_values",
+    "marts.fct_campaign_daily_progress",
+    "marts.dim_enterprises",
+)
+
+
+def _counts(pg: psycopg.Connection) -> tuple[int, ...]:
+    return tuple(
+        row[0]
+        for table in WATCHED
+        for row in [pg.execute(f"select count(*) from {table}").fetchone()]
+        if row is not None
+    )
+
+
+def _pinned_read(pg: psycopg.Connection) -> tuple[str, tuple[int, ...]]:
+    """One reader's transaction: which snapshot, and the watched tables' counts in it."""
+    with pg.transaction():
+        row = pg.execute("select snapshot_id from serving.publication").fetchone()
+        assert row is not None
+        return row[0], _counts(pg)
+
+
+@pytest.mark.slow
+def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behind(
+    publication: Publication, serving_db: ServingDatabase, snapshot: Snapshot, tmp_path: Path
+) -> None:
+    # A second snapshot whose watched tables differ from the first.
+    changed = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(snapshot.path, changed)
+    changed.chmod(0o644)
+    with duckdb.connect(str(changed)) as writer:
+        writer.execute("delete from indicators.fct_indicator_values where period_type = 'day'")
+        writer.execute(
+            "delete from marts.fct_campaign_daily_progress where report_date < '2023-09-01'"
+        )
+        writer.execute("delete from marts.dim_enterprises where sector = 'transport'")
+        second_counts = tuple(
+            writer.execute(f"select count(*) from {table}").fetchone()[0] for table in WATCHED
+        )
+    second_id = f"{snapshot.snapshot_id}-second"
+    with serving_db.as_role(f"{serving_db.role_prefix}government_bi") as pg:
+        first_id, first_counts = _pinned_read(pg)
+    assert first_id == publication.snapshot_id
+    assert first_counts != second_counts
+    expected = {first_id: first_counts, second_id: second_counts}
+
+    observed: list[tuple[str, tuple[int, ...]]] = []
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        with serving_db.as_role(f"{serving_db.role_prefix}government_bi") as pg:
+            pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            while not stop.is_set():
+                observed.append(_pinned_read(pg))
+
+    swap_waits = threading.Event()
+    outcome: dict[str, Publication | BaseException] = {}
+
+    def publish_second() -> None:
+        try:
+            outcome["publication"] = publish_to_postgres(
+                changed,
+                second_id,
+                serving_db.dsn,
+                serving_db.role_prefix,
+                log=lambda message: swap_waits.set() if "waits" in message else None,
+            )
+        except BaseException as error:  # reported by the test thread
+            outcome["error"] = error
+
+    reader = threading.Thread(target=keep_reading)
+    publisher = threading.Thread(target=publish_second)
+    held = serving_db.as_role(f"{serving_db.role_prefix}government_bi")
+    held.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        reader.start()
+        with held.transaction():
+            # A long transaction that has read the first version: the swap must wait for it.
+            row = held.execute("select snapshot_id from serving.publication").fetchone()
+            assert row == (first_id,)
+            assert _counts(held) == first_counts
+            publisher.start()
+            assert swap_waits.wait(timeout=120), outcome
+            assert _counts(held) == first_counts
+            assert held.execute("select snapshot_id from serving.publication").fetchone() == row
+        publisher.join(timeout=300)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(i == second_id for i, _ in observed):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+        held.close()
+    assert "error" not in outcome, outcome.get("error")
+    second = outcome["publication"]
+    assert isinstance(second, Publication)
+    assert second.swap_attempts > 1
+
+    assert len(observed) > 3
+    for snapshot_id, counts in observed:
+        assert counts == expected[snapshot_id], (snapshot_id, counts)
+    assert {snapshot_id for snapshot_id, _ in observed} == {first_id, second_id}
+
+    # Publishing again leaves only the live schemas, and every publication is recorded.
+    third = publish_to_postgres(
+        snapshot.path, snapshot.snapshot_id, serving_db.dsn, serving_db.role_prefix
+    )
+    with serving_db.admin() as pg:
+        schemas = {
+            row[0]
+            for row in pg.execute(
+                "select nspname from pg_namespace"
+                " where nspname not like 'pg\\_%' and nspname <> 'information_schema'"
+            ).fetchall()
+        }
+        assert schemas == {"public", "serving", "marts", "indicators"}
+        history = pg.execute(
+            "select snapshot_id from serving.publications order by publication_id"
+        ).fetchall()
+        assert [r[0] for r in history][-2:] == [second_id, third.snapshot_id]
+        assert _counts(pg) == first_counts
+
+
+# --- types and safety on a small snapshot of its own -----------------------------------------
+
+
+def _small_snapshot(path: Path, extra_sql: str = "") -> Path:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            """
+            create schema marts; create schema indicators; create schema reference;
+            create table marts.dim_ministries as
+                select 'health' as ministry_id, 'Saglygy' as name_tk, 'Минздрав' as name_ru,
+                       'Health' as name_en, 'medicine' as sectors;
+            create table indicators.dim_indicators as
+                select 'med_beds' as indicator_id, 'medicine' as sector, 'health' as ministry_id;
+            create table reference.ref_delivery_schedules as
+                select 'medicine_facility_reports' as system_name, 'medicine' as sector;
+            create table marts.dim_dates as select
+                date '2023-10-01' as date_day,
+                timestamptz '2023-10-01 06:00:00+05' as loaded_at,
+                timestamp '2023-10-01 06:00:00.123456' as local_at,
+                1.500::decimal(18, 3) as tonnes,
+                true as is_working_day,
+                0.1::double as share,
+                '' as empty_text,
+                null::varchar as no_text,
+                'a"b,c' || chr(10) || 'ş\\ý' as awkward_text,
+                ['bugdaý', null, 'a"b', '']::varchar[] as words,
+                [1, 2]::integer[] as numbers,
+                {'a': 1, 'b': 'x'} as detail,
+                interval 3 day as lag,
+                '-infinity'::date as open_start;
+            """
+            + extra_sql
+        )
+    return path
+
+
+def test_types_survive_the_copy_exactly(tmp_path: Path) -> None:
+    small = _small_snapshot(tmp_path / "warehouse.duckdb")
+    with fresh_database() as database:
+        publish_to_postgres(small, "small", database.dsn, database.role_prefix)
+        with database.as_role(f"{database.role_prefix}health_bi") as pg:
+            row = pg.execute(
+                "select date_day, loaded_at, local_at, tonnes, is_working_day, share,"
+                " empty_text, no_text, awkward_text, words, numbers, detail, lag,"
+                " open_start::text from marts.dim_dates"
+            ).fetchone()
+            types = pg.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'marts' and table_name = 'dim_dates' order by 1"
+            ).fetchall()
+    with duckdb.connect(str(small), read_only=True) as connection:
+        original = connection.execute(
+            "select date_day, loaded_at, local_at, tonnes, is_working_day, share, empty_text,"
+            " no_text, awkward_text, words, numbers, detail, lag from marts.dim_dates"
+        ).fetchone()
+    assert row is not None
+    assert original is not None
+    assert row[:13] == original
+    assert row[13] == "-infinity"
+    assert dict(types) == {
+        "awkward_text": "text",
+        "date_day": "date",
+        "detail": "jsonb",
+        "empty_text": "text",
+        "is_working_day": "boolean",
+        "lag": "interval",
+        "loaded_at": "timestamp with time zone",
+        "local_at": "timestamp without time zone",
+        "no_text": "text",
+        "numbers": "ARRAY",
+        "open_start": "date",
+        "share": "double precision",
+        "tonnes": "numeric",
+        "words": "ARRAY",
+    }
+
+
+def test_a_table_of_personal_records_is_never_served(tmp_path: Path) -> None:
+    small = _small_snapshot(
+        tmp_path / "warehouse.duckdb",
+        "create table marts.fct_medicine_admissions as select 'p1' as patient_id, 1 as days;",
+    )
+    with fresh_database() as database:
+        with pytest.raises(ServingError, match="patient_id"):
+            publish_to_postgres(small, "personal", database.dsn, database.role_prefix)
+        with database.admin() as pg:
+            assert pg.execute("select to_regnamespace('marts')").fetchone() == (None,)
+
+
+# --- the Dagster asset -----------------------------------------------------------------------
+
+
+def test_the_serving_asset_publishes_the_current_snapshot(
+    all_sectors: MaglumatPaths, tmp_path: Path
+) -> None:
+    home = tmp_path / "maglumat"
+    shutil.copytree(all_sectors.snapshots, home / "snapshots", symlinks=True)
+    paths = MaglumatPaths(home=home)
+    snapshot = current_snapshot(paths)
+    assert snapshot is not None
+    with fresh_database() as database:
+        result = dg.materialize(
+            [build_serving_asset()],
+            resources={
+                "maglumat": MaglumatResource(home=str(home)),
+                "serving_database": ServingDatabaseResource(
+                    dsn=database.dsn, role_prefix=database.role_prefix
+                ),
+            },
+        )
+        assert result.success
+        (event,) = [
+            e for e in result.get_asset_materialization_events() if e.asset_key == SERVING_KEY
+        ]
+        metadata = event.materialization.metadata
+        assert metadata["snapshot_id"].value == snapshot.snapshot_id
+        assert str(metadata["database"].value).endswith(f"/{database.name}")  # no user
+        with read_only_connection(snapshot.path) as duck:
+            assert metadata["tables"].value == len(_served(duck))
+        with database.as_role(f"{database.role_prefix}cabinet_bi") as pg:
+            assert pg.execute("select snapshot_id from serving.publication").fetchone() == (
+                snapshot.snapshot_id,
+            )
