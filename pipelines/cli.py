@@ -88,7 +88,7 @@ def run_pipeline(simulated: bool = False, as_of: str | None = None, seed: int | 
     (dagster_home / "dagster.yaml").touch()  # the local instance: SQLite storage in this folder
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         prepare()
-    print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot -> report")
+    print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot")
     job = build_definitions().resolve_job_def(DAILY_JOB)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -121,7 +121,7 @@ def summary() -> None:
 
     paths = _paths()
     snapshot = current_snapshot(paths)
-    reports = sorted(paths.reports.glob("daily_campaign/*/*.pdf"))
+    reports = sorted(paths.reports.glob("archive/*/*/**/*.pdf"))
     print()
     print("Maglumat demo is ready.")
     print(f"  warehouse (pipeline only): {_relative(paths.warehouse)}")
@@ -129,8 +129,11 @@ def summary() -> None:
         current = paths.snapshots / "current" / "warehouse.duckdb"
         print(f"  published snapshot:        {_relative(current)} ({snapshot.snapshot_id})")
     if reports:
-        print(f"  daily campaign report:     {_relative(reports[-1])}")
-        print(f"                             {_relative(reports[-1].with_suffix('.html'))}")
+        print(f"  reports (PDF, HTML, XLSX): {_relative(paths.reports / 'archive')}")
+        for kind in ("daily_campaign", "weekly_ministry", "monthly_government"):
+            pdfs = [path for path in reports if path.name.startswith(f"{kind}_")]
+            if pdfs:
+                print(f"    {kind + ':':27}{_relative(pdfs[-1])} ({len(pdfs)} PDFs)")
     print(f"  quality gate results:      {_relative(paths.quality_results)}")
     print()
     print("Query the snapshot:")
@@ -145,31 +148,150 @@ def summary() -> None:
     print("Open the Dagster UI: make ui   (then http://127.0.0.1:3000)")
 
 
+def render_reports(
+    kind: str,
+    period_day: dt.date,
+    languages: Sequence[str] | None = None,
+    ministries: Sequence[str] | None = None,
+    deliver: bool = False,
+) -> int:
+    """Render (again) the report of ``kind`` for the period containing ``period_day`` into the
+    archive, in every language (or ``languages``); e-mail it only with ``deliver``. 0 when all
+    went well."""
+    import dagster as dg
+
+    from pipelines.assets.reports import REPORT_KEYS, report_job_name
+    from pipelines.definitions import build_definitions
+    from pipelines.reporting.delivery import LANGUAGES
+    from pipelines.reporting.periods import (
+        WEEKLY,
+        ministry_ids,
+        partition_key_for,
+        period_containing,
+    )
+
+    paths = _paths()
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()
+    period = period_containing(kind, period_day)
+    if kind == WEEKLY:
+        unknown = set(ministries or ()) - set(ministry_ids())
+        if unknown:
+            raise ValueError(f"unknown ministries {sorted(unknown)}: {', '.join(ministry_ids())}")
+        keys = [partition_key_for(period, ministry) for ministry in ministries or ministry_ids()]
+    else:
+        keys = [partition_key_for(period)]
+    job = build_definitions().resolve_job_def(report_job_name(kind))
+    run_config = {
+        "ops": {
+            REPORT_KEYS[kind].to_python_identifier(): {
+                "config": {"languages": list(languages or LANGUAGES), "deliver": deliver}
+            }
+        },
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
+    failures = 0
+    with dg.DagsterInstance.get() as instance:
+        for key in keys:
+            result = job.execute_in_process(
+                instance=instance, partition_key=key, run_config=run_config, raise_on_error=False
+            )
+            if result.success:
+                print(f"[report] {kind} {period.label} ({key}): done")
+                continue
+            failures += 1
+            for event in result.all_events:
+                if event.is_step_failure:
+                    message = event.event_specific_data.error.message
+                    print(f"[report] {kind} {period.label}: {message}")
+    return 1 if failures else 0
+
+
+def demo_reports(as_of: dt.datetime) -> int:
+    """The demo's reports: the daily one for the latest reported day, the weekly ones for the
+    latest complete ISO week and the monthly one for the latest complete month."""
+    from zoneinfo import ZoneInfo
+
+    from pipelines.reporting.periods import (
+        DAILY,
+        MONTHLY,
+        REPORT_TIMEZONE,
+        WEEKLY,
+        latest_complete_period,
+    )
+    from warehouse.snapshot import open_current
+
+    today = as_of.astimezone(ZoneInfo(REPORT_TIMEZONE)).date()
+    connection = open_current(_paths())
+    try:
+        row = connection.execute(
+            "select max(report_date) from indicators.ind_campaign_progress"
+        ).fetchone()
+    finally:
+        connection.close()
+    latest_day = row[0] if row and row[0] else latest_complete_period(DAILY, today).start
+    status = 0
+    for kind, day in (
+        (DAILY, latest_day),
+        (WEEKLY, latest_complete_period(WEEKLY, today).start),
+        (MONTHLY, latest_complete_period(MONTHLY, today).start),
+    ):
+        print(f"[demo] {kind} report for the period of {day.isoformat()}")
+        status |= render_reports(kind, day)
+    return status
+
+
 def demo(as_of: str | None, seed: int | None) -> int:
     simulate(as_of, seed)
     prepare()
     status = run_pipeline(simulated=True, as_of=as_of, seed=seed)
+    if status == 0:
+        status = demo_reports(_as_of(as_of))
     summary()
     return status
 
 
-def sql(query: str, csv_path: str | None) -> int:
+def sql(query: str, output: str | None, as_of: str | None = None) -> int:
+    """Query the published snapshot (or the one in force ``as_of``); print the result, or write
+    it to ``output`` (.csv, .xlsx or .parquet). Bad SQL is one line on stderr and exit code 2."""
+    import duckdb
     import polars as pl
 
-    from warehouse.snapshot import open_current
+    from warehouse.client import Warehouse, check_output_path, write_frame
 
-    connection = open_current(_paths())
-    try:
-        frame = connection.execute(query).pl()
-    finally:
-        connection.close()
-    if csv_path:
-        frame.write_csv(csv_path)
-        print(f"{frame.height} rows written to {csv_path}")
+    target = check_output_path(Path(output)) if output else None
+    with Warehouse(_paths().home, as_of=as_of) as warehouse:
+        if as_of:
+            print(f"[sql] snapshot {warehouse.snapshot_id}, in force at {as_of}", file=sys.stderr)
+        try:
+            frame = warehouse.sql(query)
+        except duckdb.Error as error:
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            print(f"maglumat sql: {first_line}", file=sys.stderr)
+            return 2
+    if target:
+        write_frame(frame, target)
+        print(f"{frame.height} rows written to {output}")
         return 0
     with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=40, tbl_width_chars=160):
         print(frame)
     return 0
+
+
+def search(words: Sequence[str], language: str | None, limit: int, as_of: str | None) -> int:
+    """Indicators, tables and columns matching every word; 1 when nothing matches."""
+    from warehouse.client import Warehouse
+    from warehouse.search import render
+    from warehouse.search import search as search_catalogue
+
+    with Warehouse(_paths().home, as_of=as_of) as warehouse:
+        results = search_catalogue(
+            warehouse.connection, " ".join(words), language=language, limit=limit
+        )
+    print(render(results))
+    return 0 if results.hits else 1
 
 
 def quarantine(system: str | None) -> int:
@@ -212,6 +334,45 @@ def quarantine(system: str | None) -> int:
     return 0
 
 
+def publish_serving() -> int:
+    """Publish the current snapshot to the BI tools' PostgreSQL database now (what the daily
+    job does after every green run when ``MAGLUMAT_SERVING_DSN`` is set)."""
+    import psycopg
+
+    from pipelines.assets.serving import (
+        SERVING_DSN_ENV,
+        SERVING_ROLE_PREFIX_ENV,
+        ServingDatabaseResource,
+    )
+    from warehouse.serving import DEFAULT_ROLE_PREFIX, ServingError, publish_to_postgres
+    from warehouse.snapshot import current_snapshot
+
+    dsn = os.environ.get(SERVING_DSN_ENV)
+    if not dsn:
+        raise ValueError(f"set {SERVING_DSN_ENV} to the serving database's connection string")
+    snapshot = current_snapshot(_paths())
+    if snapshot is None:
+        raise FileNotFoundError("no snapshot has been published yet: run the pipeline first")
+    prefix = os.environ.get(SERVING_ROLE_PREFIX_ENV) or DEFAULT_ROLE_PREFIX
+    where = ServingDatabaseResource(dsn=dsn, role_prefix=prefix).describe()
+    try:
+        publication = publish_to_postgres(
+            snapshot.path, snapshot.snapshot_id, dsn, prefix, log=print
+        )
+    except psycopg.OperationalError as error:
+        raise ConnectionError(f"cannot reach the serving database {where}") from error
+    except ServingError as error:
+        print(f"maglumat: {error}", file=sys.stderr)
+        return 1
+    rows = sum(publication.table_rows.values())
+    print(
+        f"[serving] snapshot {publication.snapshot_id} published to {where}:"
+        f" {len(publication.table_rows)} tables, {rows} rows in {publication.seconds:.1f} s"
+    )
+    print(f"[serving] roles: {', '.join(publication.roles)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="maglumat", description="Maglumat: government data warehouse and ETL pipeline."
@@ -229,7 +390,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.add_argument("--seed", type=int, help="simulation seed (default: the demo's)")
     sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
     sql_parser.add_argument("query")
-    sql_parser.add_argument("--csv", help="write the result to this CSV file")
+    sql_parser.add_argument(
+        "--output", "--csv", dest="output", help="write the result to FILE.csv, .xlsx or .parquet"
+    )
+    search_parser = commands.add_parser(
+        "search", help="find indicators, tables and columns (Turkmen, Russian, English)"
+    )
+    search_parser.add_argument("words", nargs="+")
+    search_parser.add_argument("--language", choices=["tk", "ru", "en"])
+    search_parser.add_argument("--limit", type=int, default=10, help="results of each kind")
+    for sub in (sql_parser, search_parser):
+        sub.add_argument(
+            "--as-of", help="read the snapshot in force at the end of this date (Aşgabat)"
+        )
     readmit_parser = commands.add_parser(
         "readmit", help="gate and load a landed batch again (after its suite or data was fixed)"
     )
@@ -243,6 +416,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quarantine", help="list held batches and quarantined rows"
     )
     quarantine_parser.add_argument("--system")
+    commands.add_parser(
+        "publish-serving",
+        help="publish the current snapshot to the BI PostgreSQL database (MAGLUMAT_SERVING_DSN)",
+    )
+    report_parser = commands.add_parser(
+        "report", help="render a report for a past period into the archive (again)"
+    )
+    report_parser.add_argument(
+        "kind", choices=("daily_campaign", "weekly_ministry", "monthly_government")
+    )
+    report_parser.add_argument(
+        "--period", required=True, help="a day of the period, YYYY-MM-DD (its week, its month)"
+    )
+    report_parser.add_argument(
+        "--language", action="append", choices=("tk", "ru", "en"), help="only this language"
+    )
+    report_parser.add_argument(
+        "--ministry", action="append", help="weekly report: only this ministry (repeatable)"
+    )
+    report_parser.add_argument(
+        "--deliver", action="store_true", help="also e-mail the recipients (needs SMTP settings)"
+    )
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "demo":
@@ -256,7 +451,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "run":
             return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
         if arguments.command == "sql":
-            return sql(arguments.query, arguments.csv)
+            return sql(arguments.query, arguments.output, arguments.as_of)
+        if arguments.command == "search":
+            return search(arguments.words, arguments.language, arguments.limit, arguments.as_of)
+        if arguments.command == "report":
+            return render_reports(
+                arguments.kind,
+                dt.date.fromisoformat(arguments.period),
+                arguments.language,
+                arguments.ministry,
+                arguments.deliver,
+            )
         if arguments.command == "readmit":
             from pipelines.ingest import readmit
 
@@ -273,6 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             reject(_paths(), arguments.batch_id, arguments.reason)
             print(f"batch {arguments.batch_id} rejected; it stays in the landing zone")
             return 0
+        if arguments.command == "publish-serving":
+            return publish_serving()
         return quarantine(arguments.system)
     except (FileNotFoundError, ConnectionError, ValueError) as error:
         print(f"maglumat: {error}", file=sys.stderr)

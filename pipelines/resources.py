@@ -8,6 +8,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.reporting.delivery import (
+    RECIPIENTS_FILE,
+    RecipientBook,
+    SmtpSettings,
+    load_recipients,
+)
 from pipelines.settings import MaglumatPaths
 
 
@@ -41,3 +47,58 @@ class MaglumatResource(dg.ConfigurableResource):
     def export_environment(self) -> None:
         """Make subprocesses (dbt) see the same deployment as this process."""
         os.environ["MAGLUMAT_HOME"] = str(self.paths.home)
+
+
+class ReportDeliveryResource(dg.ConfigurableResource):
+    """Where rendered reports go: the recipients file and the SMTP server.
+
+    Every field left empty is taken from the environment when a report is delivered. Without an
+    SMTP host reports are archived only (and the log says so). The password is read only from
+    ``MAGLUMAT_SMTP_PASSWORD``, never from configuration, so it appears in no run config or log.
+
+    Attributes:
+        smtp_host: SMTP server; empty means ``MAGLUMAT_SMTP_HOST``.
+        smtp_port: Its port; None means ``MAGLUMAT_SMTP_PORT``, else 587.
+        smtp_user: Login; empty means ``MAGLUMAT_SMTP_USER`` (no login when both are empty).
+        smtp_starttls: Upgrade the session with STARTTLS; None means ``MAGLUMAT_SMTP_STARTTLS``
+            (``true``/``false``), else true.
+        sender: The From address; empty means ``MAGLUMAT_REPORT_SENDER``.
+        recipients_file: YAML of recipients per report, ministry and language; empty means
+            ``MAGLUMAT_REPORT_RECIPIENTS``, else ``pipelines/reporting/recipients.yml``.
+        send_attempts: Attempts per message before the delivery fails.
+        retry_backoff_seconds: Wait before the second attempt; doubled after each failure.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int | None = None
+    smtp_user: str = ""
+    smtp_starttls: bool | None = None
+    sender: str = ""
+    recipients_file: str = ""
+    send_attempts: int = 3
+    retry_backoff_seconds: float = 5.0
+
+    def smtp_settings(self) -> SmtpSettings | None:
+        """The SMTP settings, or None when no server is configured (archive only)."""
+        host = self.smtp_host or os.environ.get("MAGLUMAT_SMTP_HOST", "")
+        if not host:
+            return None
+        starttls = self.smtp_starttls
+        if starttls is None:
+            flag = os.environ.get("MAGLUMAT_SMTP_STARTTLS", "true").strip().lower()
+            starttls = flag not in ("false", "0", "no", "off")
+        return SmtpSettings(
+            host=host,
+            port=self.smtp_port or int(os.environ.get("MAGLUMAT_SMTP_PORT") or 587),
+            sender=self.sender
+            or os.environ.get("MAGLUMAT_REPORT_SENDER", "reports@maglumat.example.tm"),
+            user=self.smtp_user or os.environ.get("MAGLUMAT_SMTP_USER", ""),
+            password=os.environ.get("MAGLUMAT_SMTP_PASSWORD", ""),
+            starttls=starttls,
+            attempts=max(1, self.send_attempts),
+            backoff_seconds=self.retry_backoff_seconds,
+        )
+
+    def recipients(self) -> RecipientBook:
+        path = self.recipients_file or os.environ.get("MAGLUMAT_REPORT_RECIPIENTS", "")
+        return load_recipients(Path(path) if path else RECIPIENTS_FILE)

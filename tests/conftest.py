@@ -17,16 +17,36 @@ POSTGRES_DSN = os.environ.get(
 MARIADB_DSN = os.environ.get("MAGLUMAT_TEST_MARIADB_DSN", "mysql://root@127.0.0.1:3306/test")
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Parse the dbt project once: the Dagster definitions are built from its manifest."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once: the Dagster definitions are built from its manifest. Under
+    pytest-xdist only the controller parses, before it starts the workers (they collect test
+    modules that build the definitions, and two parses would write the same manifest)."""
+    if hasattr(config, "workerinput"):
+        return
     from dagster_dbt import DbtCliResource
 
     from pipelines.assets.transform import DBT_PROJECT, dbt_executable
 
-    os.environ.setdefault("MAGLUMAT_HOME", str(Path(session.config.rootpath) / "var"))
+    os.environ.setdefault("MAGLUMAT_HOME", str(Path(config.rootpath) / "var"))
     DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()).cli(
         ["parse", "--quiet"], target_path=DBT_PROJECT.target_path
     ).wait()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), tests that share an expensive fixture run on
+    one worker, so it is built once: the session-wide pipeline runs (``all_sectors``,
+    ``spine_run``) group their tests across files; other tests stay with their file, whose
+    module fixtures load sector systems."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "all_sectors" in fixtures:
+            group = "all_sectors"
+        elif "spine_run" in fixtures or "spine_run_copy" in fixtures:
+            group = "spine_run"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _server_unreachable(reason: str) -> None:

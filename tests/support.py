@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.assets.reports import REPORT_KEYS
 from pipelines.assets.transform import dbt_executable
 from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.resources import MaglumatResource
@@ -43,7 +44,12 @@ def run_daily_job(
         if key.path[0] in ("landing", "raw")
         and not any(key.path[-1].startswith(f"{system}__") for system in systems)
     }
-    selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*left_out)
+    # The report assets are partitioned and not part of the daily job: leave them out too.
+    selection = (
+        dg.AssetSelection.all()
+        - dg.AssetSelection.assets(*left_out)
+        - dg.AssetSelection.assets(*REPORT_KEYS.values())
+    )
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,

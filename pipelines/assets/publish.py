@@ -1,15 +1,16 @@
-"""Publishing: the read-only snapshot that readers query, and the reports made from it."""
+"""Publishing: the read-only snapshot that readers (economists, BI tools, the reports) query.
+
+The reports are assets of their own, partitioned by period: ``pipelines/assets/reports.py``.
+"""
 
 import dagster as dg
 
 from pipelines.catalogue import load_catalogue
 from pipelines.freshness import assess, last_delivery
 from pipelines.resources import MaglumatResource
-from warehouse.reports.daily_campaign import render_daily_campaign_report
-from warehouse.snapshot import current_snapshot, open_current, publish
+from warehouse.snapshot import publish
 
 SNAPSHOT_KEY = dg.AssetKey(["snapshot", "warehouse"])
-DAILY_REPORT_KEY = dg.AssetKey(["reports", "daily_campaign"])
 
 
 def build_publish_assets(transform: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
@@ -58,40 +59,4 @@ def build_publish_assets(transform: dg.AssetsDefinition) -> list[dg.AssetsDefini
             }
         )
 
-    @dg.asset(
-        key=DAILY_REPORT_KEY,
-        deps=[SNAPSHOT_KEY],
-        group_name="reports",
-        kinds={"html", "pdf"},
-        description=(
-            "Daily campaign report for the minister: progress against the state order by "
-            "province, the rate needed to finish on plan and the lagging districts (HTML, PDF)."
-        ),
-    )
-    def daily_campaign_report(
-        context: dg.AssetExecutionContext, maglumat: MaglumatResource
-    ) -> dg.MaterializeResult:
-        paths = maglumat.paths
-        snapshot = current_snapshot(paths)
-        if snapshot is None:
-            raise FileNotFoundError("no snapshot has been published yet")
-        connection = open_current(paths)
-        try:
-            rendered = render_daily_campaign_report(connection, snapshot.metadata, paths.reports)
-        finally:
-            connection.close()
-        if rendered is None:
-            context.log.info("no campaign under way on the latest reported day: no report")
-            return dg.MaterializeResult(metadata={"rendered": False})
-        context.log.info(f"daily campaign report: {rendered.html_path} and {rendered.pdf_path}")
-        return dg.MaterializeResult(
-            metadata={
-                "rendered": True,
-                "report_date": rendered.report_date.isoformat(),
-                "campaigns": ", ".join(rendered.campaigns),
-                "html": dg.MetadataValue.path(str(rendered.html_path)),
-                "pdf": dg.MetadataValue.path(str(rendered.pdf_path)),
-            }
-        )
-
-    return [published_snapshot, daily_campaign_report]
+    return [published_snapshot]

@@ -1,0 +1,101 @@
+"""Labels, numbers and dates of the management reports in Turkmen, Russian and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+
+import pytest
+
+from warehouse.reports.formatting import LANGUAGES, Formatter, all_labels, turkmen_ordinal
+
+NBSP = "\u00a0"
+
+
+def test_every_label_has_all_three_languages() -> None:
+    labels = all_labels()
+    assert len(labels) > 50
+    for key, texts in labels.items():
+        assert set(texts) == set(LANGUAGES), key
+        for language, text in texts.items():
+            assert isinstance(text, str), (key, language)
+            assert text.strip(), (key, language)
+        placeholders = {
+            language: {field for _, field, _, _ in string.Formatter().parse(text) if field}
+            for language, text in texts.items()
+        }
+        # A translation that drops or renames a placeholder would fail only at render time.
+        assert placeholders["tk"] == placeholders["ru"] == placeholders["en"], key
+
+
+def test_labels_are_translated_not_copied() -> None:
+    labels = all_labels()
+    # Cyrillic in every Russian title, and no Cyrillic in Turkmen (Latin script since 1993).
+    for key, texts in labels.items():
+        if key.startswith("title."):
+            assert re.search("[а-яё]", texts["ru"], re.IGNORECASE), key
+            assert texts["tk"] != texts["en"], key
+        assert not re.search("[а-яё]", texts["tk"], re.IGNORECASE), key
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (1, "1-nji"),
+        (2, "2-nji"),
+        (3, "3-nji"),
+        (6, "6-njy"),
+        (9, "9-njy"),
+        (10, "10-njy"),
+        (16, "16-njy"),
+        (20, "20-nji"),
+        (30, "30-njy"),
+        (31, "31-nji"),
+        (40, "40-njy"),
+        (50, "50-nji"),
+        (60, "60-njy"),
+        (100, "100-nji"),
+        (2000, "2000-nji"),
+        (2023, "2023-nji"),
+        (2026, "2026-njy"),
+    ],
+)
+def test_turkmen_ordinals_follow_vowel_harmony(number: int, expected: str) -> None:
+    assert turkmen_ordinal(number) == expected
+
+
+def test_dates_per_language() -> None:
+    day = dt.date(2023, 10, 1)
+    assert Formatter("tk").date(day) == "2023-nji ýylyň 1-nji oktýabry"
+    assert Formatter("ru").date(day) == "1 октября 2023 г."
+    assert Formatter("en").date(day) == "1 October 2023"
+    assert Formatter("tk").date(dt.date(2023, 9, 30)) == "2023-nji ýylyň 30-njy sentýabry"
+    assert Formatter("ru").month(dt.date(2023, 9, 1)) == "сентябрь 2023 г."
+    assert Formatter("en").month(dt.date(2023, 9, 1)) == "September 2023"
+    assert Formatter("tk").month(dt.date(2023, 9, 1)) == "2023-nji ýylyň sentýabry"
+    assert Formatter("ru").short_date(day) == "01.10.2023"
+    assert Formatter("en").short_date(day) == "1 Oct 2023"
+
+
+def test_numbers_per_language() -> None:
+    assert Formatter("en").number(1234567.891, 1) == "1,234,567.9"
+    assert Formatter("ru").number(1234567.891, 1) == f"1{NBSP}234{NBSP}567,9"
+    assert Formatter("tk").number(1234567.891, 2) == f"1{NBSP}234{NBSP}567,89"
+    assert Formatter("tk").number(-0.04, 1) == "0,0"
+    assert Formatter("en").percent(45.26, 1) == f"45.3{NBSP}%"
+    assert Formatter("ru").signed(1.26, 1) == "+1,3"
+    assert Formatter("en").signed(-0.5, 1) == "\u22120.5"
+    assert Formatter("en").number(None) == "–"
+
+
+def test_week_label_names_the_iso_week() -> None:
+    monday = dt.date(2023, 9, 25)
+    assert Formatter("en").week(monday) == "week 39 (25 Sep 2023 – 1 Oct 2023)"
+    assert Formatter("ru").week(monday) == "39-я неделя (25.09.2023 – 01.10.2023)"
+    assert Formatter("tk").week(monday) == "39-njy hepde (25.09.2023 – 01.10.2023)"
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown language"):
+        Formatter("de")

@@ -1,0 +1,406 @@
+"""The three management reports rendered from the all-sector snapshot (HTML, PDF, XLSX), with
+numbers computed here independently (from the simulator's records or the marts' rows in Python)
+and looked for in the HTML text, the PDF text and the workbook's cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from pipelines.settings import MaglumatPaths
+from simulator import agriculture
+from tests.support import expected_campaign_progress
+from warehouse.reports import render, weekly_ministry
+from warehouse.reports.formatting import Formatter
+from warehouse.reports.render import RenderedReport, render_report, report_scopes
+from warehouse.snapshot import current_snapshot, open_current
+
+pytestmark = pytest.mark.slow
+
+REPORT_DAY = dt.date(2023, 9, 30)  # the cotton harvest and the wheat sowing are under way
+WEEK = dt.date(2023, 9, 25)  # ISO week 39: 25 September to 1 October 2023
+MONTH = dt.date(2023, 9, 1)
+HELD = {"batch_id": "20231001T050000000000Z-held01", "system": "chemical_monthly_form",
+        "table": "monthly_output", "reason": "schema drift"}  # fmt: skip
+
+
+@dataclass
+class Rendered:
+    report: RenderedReport
+
+    @property
+    def html(self) -> str:
+        return _plain(self.report.html_path.read_text(encoding="utf-8"))
+
+    @property
+    def pdf(self) -> str:
+        reader = PdfReader(str(self.report.pdf_path))
+        return _plain(" ".join(page.extract_text() for page in reader.pages))
+
+    def cells(self) -> list[Any]:
+        workbook = load_workbook(self.report.xlsx_path, read_only=True)
+        return [
+            cell
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
+        ]
+
+
+def _plain(text: str) -> str:
+    """Whitespace as one plain space (no-break spaces group thousands; PDF text breaks lines)."""
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
+
+def _has_number(cells: list[Any], expected: float, tolerance: float = 0.051) -> bool:
+    return any(
+        isinstance(cell, int | float) and abs(cell - expected) <= tolerance for cell in cells
+    )
+
+
+@pytest.fixture(scope="module")
+def snapshot(all_sectors: MaglumatPaths) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict]]:
+    found = current_snapshot(all_sectors)
+    assert found is not None
+    connection = open_current(all_sectors)
+    try:
+        yield connection, found.metadata
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def reports(
+    snapshot: tuple[duckdb.DuckDBPyConnection, dict], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Rendered]:
+    """Each kind rendered once (the daily report in all three languages); the monthly summary
+    with a held batch and a late system added to the snapshot's metadata."""
+    connection, metadata = snapshot
+    out = tmp_path_factory.mktemp("reports")
+    troubled = {
+        **metadata,
+        "held_batches": [HELD],
+        "late_systems": ["textile_mill_output"],
+        "deliveries": [
+            {"system": "textile_mill_output", "is_late": True,
+             "last_delivery": "2023-09-04 06:00:00+00:00"}
+        ],
+    }  # fmt: skip
+    rendered: dict[str, Rendered] = {}
+    for language in ("tk", "ru", "en"):
+        report = render_report(
+            "daily_campaign", REPORT_DAY, language, None, connection, metadata, out
+        )
+        assert report is not None
+        rendered[f"daily_{language}"] = Rendered(report)
+    weekly = render_report("weekly_ministry", WEEK, "en", "energy", connection, metadata, out)
+    monthly = render_report("monthly_government", MONTH, "en", None, connection, troubled, out)
+    assert weekly is not None
+    assert monthly is not None
+    rendered["weekly_en"] = Rendered(weekly)
+    rendered["monthly_en"] = Rendered(monthly)
+    return rendered
+
+
+def test_files_are_named_by_kind_scope_period_and_language(reports: dict[str, Rendered]) -> None:
+    daily = reports["daily_tk"].report
+    assert daily.html_path.name == "daily_campaign_2023-09-30_tk.html"
+    assert daily.pdf_path.name == "daily_campaign_2023-09-30_tk.pdf"
+    assert daily.xlsx_path.name == "daily_campaign_2023-09-30_tk.xlsx"
+    weekly = reports["weekly_en"].report
+    assert weekly.pdf_path.name == "weekly_ministry_energy_2023-W39_en.pdf"
+    assert (weekly.period_start, weekly.period_end) == (WEEK, dt.date(2023, 10, 1))
+    monthly = reports["monthly_en"].report
+    assert monthly.xlsx_path.name == "monthly_government_2023-09_en.xlsx"
+    assert monthly.period_end == dt.date(2023, 9, 30)
+    for rendered in reports.values():
+        assert rendered.report.pdf_path.read_bytes().startswith(b"%PDF")
+        # Offline: no external URL in the page, charts embedded.
+        html = rendered.report.html_path.read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)=\"(https?:)?//", html)
+        assert "@import" not in html
+        assert "url(http" not in html
+        assert "data:image/png;base64," in html
+        # No temporary file is left beside the report.
+        assert not [p for p in rendered.report.html_path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_daily_report_shows_the_progress_computed_from_the_simulator(
+    reports: dict[str, Rendered],
+) -> None:
+    data_through, progress = expected_campaign_progress(
+        agriculture.generate(), agriculture.DEFAULT_AS_OF, "cotton", "harvest", 2023
+    )
+    assert data_through == REPORT_DAY
+    country = progress["TM"]
+    slowest_district = min(
+        (region for region in progress if len(region) == 7), key=lambda r: progress[r].pct
+    )
+    english = reports["daily_en"]
+    html, pdf, cells = english.html, english.pdf, english.cells()
+    assert f"{country.pct:.1f} %" in html
+    assert f"{country.pct:.1f} %" in pdf
+    assert f"{country.cumulative:,.0f} of {country.plan:,.0f} t" in html
+    # The workbook: the headline on its summary sheet, the provinces' numbers in their sheet.
+    assert f"{country.pct:.1f} %" in [_plain(str(cell)) for cell in cells]
+    assert _has_number(cells, progress["TM-M"].plan, tolerance=0.5)
+    for province in ("TM-A", "TM-B", "TM-D", "TM-L", "TM-M"):
+        assert f"{progress[province].pct:.1f}" in pdf
+        assert _has_number(cells, progress[province].pct)
+    district_name = agriculture_district_name(slowest_district)
+    slowest_section = html.split("The ten slowest districts")[1].split("What changed")[0]
+    assert district_name in slowest_section.split("</tr>")[1]  # the first row of the table
+    assert "The ten slowest districts" in pdf
+    assert "What changed since the previous day" in pdf
+
+
+def agriculture_district_name(district_code: str) -> str:
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+
+    with (DBT_PROJECT_DIR / "seeds" / "reference" / "ref_districts.csv").open() as handle:
+        return next(
+            row["name_en"]
+            for row in csv.DictReader(handle)
+            if row["district_code"] == district_code
+        )
+
+
+def test_daily_report_in_three_languages(reports: dict[str, Rendered]) -> None:
+    _, progress = expected_campaign_progress(
+        agriculture.generate(), agriculture.DEFAULT_AS_OF, "cotton", "harvest", 2023
+    )
+    plan = progress["TM"].plan
+    pct = f"{progress['TM'].pct:.1f}"
+    expectations = {
+        "tk": ("Oba hojalyk möwsüminiň gündelik hasabaty", "Pagta ýygymy 2023",
+               "2023-nji ýylyň 30-njy sentýabry", "Welaýatlar boýunça",
+               f"{plan:,.0f}".replace(",", " "), pct.replace(".", ",")),
+        "ru": ("Ежедневный отчёт о ходе сельскохозяйственной кампании", "Сбор хлопка 2023",
+               "30 сентября 2023 г.", "По велаятам", f"{plan:,.0f}".replace(",", " "),
+               pct.replace(".", ",")),
+        "en": ("Daily campaign report", "Cotton harvest 2023", "30 September 2023",
+               "By province", f"{plan:,.0f}", pct),
+    }  # fmt: skip
+    for language, texts in expectations.items():
+        rendered = reports[f"daily_{language}"]
+        html, pdf = rendered.html, rendered.pdf
+        for text in texts:
+            assert text in html, (language, text)
+            assert text in pdf, (language, text)
+        assert rendered.report.title == texts[0]
+    # The other languages' titles are not there: labels switch, not pile up.
+    assert "Daily campaign report" not in reports["daily_ru"].html
+    assert "By province" not in reports["daily_tk"].html
+    # Sheet names follow the language too.
+    sheets = load_workbook(reports["daily_ru"].report.xlsx_path, read_only=True).sheetnames
+    assert sheets[0] == "Сводка"
+    assert any("Сбор хлопка 2023" in name for name in sheets)
+
+
+def test_workbooks_have_frozen_headers_number_formats_and_native_charts(
+    reports: dict[str, Rendered],
+) -> None:
+    for name in ("daily_en", "weekly_en", "monthly_en"):
+        path = reports[name].report.xlsx_path
+        with zipfile.ZipFile(path) as archive:
+            charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+            assert charts, name
+            chart_xml = archive.read(charts[0]).decode()
+            assert "<c:barChart>" in chart_xml or "<c:lineChart>" in chart_xml
+        workbook = load_workbook(path)
+        table_sheets = workbook.worksheets[1:-1]
+        assert table_sheets
+        for sheet in table_sheets:
+            assert sheet.freeze_panes == "A4", (name, sheet.title)
+        assert any(sheet._charts for sheet in table_sheets), name
+        numeric = [
+            cell
+            for sheet in table_sheets
+            for row in sheet.iter_rows(min_row=4)
+            for cell in row
+            if isinstance(cell.value, float)
+        ]
+        assert numeric
+        assert all(cell.number_format.startswith("#,##0") for cell in numeric)
+
+
+def test_weekly_ministry_report_shows_the_ministry_week(
+    reports: dict[str, Rendered], snapshot: tuple[duckdb.DuckDBPyConnection, dict]
+) -> None:
+    connection, _ = snapshot
+    week_end = WEEK + dt.timedelta(days=6)
+    # Daily power generation of the week, summed here from the mart's rows (MWh to GWh).
+    rows = connection.execute(
+        "select report_date, electricity_mwh from marts.fct_fuel_energy_daily_production"
+    ).fetchall()
+    power_gwh = sum(float(mwh or 0) for day, mwh in rows if WEEK <= day <= week_end) / 1000
+    assert power_gwh > 0
+    weekly = reports["weekly_en"]
+    html, pdf, cells = weekly.html, weekly.pdf, weekly.cells()
+    assert "Weekly ministry report" in pdf
+    assert "Ministry of Energy" in pdf
+    assert "week 39 (25 Sep 2023 – 1 Oct 2023)" in html
+    assert f"{power_gwh:,.1f}" in html
+    assert f"{power_gwh:,.1f}" in pdf
+    assert _has_number(cells, power_gwh)
+    # Traffic lights from the catalogue's thresholds, and the trend charts.
+    assert re.search(r"class=\"dot (red|amber|green)\"", weekly.report.html_path.read_text())
+    assert "Trends of the key indicators" in pdf
+    assert "Enterprises" in pdf
+    assert "Districts" in pdf
+
+
+def test_weekly_report_takes_nothing_after_its_week(
+    snapshot: tuple[duckdb.DuckDBPyConnection, dict],
+) -> None:
+    """A week that ended before September did: its monthly indicators stop at August, and its
+    weekly ones are that week's own."""
+    connection, _ = snapshot
+    earlier = dt.date(2023, 9, 18)
+    content = weekly_ministry.build_content(
+        connection, earlier, earlier + dt.timedelta(days=6), "energy", Formatter("en")
+    )
+    assert content is not None
+    table = content.sections[0].tables()[0]
+    periods = {row[2] for row in table.rows}
+    assert "Sep 2023" not in periods
+    assert "Aug 2023" in periods
+    assert "week 38 2023" in periods
+    rows = connection.execute(
+        "select report_date, electricity_mwh from marts.fct_fuel_energy_daily_production"
+    ).fetchall()
+    week_gwh = (
+        sum(
+            float(mwh or 0) for day, mwh in rows if earlier <= day <= earlier + dt.timedelta(days=6)
+        )
+        / 1000
+    )
+    weekly_values = [row[3] for row in table.rows if row[2] == "week 38 2023"]
+    assert any(abs(value - week_gwh) < 1e-6 for value in weekly_values)
+
+
+def test_monthly_summary_shows_edocument_discipline(
+    reports: dict[str, Rendered], snapshot: tuple[duckdb.DuckDBPyConnection, dict]
+) -> None:
+    connection, _ = snapshot
+    month_end = dt.date(2023, 9, 30)
+    documents = connection.execute(
+        """
+        select receiver_ministry_code, registered_date, executed_date, deadline_date,
+            is_executed_on_time, cycle_time_days, status_as_of_at
+        from marts.fct_edocument_documents
+        """
+    ).fetchall()
+    executed = [d for d in documents if d[2] is not None and MONTH <= d[2] <= month_end]
+    on_time_pct = 100.0 * sum(1 for d in executed if d[4]) / len(executed)
+    status_date = min(month_end, max(d[6] for d in documents).astimezone(ASHGABAT).date())
+    overdue = [
+        d for d in documents
+        if d[1] <= status_date and d[3] is not None and d[3] < status_date
+        and (d[2] is None or d[2] > status_date)
+    ]  # fmt: skip
+    by_ministry = {}
+    for code in {d[0] for d in executed}:
+        cycle = sorted(float(d[5]) for d in executed if d[0] == code)
+        by_ministry[code] = statistics.quantiles(cycle, n=10, method="inclusive")[-1]
+    monthly = reports["monthly_en"]
+    html, pdf, cells = monthly.html, monthly.pdf, monthly.cells()
+    assert "Monthly government summary" in pdf
+    assert "September 2023" in pdf
+    assert f"{on_time_pct:.1f} %" in html
+    assert f"{on_time_pct:.1f} %" in pdf
+    assert re.search(
+        rf">{len(overdue):,}</div>\s*<div class=\"label\">overdue documents not executed", html
+    )
+    assert f"{len(overdue):,}" in pdf
+
+    def on_time_share(code: str) -> float:
+        mine = [d for d in executed if d[0] == code]
+        return sum(1 for d in mine if d[4]) / len(mine)
+
+    worst = min(by_ministry, key=lambda code: (on_time_share(code), code))
+    assert _has_number(cells, by_ministry[worst], tolerance=0.001)
+    assert f"{by_ministry[worst]:.1f}" in pdf
+    assert "Plan fulfilment by sector" in pdf
+    assert "Headline indicators of the sectors" in pdf
+    # Every sector with a traffic-light indicator appears.
+    for sector in ("Fuel and energy", "Textile industry", "Transport", "Agriculture"):
+        assert sector in html
+
+
+ASHGABAT = dt.timezone(dt.timedelta(hours=5))
+
+
+def test_data_status_names_held_batches_and_late_systems(reports: dict[str, Rendered]) -> None:
+    monthly = reports["monthly_en"]
+    for text in (monthly.html, monthly.pdf):
+        assert "Data status" in text
+        assert "Held by the quality gate and not included:" in text
+        assert "chemical_monthly_form.monthly_output" in text
+        assert "Late sector systems" in text
+        assert "textile_mill_output" in text
+    daily = reports["daily_en"]
+    assert "No batch is held by the quality gate." in daily.pdf
+    assert "Held by the quality gate" not in daily.html
+    cells = monthly.cells()
+    assert any(isinstance(cell, str) and HELD["batch_id"] in cell for cell in cells)
+
+
+def test_daily_report_is_none_outside_any_campaign(
+    snapshot: tuple[duckdb.DuckDBPyConnection, dict], tmp_path: Path
+) -> None:
+    connection, metadata = snapshot
+    # Between the wheat harvest (to early July) and the wheat sowing (from 2 September).
+    assert (
+        render_report(
+            "daily_campaign", dt.date(2023, 8, 15), "tk", None, connection, metadata, tmp_path
+        )
+        is None
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scopes_are_the_ministries(snapshot: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
+    connection, _ = snapshot
+    ministries = {
+        row[0]
+        for row in connection.execute("select ministry_id from marts.dim_ministries").fetchall()
+    }
+    assert set(report_scopes("weekly_ministry", connection)) == ministries
+    assert report_scopes("daily_campaign", connection) == [None]
+    assert report_scopes("monthly_government", connection) == [None]
+    with pytest.raises(ValueError, match="Monday"):
+        render_report(
+            "weekly_ministry", dt.date(2023, 9, 26), "en", "energy", connection, {}, Path("unused")
+        )
+
+
+def test_a_failed_render_leaves_no_report_file(
+    snapshot: tuple[duckdb.DuckDBPyConnection, dict],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connection, metadata = snapshot
+
+    def broken_pdf(html: str, path: Path) -> None:
+        path.write_bytes(b"%PDF-1.7 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render, "write_pdf", broken_pdf)
+    with pytest.raises(OSError, match="disk full"):
+        render_report("daily_campaign", REPORT_DAY, "en", None, connection, metadata, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,171 @@
+"""Numbers, dates and fixed labels in the reader's language (Turkmen, Russian, English).
+
+Numbers: Turkmen and Russian group thousands with a no-break space and use a decimal comma;
+English groups with a comma and uses a decimal point. Dates: Turkmen "2023-nji ýylyň
+1-nji oktýabry", Russian "1 октября 2023 г.", English "1 October 2023".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("tk", "ru", "en")
+LABELS_FILE = Path(__file__).parent / "labels.yml"
+NO_BREAK_SPACE = "\u00a0"
+MISSING = "–"
+
+# Month names: the Turkmen possessive form follows a day ("1-nji oktýabry"), the plain form a
+# year ("2023-nji ýylyň oktýabry" uses the possessive too); Russian genitive after a day.
+_MONTHS_TK = (
+    "ýanwar", "fewral", "mart", "aprel", "maý", "iýun",
+    "iýul", "awgust", "sentýabr", "oktýabr", "noýabr", "dekabr",
+)  # fmt: skip
+_MONTHS_TK_POSSESSIVE = (
+    "ýanwary", "fewraly", "marty", "apreli", "maýy", "iýuny",
+    "iýuly", "awgusty", "sentýabry", "oktýabry", "noýabry", "dekabry",
+)  # fmt: skip
+_MONTHS_RU = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+_MONTHS_RU_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+# Turkmen ordinals take -njy after a back vowel and -nji after a front one; the vowel is that of
+# the last word spoken: alty (6), dokuz (9), on (10), otuz (30), kyrk (40), altmyş (60) and
+# togsan (90) are back; the others (bir, iki, üç, dört, bäş, ýedi, sekiz, ýigrimi, elli, ýetmiş,
+# segsen, ýüz, müň) are front.
+_BACK_UNITS = {6, 9}
+_BACK_TENS = {1, 3, 4, 6, 9}
+
+
+def turkmen_ordinal(number: int) -> str:
+    """``number`` with its Turkmen ordinal suffix: 1-nji, 6-njy, 10-njy, 2023-nji."""
+    if number % 10:
+        back = number % 10 in _BACK_UNITS
+    elif number % 100:
+        back = (number % 100) // 10 in _BACK_TENS
+    else:
+        back = False  # ýüz, müň
+    return f"{number}-{'njy' if back else 'nji'}"
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    with LABELS_FILE.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def all_labels() -> dict[str, dict[str, str]]:
+    """Every fixed label, key -> {language: text}."""
+    return _labels()
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Formats values and looks up fixed labels for one language."""
+
+    language: str = "tk"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"unknown language {self.language!r}; expected one of {LANGUAGES}")
+
+    def label(self, key: str, **values: object) -> str:
+        """The fixed label ``key`` in this language, with ``{name}`` placeholders filled."""
+        try:
+            text = _labels()[key][self.language]
+        except KeyError as error:
+            raise KeyError(f"label {key!r} has no {self.language!r} text in labels.yml") from error
+        return text.format(**values) if values else text
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        """``value`` rounded to ``digits`` decimals with this language's separators."""
+        if value is None:
+            return MISSING
+        text = f"{value:,.{digits}f}"
+        if text in (f"-{0:.{digits}f}",):  # a value rounding to zero is not negative
+            text = text[1:]
+        if self.language == "en":
+            return text
+        return text.replace(",", NO_BREAK_SPACE).replace(".", ",")
+
+    def signed(self, value: float | None, digits: int = 1) -> str:
+        """A change with its sign: +1,5 / −0,3 (en: +1.5 / −0.3)."""
+        if value is None:
+            return MISSING
+        text = self.number(abs(value), digits)
+        zero = self.number(0, digits)
+        if text == zero:
+            return text
+        return ("+" if value > 0 else "−") + text
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        return MISSING if value is None else f"{self.number(value, digits)}{NO_BREAK_SPACE}%"
+
+    def date(self, value: dt.date | None) -> str:
+        """A day written out: tk "2023-nji ýylyň 1-nji oktýabry", ru "1 октября 2023 г."."""
+        if value is None:
+            return MISSING
+        month = value.month - 1
+        if self.language == "tk":
+            return (
+                f"{turkmen_ordinal(value.year)} ýylyň "
+                f"{turkmen_ordinal(value.day)} {_MONTHS_TK_POSSESSIVE[month]}"
+            )
+        if self.language == "ru":
+            return f"{value.day} {_MONTHS_RU_GENITIVE[month]} {value.year} г."
+        return f"{value.day} {_MONTHS_EN[month]} {value.year}"
+
+    def short_date(self, value: dt.date | None) -> str:
+        """A day in table cells: 01.10.2023 (tk, ru) or 1 Oct 2023 (en)."""
+        if value is None:
+            return MISSING
+        if self.language == "en":
+            return f"{value.day} {_MONTHS_EN[value.month - 1][:3]} {value.year}"
+        return value.strftime("%d.%m.%Y")
+
+    def month(self, value: dt.date) -> str:
+        """A month: tk "2023-nji ýylyň oktýabry", ru "октябрь 2023 г.", en "October 2023"."""
+        month = value.month - 1
+        if self.language == "tk":
+            return f"{turkmen_ordinal(value.year)} ýylyň {_MONTHS_TK_POSSESSIVE[month]}"
+        if self.language == "ru":
+            return f"{_MONTHS_RU[month]} {value.year} г."
+        return f"{_MONTHS_EN[month]} {value.year}"
+
+    def month_short(self, value: dt.date) -> str:
+        """A month on a chart axis: "okt 2023", "окт 2023", "Oct 2023"."""
+        names = {"tk": _MONTHS_TK, "ru": _MONTHS_RU, "en": _MONTHS_EN}[self.language]
+        return f"{names[value.month - 1][:3]} {value.year}"
+
+    def week(self, monday: dt.date) -> str:
+        """An ISO week: its number and its days."""
+        sunday = monday + dt.timedelta(days=6)
+        number = monday.isocalendar().week
+        return self.label(
+            "period.week",
+            week=turkmen_ordinal(number) if self.language == "tk" else number,
+            start=self.short_date(monday),
+            end=self.short_date(sunday),
+        )
+
+    def timestamp(self, value: str | dt.datetime | None) -> str:
+        """A UTC timestamp from snapshot.json: date and time to the minute."""
+        if value is None:
+            return MISSING
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC)
+        return f"{self.short_date(moment.date())} {moment:%H:%M} UTC"
