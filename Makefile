@@ -31,7 +31,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pipelines.indicators.generate --check
 	@$(SQLFLUFF)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
