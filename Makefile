@@ -10,7 +10,7 @@ SQLFLUFF := scratch=$$(mktemp -d) && mkdir -p $$scratch/warehouse && \
 	MAGLUMAT_HOME=$$scratch $(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar; \
 	status=$$?; rm -rf $$scratch; exit $$status
 
-.PHONY: demo test lint format ui lock clean venv
+.PHONY: demo test lint format ui lock clean venv bench spark-check
 
 venv: $(STAMP)
 
@@ -32,6 +32,32 @@ test: $(STAMP)
 	$(BIN)/python -m pipelines.indicators.generate --check
 	@$(SQLFLUFF)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadgroup
+
+# The benchmark (docs/benchmark.md): SF=1 or SF="0.1 1"; default SF 1 and SF 10.
+SF ?= 1 10
+bench: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.run $(foreach sf,$(SF),--sf $(sf))
+
+# The dbt project built on Apache Spark (dbt-spark, a local PySpark session, Java 17) from a demo
+# run's data and compared with DuckDB (docs/scaling.md). dbt-spark and PySpark live in their own
+# environment, .venv-spark, from bench/spark/requirements.lock.
+SPARK_VENV := .venv-spark
+SPARK_CHECK_HOME ?= $(or $(TMPDIR),/tmp)/maglumat-spark-check
+$(SPARK_VENV)/.installed: bench/spark/requirements.lock
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r bench/spark/requirements.lock
+	touch $@
+
+spark-check: $(STAMP) $(SPARK_VENV)/.installed
+	@java -version 2>&1 | head -1
+	test -e $(SPARK_CHECK_HOME)/home/snapshots/current || \
+		MAGLUMAT_HOME=$(SPARK_CHECK_HOME)/home DAGSTER_HOME=$(SPARK_CHECK_HOME)/home/dagster_home \
+		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/maglumat demo > $(SPARK_CHECK_HOME).demo.log
+	$(BIN)/python bench/spark/duckdb_reference.py --home $(SPARK_CHECK_HOME)/home \
+		--out $(SPARK_CHECK_HOME)/exported
+	$(SPARK_VENV)/bin/python bench/spark/build_on_spark.py \
+		--exported $(SPARK_CHECK_HOME)/exported --scratch $(SPARK_CHECK_HOME)/spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

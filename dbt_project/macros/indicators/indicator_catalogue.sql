@@ -101,7 +101,10 @@
    "ru": "Отставание окончания кампании при текущем темпе",
    "tk": "Häzirki depginde möwsümiň gijikmesi"
   },
-  "numerator": "expected_finish_date - planned_end_date",
+  "numerator": {
+   "days_from": "planned_end_date",
+   "days_to": "expected_finish_date"
+  },
   "periodicity": [
    "day",
    "week",

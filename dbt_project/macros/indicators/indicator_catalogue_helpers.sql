@@ -43,7 +43,7 @@
         {{ indicator_literal(ind.sector) }} as sector,
         {{ indicator_literal(ind.ministry_id) }} as ministry_id,
         {{ indicator_literal(ind.source) }} as source_model,
-        {{ indicator_literal(ind.numerator) }} as numerator_expression,
+        {{ indicator_literal(catalogue_expression_text(ind.numerator) | trim) }} as numerator_expression,
         {{ indicator_literal(ind.get('denominator')) }} as denominator_expression,
         {{ indicator_literal(ind.get('breakdown')) }} as breakdown_expression,
         {{ indicator_number(ind.factor) }} as factor,

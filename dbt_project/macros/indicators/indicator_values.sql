@@ -73,7 +73,7 @@
         cast({{ ind.get('enterprise') or 'null' }} as string) as enterprise_id,
         cast({{ ind.get('breakdown') or 'null' }} as string) as breakdown,
         cast({{ ind.get('entity') or 'null' }} as string) as entity_id,
-        cast({{ ind.numerator }} as double) as numerator,
+        cast({{ catalogue_expression(ind.numerator) }} as double) as numerator,
         cast({{ ind.get('denominator') or 'null' }} as double) as denominator,
         cast({{ ind.get('target_measure') or 'null' }} as double) as target_amount
 
@@ -82,7 +82,7 @@
     where
         ({{ ind.get('filter') or 'true' }})
         and coalesce(
-            cast({{ ind.numerator }} as double),
+            cast({{ catalogue_expression(ind.numerator) }} as double),
             cast({{ ind.get('denominator') or 'null' }} as double)
         ) is not null
 

@@ -85,9 +85,9 @@ registered as (
     inner join reported
         on
             delivered_periods.system_name = reported.system_name
-            and reported.period_start <= delivered_periods.period_start
-            and reported.period_start
-            > cast(delivered_periods.period_start - interval 12 month as date)
+            and delivered_periods.period_start >= reported.period_start
+            and cast(delivered_periods.period_start - interval 12 month as date)
+            < reported.period_start
 
 ),
 

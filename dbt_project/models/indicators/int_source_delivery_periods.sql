@@ -115,13 +115,15 @@ periods as (
         schedules.every,
         schedules.timezone,
         -- The deadline in local time: the due day at expected_by, plus the grace hours.
-        case schedules.every
-            when 'day' then calendar_days.calendar_date + 1
-            else cast(calendar_days.calendar_date + interval 1 month as date)
-                + (schedules.day_of_month - 1)
-        end
-        + cast(schedules.expected_by as time)
-        + to_hours(schedules.grace_hours) as deadline_local
+        {{ local_deadline(
+            "case schedules.every
+                when 'day' then calendar_days.calendar_date + 1
+                else cast(calendar_days.calendar_date + interval 1 month as date)
+                    + (schedules.day_of_month - 1)
+            end",
+            'schedules.expected_by',
+            'schedules.grace_hours'
+        ) }} as deadline_local
 
     from windows
     inner join schedules

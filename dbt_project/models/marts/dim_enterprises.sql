@@ -46,10 +46,10 @@ sector_enterprises as (
 agribusinesses as (
 
     select
-        'agriculture_campaign:' || cast(farms.farm_id as varchar) as enterprise_id,
+        'agriculture_campaign:' || cast(farms.farm_id as string) as enterprise_id,
         farms.farm_name as enterprise_name,
         'agriculture' as sector,
-        cast(null as varchar) as reported_owner,
+        cast(null as string) as reported_owner,
         farms.province_code,
         farms.district_code
 

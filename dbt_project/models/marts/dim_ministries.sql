@@ -14,7 +14,7 @@ final as (
         any_value(ministries.name_tk) as name_tk,
         any_value(ministries.name_ru) as name_ru,
         any_value(ministries.name_en) as name_en,
-        string_agg(ministries.sector, ', ' order by ministries.sector) as sectors
+        {{ string_agg_sorted('ministries.sector', "', '") }} as sectors
 
     from ministries
     group by ministries.ministry_id

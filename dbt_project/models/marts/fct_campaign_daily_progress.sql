@@ -150,7 +150,7 @@ final as (
     select
         joined.campaign_id
         || '|' || joined.district_code
-        || '|' || cast(joined.report_date as varchar) as progress_id,
+        || '|' || cast(joined.report_date as string) as progress_id,
         joined.campaign_id,
         joined.province_code,
         joined.district_code,

@@ -74,7 +74,7 @@ per_progress as (
         max(version_amounts.plan_amount) filter (where version_amounts.is_latest)
             as latest_plan_amount,
         max(version_amounts.order_version) as latest_order_version,
-        arg_max(version_amounts.plan_amount, version_amounts.order_version) filter (
+        max_by(version_amounts.plan_amount, version_amounts.order_version) filter (
             where version_amounts.approved_date <= progress_orders.report_date
         ) as in_force_plan_amount,
         max(version_amounts.order_version) filter (

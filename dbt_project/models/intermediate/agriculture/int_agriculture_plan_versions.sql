@@ -33,7 +33,7 @@ final as (
 
     select
         versions.order_year || '|' || versions.crop || '|' || versions.district_code
-        || '|' || cast(versions.order_version as varchar) as plan_version_id,
+        || '|' || cast(versions.order_version as string) as plan_version_id,
         versions.state_order_id,
         versions.order_year,
         versions.crop,

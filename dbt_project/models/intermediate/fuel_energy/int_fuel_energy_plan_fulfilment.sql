@@ -108,7 +108,7 @@ final as (
     select
         relevant.enterprise_id
         || '|' || relevant.product_code
-        || '|' || strftime(relevant.report_month, '%Y-%m') as plan_fulfilment_id,
+        || '|' || {{ year_month('relevant.report_month') }} as plan_fulfilment_id,
         relevant.enterprise_id,
         'fuel_energy_production:' || relevant.product_code as product_id,
         relevant.product_code,

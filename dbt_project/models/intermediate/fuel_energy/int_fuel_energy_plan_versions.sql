@@ -34,8 +34,8 @@ final as (
     select
         versions.enterprise_code
         || '|' || versions.product_code
-        || '|' || strftime(versions.month_date, '%Y-%m')
-        || '|' || cast(versions.plan_version as varchar) as plan_version_id,
+        || '|' || {{ year_month('versions.month_date') }}
+        || '|' || cast(versions.plan_version as string) as plan_version_id,
         versions.enterprise_id,
         'fuel_energy_production:' || versions.product_code as product_id,
         versions.enterprise_code,

@@ -33,8 +33,8 @@ final as (
     select
         versions.plant_code
         || '|' || versions.product_code
-        || '|' || strftime(versions.month_date, '%Y-%m')
-        || '|' || cast(versions.plan_version as varchar) as plan_version_id,
+        || '|' || {{ year_month('versions.month_date') }}
+        || '|' || cast(versions.plan_version as string) as plan_version_id,
         'processing_output:' || versions.plant_code as enterprise_id,
         'processing_output:' || versions.product_code as product_id,
         versions.plant_code,

@@ -46,7 +46,7 @@ final as (
 
     select
         coalesce(planned.enterprise_id, produced.enterprise_id)
-        || '|' || cast(coalesce(planned.month_date, produced.month_date) as varchar)
+        || '|' || cast(coalesce(planned.month_date, produced.month_date) as string)
             as plant_month_id,
         coalesce(planned.enterprise_id, produced.enterprise_id) as enterprise_id,
         coalesce(planned.month_date, produced.month_date) as month_date,

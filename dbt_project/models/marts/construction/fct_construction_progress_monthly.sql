@@ -133,11 +133,11 @@ versions_in_force as (
     qualify row_number() over (
             partition by project_months.project_id, project_months.month_date
             order by
-                cast(projects.updated_at at time zone 'Asia/Ashgabat' as date)
+                cast({{ local_time('projects.updated_at', "'Asia/Ashgabat'") }} as date)
                 >= project_months.next_month_date,
                 case
                     when
-                        cast(projects.updated_at at time zone 'Asia/Ashgabat' as date)
+                        cast({{ local_time('projects.updated_at', "'Asia/Ashgabat'") }} as date)
                         < project_months.next_month_date
                         then projects.updated_at
                 end desc,
@@ -203,10 +203,14 @@ carried as (
     select
         joined.*,
         coalesce(
-            last_value(joined.reported_completion_pct ignore nulls) over project_history, 0
+            {{ last_value_ignoring_nulls('joined.reported_completion_pct') }}
+                over project_history,
+            0
         ) as completion_pct,
         coalesce(
-            last_value(joined.reported_spent_to_date_tmt ignore nulls) over project_history, 0
+            {{ last_value_ignoring_nulls('joined.reported_spent_to_date_tmt') }}
+                over project_history,
+            0
         ) as spent_to_date_tmt
 
     from joined
@@ -221,15 +225,15 @@ carried as (
 final as (
 
     select
-        cast(carried.project_id as varchar)
-        || '|' || strftime(carried.month_date, '%Y-%m') as progress_month_id,
+        cast(carried.project_id as string)
+        || '|' || {{ year_month('carried.month_date') }} as progress_month_id,
         carried.month_date,
         carried.project_id,
         latest_projects.project_code,
         latest_projects.project_name,
         latest_projects.project_type,
         latest_projects.customer_name,
-        'construction_projects:' || cast(latest_projects.contractor_id as varchar)
+        'construction_projects:' || cast(latest_projects.contractor_id as string)
             as enterprise_id,
         districts.province_code,
         latest_projects.district_code,

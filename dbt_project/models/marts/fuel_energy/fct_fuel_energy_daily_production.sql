@@ -32,7 +32,7 @@ latest as (
 final as (
 
     select
-        latest.enterprise_id || '|' || cast(latest.report_date as varchar) as daily_production_id,
+        latest.enterprise_id || '|' || cast(latest.report_date as string) as daily_production_id,
         latest.report_date,
         latest.enterprise_id,
         cast(

@@ -101,7 +101,7 @@ joined as (
 final as (
 
     select
-        joined.enterprise_id || '|' || cast(joined.report_month as varchar)
+        joined.enterprise_id || '|' || cast(joined.report_month as string)
             as monthly_production_id,
         joined.enterprise_id,
         joined.report_month,

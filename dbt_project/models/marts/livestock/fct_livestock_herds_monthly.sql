@@ -35,7 +35,7 @@ final as (
     select
         latest_reports.district_code
         || '|' || latest_reports.species
-        || '|' || strftime(latest_reports.report_month_date, '%Y-%m') as herd_month_id,
+        || '|' || {{ year_month('latest_reports.report_month_date') }} as herd_month_id,
         latest_reports.report_month_date as month_date,
         districts.province_code,
         latest_reports.district_code,

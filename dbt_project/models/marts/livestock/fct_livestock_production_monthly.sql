@@ -57,7 +57,7 @@ final as (
 
     select
         pivoted.district_code
-        || '|' || strftime(pivoted.report_month_date, '%Y-%m') as production_month_id,
+        || '|' || {{ year_month('pivoted.report_month_date') }} as production_month_id,
         pivoted.report_month_date as month_date,
         districts.province_code,
         pivoted.district_code,

@@ -66,7 +66,7 @@ grid as (
 final as (
 
     select
-        grid.enterprise_id || '|' || cast(grid.report_month as varchar) as facility_month_id,
+        grid.enterprise_id || '|' || cast(grid.report_month as string) as facility_month_id,
         grid.report_month,
         grid.enterprise_id,
         latest.facility_report_id is not null as is_reported,

@@ -31,7 +31,7 @@ final as (
     select
         latest.enterprise_id
         || '|' || latest.product_id
-        || '|' || cast(latest.report_month as varchar) as stock_month_id,
+        || '|' || cast(latest.report_month as string) as stock_month_id,
         latest.report_month,
         latest.enterprise_id,
         latest.product_id,

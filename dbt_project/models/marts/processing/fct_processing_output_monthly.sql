@@ -119,7 +119,7 @@ final as (
     select
         reported_months.plant_code
         || '|' || reported_months.product_code
-        || '|' || strftime(reported_months.month_date, '%Y-%m') as output_month_id,
+        || '|' || {{ year_month('reported_months.month_date') }} as output_month_id,
         reported_months.month_date,
         cast(extract(year from reported_months.month_date) as integer) as output_year,
         'processing_output:' || reported_months.plant_code as enterprise_id,

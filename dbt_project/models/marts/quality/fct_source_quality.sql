@@ -32,7 +32,7 @@ top_reasons as (
     select
         reasons.system_name,
         reasons.table_name,
-        arg_max(reasons.reason, reasons.failures) as top_quarantine_reason
+        max_by(reasons.reason, reasons.failures) as top_quarantine_reason
 
     from reasons
     group by reasons.system_name, reasons.table_name

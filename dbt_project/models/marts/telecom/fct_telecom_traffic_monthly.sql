@@ -39,10 +39,10 @@ final as (
     select
         ranked.province_code
         || '|' || ranked.operator_code
-        || '|' || cast(ranked.month_start_date as varchar) as traffic_month_id,
+        || '|' || cast(ranked.month_start_date as string) as traffic_month_id,
         ranked.month_start_date,
         ranked.province_code,
-        cast('telecom_statistics_api:' || ranked.operator_code as varchar) as enterprise_id,
+        cast('telecom_statistics_api:' || ranked.operator_code as string) as enterprise_id,
         ranked.operator_code,
         ranked.voice_minutes,
         ranked.data_tb,

@@ -79,9 +79,9 @@ final as (
 
     select
         joined.operator_code
-        || '|' || cast(joined.month_start_date as varchar) as operator_month_id,
+        || '|' || cast(joined.month_start_date as string) as operator_month_id,
         joined.month_start_date,
-        cast('transport_statistics_api:' || joined.operator_code as varchar) as enterprise_id,
+        cast('transport_statistics_api:' || joined.operator_code as string) as enterprise_id,
         joined.operator_code,
         cast(joined.plan_freight_tonnes as decimal(18, 3)) as plan_freight_tonnes,
         cast(joined.actual_freight_tonnes as decimal(18, 3)) as actual_freight_tonnes,

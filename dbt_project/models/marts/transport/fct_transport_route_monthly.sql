@@ -64,10 +64,10 @@ final as (
 
     select
         latest_reports.route_code
-        || '|' || cast(latest_reports.month_start_date as varchar) as route_month_id,
+        || '|' || cast(latest_reports.month_start_date as string) as route_month_id,
         latest_reports.month_start_date,
         cast(
-            'transport_statistics_api:' || latest_reports.operator_code as varchar
+            'transport_statistics_api:' || latest_reports.operator_code as string
         ) as enterprise_id,
         latest_reports.operator_code,
         latest_reports.route_code,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        batch_id || ':' || cast(row_number as varchar) || ':' || rule || ':' || field
+        batch_id || ':' || cast(row_number as string) || ':' || rule || ':' || field
             as quarantine_id,
         batch_id,
         system as system_name,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        _batch_id || ':' || cast(_row_number as varchar) as output_line_id,
+        _batch_id || ':' || cast(_row_number as string) as output_line_id,
         cast(report_month || '-01' as date) as report_month,
         compiled_on as compiled_date,
         line_number as form_line_number,

@@ -28,13 +28,13 @@ latest as (
 final as (
 
     select
-        cast('construction_projects:' || cast(latest.contractor_id as varchar) as varchar)
+        cast('construction_projects:' || cast(latest.contractor_id as string) as string)
             as enterprise_id,
-        cast(latest.contractor_name as varchar) as enterprise_name,
-        cast('construction' as varchar) as sector,
-        cast(latest.supervising_ministry as varchar) as ministry,
-        cast(districts.province_code as varchar) as province_code,
-        cast(latest.district_code as varchar) as district_code
+        cast(latest.contractor_name as string) as enterprise_name,
+        cast('construction' as string) as sector,
+        cast(latest.supervising_ministry as string) as ministry,
+        cast(districts.province_code as string) as province_code,
+        cast(latest.district_code as string) as district_code
 
     from latest
     left join districts

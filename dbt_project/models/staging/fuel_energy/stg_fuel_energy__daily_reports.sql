@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        _batch_id || ':' || cast(_row_number as varchar) as daily_report_id,
+        _batch_id || ':' || cast(_row_number as string) as daily_report_id,
         report_date,
         'fuel_energy_production:' || enterprise_code as enterprise_id,
         enterprise_code,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        _batch_id || ':' || cast(_row_number as varchar) as monthly_plan_id,
+        _batch_id || ':' || cast(_row_number as string) as monthly_plan_id,
         make_date(plan_year, plan_month, 1) as plan_month,
         'fuel_energy_production:' || enterprise_code as enterprise_id,
         enterprise_code,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        _batch_id || ':' || cast(_row_number as varchar) as facility_report_id,
+        _batch_id || ':' || cast(_row_number as string) as facility_report_id,
         cast(report_month || '-01' as date) as report_month,
         compiled_on as compiled_date,
         'medicine_facility_reports:' || facility_code as enterprise_id,

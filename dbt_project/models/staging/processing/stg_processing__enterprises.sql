@@ -28,12 +28,12 @@ latest as (
 final as (
 
     select
-        cast('processing_output:' || latest.plant_code as varchar) as enterprise_id,
-        cast(latest.plant_name as varchar) as enterprise_name,
-        cast('processing' as varchar) as sector,
-        cast(latest.owner_name as varchar) as ministry,
-        cast(districts.province_code as varchar) as province_code,
-        cast(latest.district_code as varchar) as district_code
+        cast('processing_output:' || latest.plant_code as string) as enterprise_id,
+        cast(latest.plant_name as string) as enterprise_name,
+        cast('processing' as string) as sector,
+        cast(latest.owner_name as string) as ministry,
+        cast(districts.province_code as string) as province_code,
+        cast(latest.district_code as string) as district_code
 
     from latest
     left join districts

@@ -21,12 +21,12 @@ latest as (
 renamed as (
 
     select
-        cast('processing_output:' || product_code as varchar) as product_id,
-        cast(product_name_tk as varchar) as product_name_tk,
-        cast(product_name_ru as varchar) as product_name_ru,
-        cast(product_name_en as varchar) as product_name_en,
-        cast(unit as varchar) as unit,
-        cast('processing' as varchar) as sector
+        cast('processing_output:' || product_code as string) as product_id,
+        cast(product_name_tk as string) as product_name_tk,
+        cast(product_name_ru as string) as product_name_ru,
+        cast(product_name_en as string) as product_name_en,
+        cast(unit as string) as unit,
+        cast('processing' as string) as sector
 
     from latest
 

@@ -25,12 +25,12 @@ ranked as (
 final as (
 
     select
-        cast('telecom_statistics_api:' || operator_code as varchar) as enterprise_id,
-        cast(operator_name_tk as varchar) as enterprise_name,
-        cast('telecom' as varchar) as sector,
-        cast('Agency of Transport and Communications' as varchar) as ministry,
-        cast(province_code as varchar) as province_code,
-        cast(null as varchar) as district_code
+        cast('telecom_statistics_api:' || operator_code as string) as enterprise_id,
+        cast(operator_name_tk as string) as enterprise_name,
+        cast('telecom' as string) as sector,
+        cast('Agency of Transport and Communications' as string) as ministry,
+        cast(province_code as string) as province_code,
+        cast(null as string) as district_code
 
     from ranked
     where entry_rank = 1

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(record_id as varchar) || '@' || _batch_id as subscriber_count_version_id,
+        cast(record_id as string) || '@' || _batch_id as subscriber_count_version_id,
         record_id as subscriber_record_id,
         cast(period || '-01' as date) as month_start_date,
         province_code,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(plan_id as varchar) || '@' || _batch_id as plan_version_id,
+        cast(plan_id as string) || '@' || _batch_id as plan_version_id,
         plan_id as plan_record_id,
         cast(period || '-01' as date) as month_start_date,
         operator_code,

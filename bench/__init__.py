@@ -1,0 +1,1 @@
+"""The benchmark: the real pipeline at scale factors, beside a pandas + PostgreSQL baseline."""

@@ -1,0 +1,108 @@
+"""The benchmark keeps working: its scaled systems pass the real gate, and the runner at a tiny
+scale factor measures every stage and agrees with the pandas + PostgreSQL baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalogue import load_catalogue
+from pipelines.ingest import extract_to_landing, gate_and_load
+from pipelines.settings import MaglumatPaths
+from simulator import scale, sector_modules
+
+SCALED = ("processing_output", "edocument_workflow")
+
+
+def test_the_demo_does_not_run_the_scale_generator() -> None:
+    # simulate_all runs every simulator module with a `simulate`: the demo's output must not change.
+    assert not hasattr(scale, "simulate")
+    assert "scale" not in {module.__name__.rpartition(".")[2] for module in sector_modules()}
+
+
+def test_scale_plan_grows_the_register_then_the_history() -> None:
+    small, one, ten = (scale.ScalePlan.of(sf) for sf in (0.01, 1, 10))
+    assert small.plants_per_kind < one.plants_per_kind == ten.plants_per_kind == 99
+    # No output before the warehouse's calendar starts (dim_dates, from January 2022).
+    assert small.history_years == 1
+    assert one.history_years == ten.history_years == 2
+    assert small.documents_per_working_day < one.documents_per_working_day
+    assert ten.documents_per_working_day > 9 * one.documents_per_working_day
+
+
+def _land_and_gate(paths: MaglumatPaths) -> dict[str, tuple[int, int, int]]:
+    """Rows landed, loaded and quarantined per table of the scaled systems; no batch held."""
+    outcome: dict[str, tuple[int, int, int]] = {}
+    for system in load_catalogue():
+        if system.name not in SCALED:
+            continue
+        for table in system.tables:
+            landed = extract_to_landing(paths, system, table)
+            gated = gate_and_load(paths, system, table)
+            assert gated.open_holds == [], f"{system.name}.{table.name} held"
+            outcome[f"{system.name}.{table.name}"] = (
+                sum(m.row_count for m in landed.manifests),
+                sum(load.loaded_rows for load in gated.loads),
+                sum(load.quarantined_rows for load in gated.loads),
+            )
+    return outcome
+
+
+def test_scaled_systems_pass_the_gate_and_advance_by_a_day(maglumat_home: MaglumatPaths) -> None:
+    from bench.systems import AS_OF, EDOCUMENT_LOG, NEXT_DAY, PROCESSING_DATABASE
+
+    records = scale.generate(0.01, 7, NEXT_DAY)
+    database = maglumat_home.systems / PROCESSING_DATABASE
+    log = maglumat_home.systems / EDOCUMENT_LOG
+    written = scale.write(records, database, log, after=None, until=AS_OF)
+    first = _land_and_gate(maglumat_home)
+    assert first["processing_output.daily_output"] == (written["daily_output"],) * 2 + (0,)
+    assert first["processing_output.plants"] == (40, 40, 0)
+    assert first["edocument_workflow.events"] == (written["events"],) * 2 + (0,)
+    assert written["daily_output"] > 10_000
+    assert written["events"] > 4_000
+
+    day = scale.write(records, database, log, after=AS_OF, until=NEXT_DAY)
+    second = _land_and_gate(maglumat_home)
+    # One day more: yesterday's output of the plants, the day's events; nothing twice.
+    assert 0 < day["daily_output"] < written["daily_output"] / 100
+    assert second["processing_output.daily_output"] == (day["daily_output"],) * 2 + (0,)
+    assert second["edocument_workflow.events"] == (day["events"],) * 2 + (0,)
+    assert second["processing_output.plants"] == (0, 0, 0)  # unchanged: not landed again
+
+
+@pytest.mark.slow
+@pytest.mark.bench
+def test_runner_measures_every_stage_and_matches_the_baseline(
+    postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import run, systems
+
+    monkeypatch.setenv("MAGLUMAT_BENCH_POSTGRES_DSN", postgres_dsn)
+    monkeypatch.setattr(systems, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(run, "RUNS_DIR", tmp_path / "runs")
+    # The session parsed the dbt project already: no second parse (other tests read its manifest).
+    result = run.bench(
+        0.01, seed=7, repeats=1, keep_home=False, incremental=False, measure_overhead=False
+    )
+    written = run.write_results([result], tmp_path / "results")
+
+    saved = json.loads(next(p for p in written if p.suffix == ".json").read_text())
+    assert saved["full"]["success"], saved["full"]["failed_steps"]
+    assert set(run.STAGES) <= set(saved["full"]["stages"])
+    # Reports run in their own partitioned jobs now, not in the daily job: no step to time.
+    for stage in ("extract", "land", "gate", "load", "dbt", "publish"):
+        assert saved["full"]["stages"][stage]["seconds"] > 0, stage
+    assert (
+        saved["full"]["stages"]["gate"]["rows"]
+        >= saved["source_rows"]["processing_output.daily_output"]
+    )
+    assert saved["full"]["peak_rss_bytes"] > 100 * 2**20
+    assert saved["queries"]["queries"] > 100
+    baseline = saved["baseline"]
+    assert baseline["equal"], baseline["mismatches"][:3]
+    assert baseline["values"] > 100
+    assert saved["machine"]["cores"] >= 1
+    assert "| dbt |" in (tmp_path / "results" / "latest.md").read_text()
