@@ -338,6 +338,7 @@ def publish_serving() -> int:
     """Publish the current snapshot to the BI tools' PostgreSQL database now (what the daily
     job does after every green run when ``MAGLUMAT_SERVING_DSN`` is set)."""
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict
 
     from pipelines.assets.serving import (
         SERVING_DSN_ENV,
@@ -350,6 +351,11 @@ def publish_serving() -> int:
     dsn = os.environ.get(SERVING_DSN_ENV)
     if not dsn:
         raise ValueError(f"set {SERVING_DSN_ENV} to the serving database's connection string")
+    try:
+        conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        # Not psycopg's own message: it quotes the whole string, password included.
+        raise ValueError(f"{SERVING_DSN_ENV} is not a PostgreSQL connection string") from None
     snapshot = current_snapshot(_paths())
     if snapshot is None:
         raise FileNotFoundError("no snapshot has been published yet: run the pipeline first")

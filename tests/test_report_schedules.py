@@ -43,7 +43,7 @@ def _assert_partitions_exist(kind: str, requests: list[dg.RunRequest], now: dt.d
 
 
 def test_every_report_has_a_schedule_on_its_own_job() -> None:
-    expected = {DAILY: "0 11 * * *", WEEKLY: "0 9 * * 1", MONTHLY: "0 9 2 * *"}
+    expected = {DAILY: "30 11 * * *", WEEKLY: "30 11 * * 1", MONTHLY: "30 11 2 * *"}
     for kind in REPORT_KINDS:
         schedule = defs.resolve_schedule_def(schedule_name(kind))
         assert schedule.cron_schedule == expected[kind]

@@ -197,7 +197,8 @@ class Warehouse:
             indicator_id: e.g. ``fe_gas_output_bcm`` (see ``indicators()``).
             region: a region id (``TM``, ``TM-A``, ``TM-A-02``) or a list of them.
             level: ``country``, ``province`` or ``district``.
-            period_type: ``day``, ``week``, ``month``, ``quarter``, ``year`` or ``campaign``.
+            period_type: ``day``, ``week``, ``month``, ``quarter``, ``year``, ``campaign`` or
+                ``ytd`` (year to date; period_start is the month it runs through).
             start, end: bounds (inclusive) on the period's first day.
             breakdown: one value of the indicator's breakdown (a campaign, a document type ...).
             enterprise: None for region totals (the default), an enterprise id for that

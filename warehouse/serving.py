@@ -310,12 +310,16 @@ def read_ministries(snapshot: duckdb.DuckDBPyConnection) -> tuple[Ministry, ...]
 
 
 def served_tables(snapshot: duckdb.DuckDBPyConnection, sectors: Sequence[str]) -> list[ServedTable]:
-    """Every table and view of the served schemas, with its PostgreSQL columns and access."""
+    """Every table and view of the served schemas, with its PostgreSQL columns and access; the
+    intermediate steps dbt keeps in the indicators schema (``int_*``) stay in the warehouse."""
     rows = snapshot.execute(
         """
         select schema_name, table_name, column_name, data_type, comment
         from duckdb_columns()
-        where schema_name in ('marts', 'indicators') and not internal
+        where
+            schema_name in ('marts', 'indicators')
+            and not internal
+            and not starts_with(table_name, 'int_')
         order by schema_name, table_name, column_index
         """
     ).fetchall()
@@ -477,6 +481,9 @@ def _ensure_roles(pg: psycopg.Connection, roles: ServingRoles) -> None:
                     _ident(login), _ident(group)
                 )
             )
+        else:
+            # A login role made beforehand (by a DBA) reads through its group like the others.
+            pg.execute(sql.SQL("grant {} to {}").format(_ident(group), _ident(login)))
         pg.execute(
             sql.SQL("alter role {} set default_transaction_read_only = on").format(_ident(login))
         )

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import dagster as dg
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.assets.publish import SNAPSHOT_KEY
@@ -41,7 +42,11 @@ class ServingDatabaseResource(dg.ConfigurableResource):
 
     def describe(self) -> str:
         """Host, port and database, without user or password, for logs and metadata."""
-        parts = conninfo_to_dict(self.dsn)
+        try:
+            parts = conninfo_to_dict(self.dsn)
+        except psycopg.ProgrammingError:
+            # psycopg's message quotes the whole DSN, password included.
+            return "<a DSN that cannot be parsed>"
         return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname')}"
 
 

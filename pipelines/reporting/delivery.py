@@ -335,11 +335,16 @@ def compose(report: ArchivedReport, recipient: str, sender: str, published_at: s
 
 
 def _is_transient(error: Exception) -> bool:
-    """4xx replies, refused connections and dropped sessions are worth another attempt."""
+    """4xx replies, refused connections and dropped sessions are worth another attempt; other
+    SMTP errors (no STARTTLS, authentication refused ...) will not mend by waiting."""
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False
     return isinstance(error, OSError)
 
 
@@ -384,8 +389,13 @@ def delivered_recipients(log_path: Path, report: ArchivedReport) -> set[str]:
     if not log_path.exists():
         return set()
     wanted = (report.kind, report.period, report.scope, report.language)
+    entries = []
     with log_path.open(encoding="utf-8") as lines:
-        entries = [json.loads(line) for line in lines if line.strip()]
+        for line in lines:
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash mid-append records no delivery
     return {entry["recipient"] for entry in entries if _log_key(entry) == wanted}
 
 

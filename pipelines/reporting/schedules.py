@@ -1,9 +1,9 @@
 """When each report is requested: schedules as data, one per kind of report.
 
-- the daily campaign report at 11:00 in Aşgabat (after the 10:30 daily run), for the day
-  before, and only while a campaign of the calendar seed is under way that day;
-- the weekly ministry report on Monday at 09:00, for the ISO week before, one run per ministry;
-- the monthly government summary on the 2nd at 09:00, for the month before.
+- the daily campaign report at 11:30 in Aşgabat (an hour after the 10:30 daily run starts), for
+  the day before, and only while a campaign of the calendar seed is under way that day;
+- the weekly ministry report on Monday at 11:30, for the ISO week before, one run per ministry;
+- the monthly government summary on the 2nd at 11:30, for the month before.
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ class ReportSchedule:
 
 
 REPORT_SCHEDULES = (
-    ReportSchedule(DAILY, "0 11 * * *", "The daily campaign report for yesterday, in season."),
-    ReportSchedule(WEEKLY, "0 9 * * 1", "Each ministry's weekly report for the ISO week before."),
-    ReportSchedule(MONTHLY, "0 9 2 * *", "The government summary for the month before."),
+    # An hour after the 10:30 daily run starts, so that the day's snapshot (holding the last
+    # day of the period, reported the morning after) is normally published.
+    ReportSchedule(DAILY, "30 11 * * *", "The daily campaign report for yesterday, in season."),
+    ReportSchedule(WEEKLY, "30 11 * * 1", "Each ministry's weekly report for the ISO week before."),
+    ReportSchedule(MONTHLY, "30 11 2 * *", "The government summary for the month before."),
 )
 
 

@@ -2957,9 +2957,9 @@
   "date": "month_start_date",
   "denominator": "in_force_plan_freight_tonne_km",
   "description": {
-   "en": "Operators' freight tonne-kilometres as a share of the newest plan revision approved by the end of the period, per cent.",
-   "ru": "Доля грузооборота (т-км) к последней версии плана, утверждённой к концу периода, процентов.",
-   "tk": "Operatorlaryň ýük dolanyşygynyň (tonna-km) meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
+   "en": "Operators' freight tonne-kilometres as a share of the newest plan revision approved by the end of each month, per cent.",
+   "ru": "Доля грузооборота (т-км) к последней версии плана, утверждённой к концу каждого месяца, процентов.",
+   "tk": "Operatorlaryň ýük dolanyşygynyň (tonna-km) meýilnamanyň her aýyň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
   },
   "direction": "higher_is_better",
   "enterprise": "enterprise_id",
@@ -2982,7 +2982,7 @@
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
-   "source": "the newest plan revision approved by the end of the period",
+   "source": "the newest plan revision approved by the end of each month",
    "type": "constant",
    "value": 100
   },
@@ -3080,9 +3080,9 @@
   "date": "month_start_date",
   "denominator": "in_force_plan_passengers",
   "description": {
-   "en": "Operators' passengers carried as a share of the newest plan revision approved by the end of the period, per cent.",
-   "ru": "Доля перевезённых пассажиров к последней версии плана, утверждённой к концу периода, процентов.",
-   "tk": "Operatorlaryň gatnadylan ýolagçylaryň meýilnamanyň döwrüň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
+   "en": "Operators' passengers carried as a share of the newest plan revision approved by the end of each month, per cent.",
+   "ru": "Доля перевезённых пассажиров к последней версии плана, утверждённой к концу каждого месяца, процентов.",
+   "tk": "Operatorlaryň gatnadylan ýolagçylaryň meýilnamanyň her aýyň ahyryna çenli tassyklanan iň täze wersiýasyna gatnaşygy, göterim."
   },
   "direction": "higher_is_better",
   "enterprise": "enterprise_id",
@@ -3105,7 +3105,7 @@
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
-   "source": "the newest plan revision approved by the end of the period",
+   "source": "the newest plan revision approved by the end of each month",
    "type": "constant",
    "value": 100
   },
