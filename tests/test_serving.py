@@ -128,9 +128,11 @@ def _ministries(duck: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def _served(duck: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """The snapshot's marts and indicators, without dbt's intermediate steps (``int_*``)."""
     rows = duck.execute(
         "select table_schema || '.' || table_name, column_name, data_type"
         " from information_schema.columns where table_schema in ('marts', 'indicators')"
+        " and table_name not like 'int\\_%' escape '\\'"
         " order by table_schema, table_name, ordinal_position"
     ).fetchall()
     tables: dict[str, list[tuple[str, str]]] = {}
