@@ -14,19 +14,19 @@ from pipelines.extract.dbapi import redact
 from pipelines.landing import BatchManifest, find_batch, land_batch, list_batches, read_batch
 from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
-from quality.gate import validate_batch
+from quality.gate import PendingBatches, validate_batch
 from quality.report import write_gate_report
 from quality.suites import load_suite
 from warehouse.duck import write_connection
 from warehouse.raw import (
     LoadOutcome,
-    accepted_row_counts,
-    decided_batches,
+    batch_ledger,
     ensure_audit_schema,
     ensure_raw_table,
     load_batch,
     open_holds,
     outlier_history,
+    refresh_outlier_history,
 )
 
 
@@ -82,30 +82,73 @@ class GateOutcome:
     open_holds: list[str]
 
 
+# Batches gated together hold at most about this many rows in memory (one larger batch goes
+# alone): enough to share GX's per-validation cost among many small files, little enough that
+# a big table's monthly batches are not all converted to pandas at once.
+GATE_GROUP_ROWS = 500_000
+
+
+def _gate_groups(manifests: list[BatchManifest]) -> list[list[BatchManifest]]:
+    groups: list[list[BatchManifest]] = []
+    rows = 0
+    for manifest in manifests:
+        if not groups or rows + manifest.row_count > GATE_GROUP_ROWS:
+            groups.append([])
+            rows = 0
+        groups[-1].append(manifest)
+        rows += manifest.row_count
+    return groups
+
+
 def gate_and_load(
     paths: MaglumatPaths, system: SourceSystem, table: SourceTable, only: set[str] | None = None
 ) -> GateOutcome:
-    """Validate every landed batch not yet decided (or those in ``only``) and load what passes."""
+    """Validate every landed batch not yet decided (or those in ``only``) and load what passes.
+
+    Batches are decided one after another, oldest first, each against the ledger and the
+    loaded rows as the batches before it left them; the ledger and the outlier history are read
+    once and kept up to date in memory rather than queried again for every batch.
+    """
     suite = load_suite(system.name, table.name)
     loads: list[LoadOutcome] = []
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)
         ensure_raw_table(connection, system.name, table.name, suite.columns)
-        done = decided_batches(connection, system.name, table.name)
-        for manifest in list_batches(paths.landing, system.name, table.name):
-            wanted = (
-                manifest.batch_id in only if only is not None else manifest.batch_id not in done
+        ledger = batch_ledger(connection, system.name, table.name)
+        wanted = [
+            manifest
+            for manifest in list_batches(paths.landing, system.name, table.name)
+            if (manifest.batch_id in only if only is not None else manifest.batch_id not in ledger)
+        ]
+        loaded = outlier_history(connection, system.name, table.name, suite) if wanted else None
+        for group in _gate_groups(wanted):
+            pending = PendingBatches(
+                suite, {m.batch_id: read_batch(paths.landing, m) for m in group}
             )
-            if not wanted:
-                continue
-            landed = read_batch(paths.landing, manifest)
-            history = accepted_row_counts(connection, system.name, table.name)
-            loaded = outlier_history(connection, system.name, table.name, suite)
-            verdict, typed = validate_batch(manifest.batch_id, landed, suite, history, loaded)
-            page = write_gate_report(
-                paths.quality_results, system.name, table.name, verdict, manifest.file
-            )
-            loads.append(load_batch(connection, manifest, landed, typed, verdict, str(page)))
+            for manifest in group:
+                landed = pending.frames[manifest.batch_id]
+                history = [rows for _, (rows, status) in sorted(ledger.items()) if status != "held"]
+                verdict, typed = validate_batch(
+                    manifest.batch_id, landed, suite, history, loaded, pending
+                )
+                page = write_gate_report(
+                    paths.quality_results, system.name, table.name, verdict, manifest.file
+                )
+                load = load_batch(
+                    connection,
+                    manifest,
+                    landed,
+                    typed,
+                    verdict,
+                    str(page),
+                    replaces=manifest.batch_id in ledger,
+                )
+                loads.append(load)
+                ledger[manifest.batch_id] = (load.extracted_rows, load.status)
+                if loaded is not None:
+                    loaded = refresh_outlier_history(
+                        connection, system.name, table.name, loaded, manifest.batch_id
+                    )
         holds = open_holds(connection, system.name, table.name)
     return GateOutcome(loads=loads, open_holds=holds)
 

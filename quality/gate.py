@@ -10,7 +10,10 @@ Two levels of failure:
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import statistics
@@ -20,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from quality.contract import cast_to_contract
+from quality.contract import TypeFailure, cast_to_contract
 from quality.outliers import find_outliers
 from quality.suites import TableSuite
 
@@ -102,6 +105,7 @@ def _gx_suite(suite: TableSuite, present_columns: list[str]) -> Any:
     import great_expectations as gx
     from great_expectations.expectations.registry import get_expectation_impl
 
+    _gx_context()  # a suite can only be made inside a context
     gx_suite = gx.ExpectationSuite(name=suite.name)
     for expectation in suite.expectations:
         needed = expectation.kwargs.get("column_list") or [expectation.kwargs.get("column")]
@@ -110,6 +114,157 @@ def _gx_suite(suite: TableSuite, present_columns: list[str]) -> Any:
         implementation = get_expectation_impl(expectation.name)
         gx_suite.add_expectation(implementation(**expectation.kwargs))
     return gx_suite
+
+
+@cache
+def _gx_datasource(source: str) -> Any:
+    # Made once: making it again (add_or_update) would drop the assets of the other tables.
+    return _gx_context().data_sources.add_or_update_pandas(f"landing_{source}")
+
+
+@cache
+def _gx_batch_definition(source: str, table: str) -> Any:
+    # One dataframe asset per table for the life of the process: adding and deleting an asset
+    # per batch rewrites the context's configuration each time.
+    asset = _gx_datasource(source).add_dataframe_asset(table)
+    return asset.add_batch_definition_whole_dataframe("whole_batch")
+
+
+@dataclass(frozen=True, eq=False)
+class ExpectationOutcome:
+    """One expectation's result on one batch, as the verdict needs it from GX."""
+
+    rule: str
+    field: str
+    success: bool
+    detail: dict[str, Any]
+
+
+def _to_pandas(typed: pl.DataFrame) -> Any:
+    """The batch as GX reads it. Dates become nanosecond datetimes where they fit: GX compares
+    those with a bound in one vectorised step, but any other datetime unit value by value in
+    Python (seconds for half a million rows). The values, and so the results, are the same."""
+    import pandas as pd
+
+    frame = typed.to_pandas()
+    for name, dtype in typed.schema.items():
+        # A date beyond 1677-2262 (bad input) does not fit: left as it is, compared slowly.
+        if dtype == pl.Date:
+            with contextlib.suppress(OverflowError, pd.errors.OutOfBoundsDatetime):
+                frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
+def _run_expectations(
+    suite: TableSuite, typed: pl.DataFrame, gx_suite: Any | None = None
+) -> list[ExpectationOutcome]:
+    """Validate ``typed`` (contract types) with GX in one pass; indices are 0-based rows."""
+    definition = _gx_batch_definition(suite.source, suite.table)
+    batch = definition.get_batch(batch_parameters={"dataframe": _to_pandas(typed)})
+    result = batch.validate(
+        gx_suite if gx_suite is not None else _gx_suite(suite, typed.columns),
+        result_format={"result_format": "COMPLETE"},
+    )
+    outcomes = []
+    for outcome in result.results:
+        config = outcome.expectation_config
+        column = config.kwargs.get("column") or ",".join(config.kwargs.get("column_list", []))
+        outcomes.append(
+            ExpectationOutcome(config.type, column, bool(outcome.success), outcome.result or {})
+        )
+    return outcomes
+
+
+# Only batches up to this size are validated together: GX's fixed cost (some 0.4 s) matters
+# beside a small batch's rows, not beside a big one's, which would be validated twice if the
+# joint validation flags one of its rows.
+JOINT_VALIDATION_MAX_ROWS = 100_000
+_UNIQUENESS_RULES = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+_CLEAN_DETAIL: dict[str, Any] = {
+    "unexpected_count": 0,
+    "unexpected_list": [],
+    "unexpected_index_list": [],
+}
+
+
+class PendingBatches:
+    """Batches of one table gated in one run: Great Expectations validates them together.
+
+    GX's cost is mostly per validation (building the metric graph of every expectation), not per
+    row, so a table with many small batches (a file inbox) pays it once. Every expectation the
+    suites use is row by row, and a batch none of whose rows GX flags in the joint validation
+    has no failure when validated alone either: it gets clean results without a validation of
+    its own. A batch with a flagged row, a group where an expectation reports no row indices
+    (a table-level rule, an error), a big batch or one of other columns is validated alone, so
+    verdicts and reports are the same as batch by batch (uniqueness, in particular, is judged
+    within the batch).
+    """
+
+    def __init__(self, suite: TableSuite, frames: dict[str, pl.DataFrame]) -> None:
+        self.suite = suite
+        self.frames = frames  # landed, by batch id, in gating order
+        self._cast: dict[str, tuple[pl.DataFrame, list[TypeFailure]]] = {}
+        self._outcomes: dict[str, list[ExpectationOutcome] | None] | None = None
+
+    def cast(self, batch_id: str) -> tuple[pl.DataFrame, list[TypeFailure]]:
+        if batch_id not in self._cast:
+            self._cast[batch_id] = cast_to_contract(self.frames[batch_id], self.suite.columns)
+        return self._cast[batch_id]
+
+    def outcomes(self, batch_id: str) -> list[ExpectationOutcome] | None:
+        """Clean results for ``batch_id`` from the joint validation, or None: validate alone."""
+        if self._outcomes is None:
+            self._outcomes = self._validate_together()
+        return self._outcomes.get(batch_id)
+
+    def _validate_together(self) -> dict[str, list[ExpectationOutcome] | None]:
+        by_columns: dict[tuple[str, ...], list[str]] = {}
+        for batch_id in self.frames:
+            typed, _ = self.cast(batch_id)
+            if 0 < typed.height <= JOINT_VALIDATION_MAX_ROWS:
+                by_columns.setdefault(tuple(typed.columns), []).append(batch_id)
+        found: dict[str, list[ExpectationOutcome] | None] = {}
+        for columns, batch_ids in by_columns.items():
+            if len(batch_ids) < 2:
+                continue  # alone anyway
+            together = pl.concat([self.cast(batch_id)[0] for batch_id in batch_ids])
+            outcomes = _run_expectations(self.suite, together, _gx_suite(self.suite, list(columns)))
+            del together
+            if any("unexpected_index_list" not in o.detail for o in outcomes):
+                continue
+            ends = list(itertools.accumulate(self.cast(b)[0].height for b in batch_ids))
+            flagged_by: dict[int, set[ExpectationOutcome]] = {}
+            for outcome in outcomes:
+                for index in outcome.detail["unexpected_index_list"]:
+                    if isinstance(index, dict):  # not a plain row: cannot be split by batch
+                        for position in range(len(batch_ids)):
+                            flagged_by.setdefault(position, set()).add(outcome)
+                        break
+                    position = bisect.bisect_right(ends, int(index))
+                    flagged_by.setdefault(position, set()).add(outcome)
+            for position, batch_id in enumerate(batch_ids):
+                flagged = flagged_by.get(position, set())
+                if all(self._unique_within(batch_id, outcome) for outcome in flagged):
+                    found[batch_id] = [
+                        ExpectationOutcome(o.rule, o.field, True, _CLEAN_DETAIL) for o in outcomes
+                    ]
+        return found
+
+    def _unique_within(self, batch_id: str, outcome: ExpectationOutcome) -> bool:
+        """Whether a uniqueness rule flagged rows of ``batch_id`` only for values repeated in
+        other batches: the batch alone has no duplicate key at all (as pandas, which GX uses,
+        sees the keys; nulls count as equal here, so this errs towards validating alone)."""
+        if outcome.rule not in _UNIQUENESS_RULES:
+            return False
+        matching = [
+            e
+            for e in self.suite.expectations
+            if e.name == outcome.rule and e.field == outcome.field
+        ]
+        if not matching or any(set(e.kwargs) - {"column", "column_list"} for e in matching):
+            return False  # options such as `mostly` or `ignore_row_if`: let GX judge alone
+        keys = self.cast(batch_id)[0].select(outcome.field.split(",")).to_pandas()
+        return not bool(keys.duplicated(keep=False).any())
 
 
 def _value(frame: pl.DataFrame, column: str, index: int) -> str | None:
@@ -140,11 +295,13 @@ def validate_batch(
     suite: TableSuite,
     history: list[int] | None = None,
     loaded: pl.DataFrame | None = None,
+    pending: PendingBatches | None = None,
 ) -> tuple[GateVerdict, pl.DataFrame]:
     """Validate ``frame`` (a landed batch, as extracted) against ``suite``.
 
     ``history`` is the row counts of the table's earlier accepted batches, oldest first, for the
-    volume rule; ``loaded`` the rows already in the warehouse, for the outlier rules. Returns the
+    volume rule; ``loaded`` the rows already in the warehouse, for the outlier rules; ``pending``
+    the run's batches of the table (``frame`` among them), validated together by GX. Returns the
     verdict and the batch converted to its contract types.
     """
     verdict = GateVerdict(
@@ -167,33 +324,25 @@ def validate_batch(
     if volume:
         verdict.batch_failures.append(BatchFailure(HISTORY_VOLUME_RULE, volume))
 
-    typed, type_failures = cast_to_contract(frame, suite.columns)
+    typed, type_failures = (
+        pending.cast(batch_id) if pending is not None else cast_to_contract(frame, suite.columns)
+    )
     verdict.row_failures.extend(
         RowFailure(f.row_number, TYPE_RULE, f.column, f.value) for f in type_failures
     )
     unconvertible = {(f.row_number, f.column) for f in type_failures}
     if typed.height:
-        context = _gx_context()
-        source = context.data_sources.add_or_update_pandas(f"landing_{suite.source}")
-        asset_name = f"{suite.table}_{batch_id}"
-        asset = source.add_dataframe_asset(asset_name)
-        definition = asset.add_batch_definition_whole_dataframe("whole_batch")
-        batch = definition.get_batch(batch_parameters={"dataframe": typed.to_pandas()})
-        result = batch.validate(
-            _gx_suite(suite, typed.columns), result_format={"result_format": "COMPLETE"}
-        )
-        source.delete_asset(asset_name)
-        for outcome in result.results:
-            config = outcome.expectation_config
-            rule = config.type
-            column = config.kwargs.get("column") or ",".join(config.kwargs.get("column_list", []))
-            detail = outcome.result or {}
+        outcomes = pending.outcomes(batch_id) if pending is not None else None
+        if outcomes is None:
+            outcomes = _run_expectations(suite, typed)
+        for outcome in outcomes:
+            rule, column, detail = outcome.rule, outcome.field, outcome.detail
             indices = detail.get("unexpected_index_list") or []
             verdict.results.append(
                 {
                     "rule": rule,
                     "field": column,
-                    "success": bool(outcome.success),
+                    "success": outcome.success,
                     "unexpected_count": detail.get("unexpected_count", 0),
                     "unexpected_sample": [
                         str(v) for v in (detail.get("unexpected_list") or [])[:5]

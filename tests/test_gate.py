@@ -185,3 +185,136 @@ def test_a_month_far_from_the_same_month_last_year_is_a_seasonal_outlier() -> No
     assert [(f.row_number, f.rule, f.value) for f in verdict.row_failures] == [
         (2, "outlier_against_last_year", "140")
     ]
+
+
+def _batch(first_id: int, day: int, **overrides: list) -> pl.DataFrame:
+    """Ten clean reports with their own ids and day of submission (distinct keys per batch)."""
+    frame = _reports(
+        report_id=list(range(first_id, first_id + 10)),
+        submitted_at=[f"2023-07-{day:02d} 04:00:{second:02d}" for second in range(10)],
+    )
+    return frame.with_columns(pl.Series(name, values) for name, values in overrides.items())
+
+
+def test_batches_validated_together_get_the_verdicts_they_would_get_alone() -> None:
+    from quality.gate import PendingBatches
+
+    frames = {
+        "b1": _batch(1, 1),
+        "b2": _batch(11, 2, district_code=_with("district_code", {2: "TM-X-99"})),
+        "b3": _batch(21, 3, report_id=[5, *range(22, 31)]),  # id 5 repeats b1's: not a failure
+        "b4": _batch(31, 4, report_id=[31, 31, *range(33, 41)]),  # a repeat within the batch
+        "b5": _batch(41, 5, report_date=_with("report_date", {4: "4 June"})),
+        "b6": _batch(51, 6),
+        "b7": _batch(61, 7, crop=["barley"] * 10),  # most rows bad: held
+    }
+    pending = PendingBatches(SUITE, frames)
+    for batch_id, frame in frames.items():
+        together, typed_together = validate_batch(batch_id, frame, SUITE, pending=pending)
+        alone, typed_alone = validate_batch(batch_id, frame, SUITE)
+        assert typed_together.equals(typed_alone)
+        assert (together.status, together.row_failures, together.batch_failures) == (
+            alone.status,
+            alone.row_failures,
+            alone.batch_failures,
+        ), batch_id
+        assert together.results == alone.results, batch_id
+    # The clean batches, b3 among them, were not validated a second time.
+    assert {b for b in frames if pending.outcomes(b) is not None} == {"b1", "b3", "b6"}
+
+
+def test_dates_and_times_convert_row_by_row_in_every_accepted_format() -> None:
+    from quality.contract import cast_to_contract
+
+    values = [
+        "2023-06-02 04:00:00",
+        " 2023-06-02T04:00:00.5 ",
+        "2023-06-02 04:00",
+        "2023-06-02",
+        "2023-06-02 09:00:00+05:00",
+        "2023-06-02T04:00:00Z",
+        "2 June 2023",
+        None,
+    ]
+    typed, failures = cast_to_contract(
+        pl.DataFrame({"at": values, "on": values}), {"at": "timestamp", "on": "date"}
+    )
+    utc = dt.UTC
+    assert typed["at"].to_list() == [
+        dt.datetime(2023, 6, 2, 4, tzinfo=utc),
+        dt.datetime(2023, 6, 2, 4, 0, 0, 500000, tzinfo=utc),
+        dt.datetime(2023, 6, 2, 4, tzinfo=utc),
+        dt.datetime(2023, 6, 2, tzinfo=utc),
+        dt.datetime(2023, 6, 2, 4, tzinfo=utc),
+        dt.datetime(2023, 6, 2, 4, tzinfo=utc),
+        None,
+        None,
+    ]
+    assert typed["on"].to_list() == [dt.date(2023, 6, 2)] * 6 + [None, None]
+    assert [(f.row_number, f.column) for f in failures] == [(7, "at"), (7, "on")]
+
+
+def test_each_batch_of_a_run_is_judged_against_the_batches_decided_before_it(tmp_path) -> None:
+    """The ledger and the loaded history that the volume and outlier rules read are kept up to
+    date within a run: the fourth batch's outlier is found against rows the first three loaded
+    in the same run, and the fifth, thirty times their size, is held."""
+    import duckdb
+
+    from pipelines.catalogue import load_catalogue
+    from pipelines.ingest import gate_and_load, readmit
+    from pipelines.landing import land_batch
+    from pipelines.settings import MaglumatPaths
+
+    system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
+    paths = MaglumatPaths(tmp_path)
+    paths.ensure()
+    tonnes = [1000.0 + 20 * (n % 7) for n in range(10)]
+    batches = [
+        _batch(1, 1, harvested_tonnes=tonnes),
+        _batch(11, 2, harvested_tonnes=tonnes),
+        _batch(21, 3, harvested_tonnes=tonnes),
+        _batch(31, 4, harvested_tonnes=[*tonnes[:5], 20_000.0, *tonnes[6:]]),
+        pl.concat([_batch(100 + 10 * n, 5 + n % 20) for n in range(30)]),
+    ]
+    manifests = [
+        land_batch(
+            paths.landing,
+            system=system.name,
+            table="daily_reports",
+            mode="incremental",
+            frame=frame,
+            source="test",
+            extracted_at=dt.datetime(2023, 7, 1, tzinfo=dt.UTC) + dt.timedelta(hours=number),
+        )
+        for number, frame in enumerate(batches)
+    ]
+    outcome = gate_and_load(paths, system, system.table("daily_reports"))
+    assert [load.status for load in outcome.loads] == [
+        "loaded",
+        "loaded",
+        "loaded",
+        "loaded_with_quarantine",
+        "held",
+    ]
+    assert outcome.open_holds == [manifests[4].batch_id]
+    again = readmit(paths, manifests[3].batch_id)  # replaces its verdict, duplicates nothing
+    assert (again.status, again.loaded_rows, again.quarantined_rows) == (
+        "loaded_with_quarantine",
+        9,
+        1,
+    )
+    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
+        quarantined = connection.execute(
+            "select batch_id, row_number, rule, field from audit.quarantine"
+        ).fetchall()
+        loaded = connection.execute(
+            'select count(*) from raw."agriculture_campaign__daily_reports"'
+        ).fetchone()
+        held = connection.execute(
+            "select gate_summary from audit.batches where status = 'held'"
+        ).fetchone()
+    assert quarantined == [
+        (manifests[3].batch_id, 6, "outlier_modified_zscore", "harvested_tonnes")
+    ]
+    assert loaded == (39,)
+    assert "volume_against_recent_batches" in held[0]

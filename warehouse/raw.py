@@ -117,30 +117,20 @@ def raw_table(system: str, table: str) -> str:
     return f'raw."{system}__{table}"'
 
 
-def decided_batches(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> set[str]:
-    rows = connection.execute(
-        "select batch_id from audit.batches where system = ? and table_name = ?", [system, table]
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
-def accepted_row_counts(
+def batch_ledger(
     connection: duckdb.DuckDBPyConnection, system: str, table: str
-) -> list[int]:
-    """Row counts of the table's batches that were not held, oldest first."""
+) -> dict[str, tuple[int, str]]:
+    """Every decided batch of the table: batch id to (extracted rows, status)."""
     rows = connection.execute(
-        "select extracted_rows from audit.batches where system = ? and table_name = ?"
-        " and status <> 'held' order by batch_id",
+        "select batch_id, extracted_rows, status from audit.batches"
+        " where system = ? and table_name = ?",
         [system, table],
     ).fetchall()
-    return [row[0] for row in rows]
+    return {batch_id: (extracted, status) for batch_id, extracted, status in rows}
 
 
-def outlier_history(
-    connection: duckdb.DuckDBPyConnection, system: str, table: str, suite: TableSuite
-) -> pl.DataFrame | None:
-    """The loaded values the suite's outlier rules compare a batch with (None without rules)."""
-    columns = sorted(
+def _outlier_columns(suite: TableSuite) -> list[str]:
+    return sorted(
         {
             column
             for rule in suite.outliers
@@ -148,13 +138,39 @@ def outlier_history(
             if column
         }
     )
+
+
+def outlier_history(
+    connection: duckdb.DuckDBPyConnection, system: str, table: str, suite: TableSuite
+) -> pl.DataFrame | None:
+    """The loaded values the suite's outlier rules compare a batch with, with each row's
+    ``_batch_id`` (None without rules)."""
+    columns = _outlier_columns(suite)
     if not columns:
         return None
     # Column names come from the suite, table names from the catalogue: plain identifiers.
-    selected = ", ".join(f'"{column}"' for column in columns)
+    selected = ", ".join(f'"{column}"' for column in [*columns, "_batch_id"])
     return connection.execute(
         f"select {selected} from {raw_table(system, table)}"  # noqa: S608
     ).pl()
+
+
+def refresh_outlier_history(
+    connection: duckdb.DuckDBPyConnection,
+    system: str,
+    table: str,
+    history: pl.DataFrame,
+    batch_id: str,
+) -> pl.DataFrame:
+    """``history`` (from :func:`outlier_history`) after ``batch_id`` was loaded: its earlier
+    rows replaced by what raw now holds of it. Reads one batch, not the whole table again."""
+    selected = ", ".join(f'"{column}"' for column in history.columns)
+    fresh = connection.execute(
+        f"select {selected} from {raw_table(system, table)} where _batch_id = ?",  # noqa: S608
+        [batch_id],
+    ).pl()
+    kept = history.filter(pl.col("_batch_id") != batch_id)
+    return pl.concat([kept, fresh]) if fresh.height else kept
 
 
 def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> list[str]:
@@ -166,6 +182,47 @@ def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -
     return [row[0] for row in rows]
 
 
+def _quarantine_rows(
+    manifest: BatchManifest, landed: pl.DataFrame, verdict: GateVerdict, now: dt.datetime
+) -> pl.DataFrame:
+    """The rows of ``audit.quarantine`` for a batch, in its column order: one per failure."""
+    failures = verdict.row_failures
+    numbers = sorted({failure.row_number for failure in failures})
+    # Only the failing rows become Python objects, for their JSON.
+    records = dict(zip(numbers, landed[[n - 1 for n in numbers]].to_dicts(), strict=True))
+    row_json = {
+        number: json.dumps(record, default=str, ensure_ascii=False)
+        for number, record in records.items()
+    }
+    count = len(failures)
+    return pl.DataFrame(
+        {
+            "batch_id": [manifest.batch_id] * count,
+            "system": [manifest.system] * count,
+            "table_name": [manifest.table] * count,
+            "landed_file": [manifest.file] * count,
+            "row_number": [failure.row_number for failure in failures],
+            "rule": [failure.rule for failure in failures],
+            "field": [failure.field for failure in failures],
+            "value": [failure.value for failure in failures],
+            "row_json": [row_json[failure.row_number] for failure in failures],
+            "quarantined_at": [now] * count,
+        },
+        schema={
+            "batch_id": pl.String,
+            "system": pl.String,
+            "table_name": pl.String,
+            "landed_file": pl.String,
+            "row_number": pl.Int32,
+            "rule": pl.String,
+            "field": pl.String,
+            "value": pl.String,
+            "row_json": pl.String,
+            "quarantined_at": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
 def load_batch(
     connection: duckdb.DuckDBPyConnection,
     manifest: BatchManifest,
@@ -173,8 +230,13 @@ def load_batch(
     typed: pl.DataFrame,
     verdict: GateVerdict,
     gate_report: str | None = None,
+    replaces: bool = True,
 ) -> LoadOutcome:
-    """Record the verdict for one batch and load what passed, in one transaction."""
+    """Record the verdict for one batch and load what passed, in one transaction.
+
+    ``replaces=False`` says the ledger has no verdict for the batch yet (so neither raw nor the
+    quarantine holds rows of it, as all three are written together): nothing to delete first.
+    """
     # Identifiers come from the catalogue, where they are checked to be plain lowercase names.
     table = raw_table(manifest.system, manifest.table)
     quarantined = verdict.quarantined_rows
@@ -191,38 +253,25 @@ def load_batch(
     loaded_rows = 0 if held else passing.height
     connection.execute("begin transaction")
     try:
-        connection.execute("delete from audit.batches where batch_id = ?", [manifest.batch_id])
-        connection.execute("delete from audit.quarantine where batch_id = ?", [manifest.batch_id])
         connection.register("passing_rows", passing.to_arrow())
         connection.execute(
             f"create table if not exists {table} as select * from passing_rows limit 0"  # noqa: S608
         )
-        connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
+        if replaces:
+            connection.execute("delete from audit.batches where batch_id = ?", [manifest.batch_id])
+            connection.execute(
+                "delete from audit.quarantine where batch_id = ?", [manifest.batch_id]
+            )
+            connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
         if not held:
             connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
         connection.unregister("passing_rows")
         if verdict.row_failures and not held:
-            records = landed.to_dicts()
-            connection.executemany(
-                "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        manifest.batch_id,
-                        manifest.system,
-                        manifest.table,
-                        manifest.file,
-                        failure.row_number,
-                        failure.rule,
-                        failure.field,
-                        failure.value,
-                        json.dumps(
-                            records[failure.row_number - 1], default=str, ensure_ascii=False
-                        ),
-                        now,
-                    ]
-                    for failure in verdict.row_failures
-                ],
+            connection.register(
+                "quarantine_rows", _quarantine_rows(manifest, landed, verdict, now).to_arrow()
             )
+            connection.execute("insert into audit.quarantine select * from quarantine_rows")
+            connection.unregister("quarantine_rows")
         outcome = LoadOutcome(
             batch_id=manifest.batch_id,
             status=verdict.status,
