@@ -33,6 +33,10 @@ from pyspark.sql import types as T  # noqa: N812
 HERE = Path(__file__).resolve().parent
 DBT_PROJECT = HERE.parent.parent / "dbt_project"
 SOURCE_SCHEMAS = ("raw", "audit", "reference")
+# Both engines evaluate the same double operations, but may add up a group's doubles in another
+# order: that changes a sum of n terms by at most about n x 2.2e-16 of their magnitudes, far below
+# 1e-9 for any group here, while a real difference (Spark's six-place decimal division, a day of
+# rounding) is far above it. Not a place to absorb differences of semantics.
 RELATIVE_TOLERANCE = 1e-9
 ABSOLUTE_TOLERANCE = 1e-9
 SHOWN_DIFFERENCES = 10

@@ -22,26 +22,44 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The sum of a double column that every engine adds up to the same double: each value taken
+    to six decimals (the marts' amounts have at most three) and added up as an exact decimal.
+    A sum of doubles depends on the order of the rows, which differs between engines (and
+    between runs), and the value's rounding to six decimals would turn that last bit into a
+    difference of 0.000001 whenever the true value ends in a 5 just past the sixth decimal. -#}
+{% macro indicator_exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 6))) as double)
+{%- endmacro %}
+
+{#- A double rounded half up to six decimals by plain arithmetic: round() of a double differs
+    between the engines (DuckDB rounds the binary value, Spark its shortest decimal spelling). -#}
+{% macro indicator_rounded(expression) -%}
+    cast(floor({{ expression }} * 1000000 + 0.5) as double) / 1000000
+{%- endmacro %}
+
 {% macro indicator_aggregates(ind) -%}
     {%- set factor = ind.factor | string -%}
     {%- if ind.aggregation in ('ratio', 'share_below_plan') -%}
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        {{ factor }} * sum(numerator) / nullif(sum(denominator), 0) as value,
+        {{ indicator_exact_sum('numerator') }} as numerator,
+        {{ indicator_exact_sum('denominator') }} as denominator,
+        {{ factor }} * {{ indicator_exact_sum('numerator') }}
+        / nullif({{ indicator_exact_sum('denominator') }}, 0) as value,
     {%- elif ind.aggregation == 'sum' -%}
-        sum(numerator) as numerator,
+        {{ indicator_exact_sum('numerator') }} as numerator,
         cast(null as double) as denominator,
-        {{ factor }} * sum(numerator) as value,
+        {{ factor }} * {{ indicator_exact_sum('numerator') }} as value,
     {%- elif ind.aggregation == 'per_entity' -%}
-        sum(numerator) as numerator,
+        {{ indicator_exact_sum('numerator') }} as numerator,
         cast(count(distinct entity_id) as double) as denominator,
-        {{ factor }} * sum(numerator) / nullif(count(distinct entity_id), 0) as value,
+        {{ factor }} * {{ indicator_exact_sum('numerator') }}
+        / nullif(count(distinct entity_id), 0) as value,
     {%- elif ind.aggregation == 'yoy_growth' -%}
-        sum(case when is_current then numerator end) as numerator,
-        sum(case when not is_current then numerator end) as denominator,
+        {{ indicator_exact_sum('case when is_current then numerator end') }} as numerator,
+        {{ indicator_exact_sum('case when not is_current then numerator end') }} as denominator,
         {{ factor }} * (
-            sum(case when is_current then numerator end)
-            / nullif(sum(case when not is_current then numerator end), 0) - 1
+            {{ indicator_exact_sum('case when is_current then numerator end') }}
+            / nullif({{ indicator_exact_sum('case when not is_current then numerator end') }}, 0)
+            - 1
         ) as value,
     {%- elif ind.aggregation == 'percentile' -%}
         cast(null as double) as numerator,
@@ -52,7 +70,7 @@
         {{ exceptions.raise_compiler_error(
             'indicator ' ~ ind.id ~ ': unknown aggregation ' ~ ind.aggregation) }}
     {%- endif %}
-        {{ factor }} * sum(target_amount) as target_amount
+        {{ factor }} * {{ indicator_exact_sum('target_amount') }} as target_amount
 {%- endmacro %}
 
 {% macro indicator_values(ind) -%}
@@ -216,9 +234,14 @@
         cast(null as string) as enterprise_id,
         breakdown,
         entity_id,
-        case when sum(denominator) > 0 and sum(numerator) < sum(denominator) then 1.0 else 0.0 end
-            as numerator,
-        case when sum(denominator) > 0 then 1.0 else 0.0 end as denominator,
+        case
+            when
+                {{ indicator_exact_sum('denominator') }} > 0
+                and {{ indicator_exact_sum('numerator') }} < {{ indicator_exact_sum('denominator') }}
+                then 1.0
+            else 0.0
+        end as numerator,
+        case when {{ indicator_exact_sum('denominator') }} > 0 then 1.0 else 0.0 end as denominator,
         cast(null as double) as target_amount
 
     from {{ cte }}__kept
@@ -337,8 +360,8 @@ final as (
         breakdown,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator,
-        -- Six decimals: enough for any unit here, and stable across engines' float sums.
-        cast(round(value, 6) as double) as value,
+        -- Six decimals: enough for any unit here; exact sums make them the same on every engine.
+        {{ indicator_rounded('value') }} as value,
         cast(target_amount as double) as target_amount
     from ind_{{ ind.id }}
     {%- if not loop.last %}

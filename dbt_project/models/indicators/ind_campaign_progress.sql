@@ -54,66 +54,94 @@ all_levels as (
 
 paced as (
 
+    {#- The sums above are exact decimals on both engines. Everything divided below is cast to
+        double first: DuckDB divides decimals as doubles, Spark as decimals of six places, so
+        only doubles give both engines the same quotients (and the same rounding of them). -#}
     select
         all_levels.*,
-        greatest(all_levels.plan_amount - all_levels.cumulative_amount, 0) as remaining_amount,
-        greatest(
-            {{ days_between('all_levels.report_date', 'all_levels.planned_end_date') }}, 0
-        ) as days_remaining,
-        sum(all_levels.daily_amount) over (
+        cast(greatest(all_levels.plan_amount - all_levels.cumulative_amount, 0) as double)
+            as remaining_amount,
+        {{ days_between('all_levels.report_date', 'all_levels.planned_end_date') }}
+            as days_to_planned_end,
+        cast(sum(all_levels.daily_amount) over (
             partition by all_levels.campaign_id, all_levels.region_id
             order by all_levels.report_date
             rows between {{ var('pace_window_days') - 1 }} preceding and current row
-        ) / {{ var('pace_window_days') }} as pace_per_day
+        ) as double) / cast({{ var('pace_window_days') }} as double) as pace_per_day
 
     from all_levels
+
+),
+
+{#- The expected finish is only meaningful this far past the planned end: beyond it (a pace
+    near zero puts it centuries away) it is null, like a pace of zero. #}
+{% set expected_finish_horizon_days = 365 %}
+
+finishing as (
+
+    select
+        paced.*,
+        greatest(paced.days_to_planned_end, 0) as days_remaining,
+        {#- Whole days to the plan at the current pace: the double quotient, rounded up. #}
+        case
+            when paced.pace_per_day > 0
+                then ceil(paced.remaining_amount / paced.pace_per_day)
+        end as days_to_finish
+
+    from paced
 
 ),
 
 final as (
 
     select
-        paced.campaign_id || '|' || paced.region_id || '|' || cast(paced.report_date as string)
-            as campaign_progress_id,
-        paced.campaign_id,
-        paced.region_level,
-        paced.region_id,
+        finishing.campaign_id || '|' || finishing.region_id || '|'
+        || cast(finishing.report_date as string) as campaign_progress_id,
+        finishing.campaign_id,
+        finishing.region_level,
+        finishing.region_id,
         regions.parent_region_id,
         regions.name_tk as region_name_tk,
         regions.name_ru as region_name_ru,
         regions.name_en as region_name_en,
-        paced.report_date,
-        paced.unit,
-        cast(paced.plan_amount as double) as plan_amount,
-        cast(paced.cumulative_amount as double) as cumulative_amount,
-        cast(paced.daily_amount as double) as daily_amount,
-        round(100.0 * cast(paced.cumulative_amount as double) / nullif(paced.plan_amount, 0), 2)
-            as progress_pct,
-        cast(paced.remaining_amount as double) as remaining_amount,
-        paced.planned_end_date,
-        cast(paced.days_remaining as integer) as days_remaining,
-        cast(case
-            when paced.remaining_amount = 0 then 0
-            when paced.days_remaining > 0 then paced.remaining_amount / paced.days_remaining
-        end as double) as required_daily_rate,
-        cast(paced.pace_per_day as double) as pace_per_day,
+        finishing.report_date,
+        finishing.unit,
+        cast(finishing.plan_amount as double) as plan_amount,
+        cast(finishing.cumulative_amount as double) as cumulative_amount,
+        cast(finishing.daily_amount as double) as daily_amount,
+        {#- Two decimals, half up, by hand: round() of a double differs between the engines
+            (DuckDB rounds the binary value, Spark its shortest decimal spelling). #}
+        cast(floor(
+            100 * cast(finishing.cumulative_amount as double)
+            / nullif(cast(finishing.plan_amount as double), 0) * 100 + 0.5
+        ) as double) / 100 as progress_pct,
+        finishing.remaining_amount,
+        finishing.planned_end_date,
+        cast(finishing.days_remaining as integer) as days_remaining,
         case
-            when paced.remaining_amount = 0 then paced.report_date
-            when paced.pace_per_day > 0
-                then {{ add_days(
-                    'paced.report_date', 'ceil(paced.remaining_amount / paced.pace_per_day)'
-                ) }}
+            when finishing.remaining_amount = 0 then cast(0 as double)
+            when finishing.days_remaining > 0
+                then finishing.remaining_amount / cast(finishing.days_remaining as double)
+        end as required_daily_rate,
+        finishing.pace_per_day,
+        case
+            when finishing.remaining_amount = 0 then finishing.report_date
+            when
+                finishing.days_to_finish
+                <= finishing.days_to_planned_end + {{ expected_finish_horizon_days }}
+                then {{ add_days('finishing.report_date', 'finishing.days_to_finish') }}
         end as expected_finish_date,
-        cast(case
-            when paced.unit = 'tonnes'
-                then paced.cumulative_amount / nullif(paced.cumulative_harvested_ha, 0)
-        end as double) as yield_t_per_ha,
-        paced.received_reports,
-        paced.expected_reports
+        case
+            when finishing.unit = 'tonnes'
+                then cast(finishing.cumulative_amount as double)
+                    / nullif(cast(finishing.cumulative_harvested_ha as double), 0)
+        end as yield_t_per_ha,
+        finishing.received_reports,
+        finishing.expected_reports
 
-    from paced
+    from finishing
     inner join regions
-        on paced.region_id = regions.region_id
+        on finishing.region_id = regions.region_id
 
 )
 
