@@ -3,7 +3,7 @@ COPY loads them into PostgreSQL, and SQL computes the headline indicators.
 
 It reads the same landing-zone Parquet the pipeline landed (so both start from the same rows),
 loads it into a scratch schema of the PostgreSQL database named by ``MAGLUMAT_BENCH_POSTGRES_DSN``
-(default: the local ``test`` database), computes four indicators and drops the schema. The
+(default: the local ``test`` database), computes six indicators and drops the schema. The
 values are compared with Maglumat's ``indicators.fct_indicator_values`` so that the comparison
 is between two correct answers.
 """
@@ -34,6 +34,8 @@ INDICATORS = (
     "edoc_cycle_time_median_days",
     "edoc_cycle_time_p90_days",
     "edoc_cycle_time_median_by_ministry_days",
+    "fe_gas_plan_fulfilment_pct",
+    "fe_power_plan_fulfilment_pct",
 )
 
 # Column types of the scratch tables; only what the indicators read is loaded.
@@ -76,6 +78,36 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
             "receiver_ministry": "text",
             "parse_error": "text",
         },
+    ),
+    # The fuel-energy inbox lands every value as the CSV text; COPY casts it.
+    "fe_daily": (
+        "fuel_energy_production",
+        "daily_production",
+        {
+            "report_date": "date",
+            "enterprise_code": "text",
+            "product_code": "text",
+            "quantity": "double precision",
+            "transmitted_at": "timestamptz",
+        },
+    ),
+    "fe_plans": (
+        "fuel_energy_production",
+        "monthly_plans",
+        {
+            "plan_year": "integer",
+            "plan_month": "integer",
+            "enterprise_code": "text",
+            "product_code": "text",
+            "planned_quantity": "double precision",
+            "version": "integer",
+            "approved_on": "date",
+        },
+    ),
+    "fe_enterprises": (
+        "fuel_energy_production",
+        "enterprises",
+        {"enterprise_code": "text", "province_code": "text"},
     ),
 }
 
@@ -121,6 +153,72 @@ from joined
 join regions on joined.plant_code = regions.plant_code
 where joined.month_date <= (select last_date from through)
 group by grouping sets ((joined.month_date), (joined.month_date, regions.province_code))
+"""
+
+# Gas and power plan fulfilment by month (fct_fuel_energy_monthly_production's ratios): the
+# latest transmission of each day's figure, the latest plan version of each month, the months
+# from the first to the last with production, provinces from the enterprise register.
+FUEL_ENERGY_SQL = """
+with latest as (
+    select distinct on (enterprise_code, product_code, report_date)
+        enterprise_code, product_code, report_date, round(quantity::numeric, 3) as quantity
+    from {schema}.fe_daily
+    order by enterprise_code, product_code, report_date, transmitted_at desc
+),
+actual as (
+    select enterprise_code, date_trunc('month', report_date)::date as month_date,
+        sum(quantity) filter (where product_code = 'GAZ') as gas,
+        sum(quantity) filter (where product_code = 'ELK') as power
+    from latest group by 1, 2
+),
+reported as (select min(month_date) as first_month, max(month_date) as last_month from actual),
+plans as (
+    select distinct on (enterprise_code, product_code, plan_year, plan_month)
+        enterprise_code, product_code, make_date(plan_year, plan_month, 1) as month_date,
+        round(planned_quantity::numeric, 3) as planned_quantity
+    from {schema}.fe_plans
+    order by enterprise_code, product_code, plan_year, plan_month, version desc, approved_on desc
+),
+planned as (
+    select enterprise_code, month_date,
+        sum(planned_quantity) filter (where product_code = 'GAZ') as gas,
+        sum(planned_quantity) filter (where product_code = 'ELK') as power
+    from plans group by 1, 2
+),
+joined as (
+    select coalesce(a.enterprise_code, p.enterprise_code) as enterprise_code,
+        coalesce(a.month_date, p.month_date) as month_date,
+        a.gas as gas_actual, p.gas as gas_plan, a.power as power_actual, p.power as power_plan
+    from actual as a
+    full outer join planned as p
+        on a.enterprise_code = p.enterprise_code and a.month_date = p.month_date
+),
+kept as (
+    select joined.* from joined, reported
+    where joined.month_date between reported.first_month and reported.last_month
+),
+measures as (
+    select 'fe_gas_plan_fulfilment_pct' as indicator_id, month_date, enterprise_code,
+        gas_actual as actual, gas_plan as plan
+    from kept where coalesce(gas_actual, gas_plan) is not null
+    union all
+    select 'fe_power_plan_fulfilment_pct', month_date, enterprise_code, power_actual, power_plan
+    from kept where coalesce(power_actual, power_plan) is not null
+),
+regions as (
+    select distinct on (enterprise_code) enterprise_code, province_code
+    from {schema}.fe_enterprises order by enterprise_code
+)
+select measures.indicator_id, measures.month_date,
+    case when grouping(regions.province_code) = 1 then 'country' else 'province' end,
+    coalesce(regions.province_code, 'TM'), null,
+    100 * sum(measures.actual) / nullif(sum(measures.plan), 0)
+from measures
+join regions on measures.enterprise_code = regions.enterprise_code
+group by grouping sets (
+    (measures.indicator_id, measures.month_date),
+    (measures.indicator_id, measures.month_date, regions.province_code)
+)
 """
 
 EDOCUMENT_SQL = """
@@ -241,7 +339,12 @@ def run(paths: MaglumatPaths, snapshot: Path) -> BaselineResult:
         result.copy_seconds = time.perf_counter() - copy_started
         result.load_seconds = time.perf_counter() - started
         rows: list[tuple] = []
-        for label, sql in (("processing", PROCESSING_SQL), ("edocument", EDOCUMENT_SQL)):
+        queries = (
+            ("processing", PROCESSING_SQL),
+            ("edocument", EDOCUMENT_SQL),
+            ("fuel_energy", FUEL_ENERGY_SQL),
+        )
+        for label, sql in queries:
             query_started = time.perf_counter()
             rows += connection.execute(sql.format(schema=schema)).fetchall()
             result.compute_by_query[label] = time.perf_counter() - query_started

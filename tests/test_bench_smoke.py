@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.settings import MaglumatPaths
-from simulator import scale, sector_modules
+from simulator import scale, scale_fuel_energy, sector_modules
 
 SCALED = ("processing_output", "edocument_workflow")
 
@@ -19,7 +20,9 @@ SCALED = ("processing_output", "edocument_workflow")
 def test_the_demo_does_not_run_the_scale_generator() -> None:
     # simulate_all runs every simulator module with a `simulate`: the demo's output must not change.
     assert not hasattr(scale, "simulate")
-    assert "scale" not in {module.__name__.rpartition(".")[2] for module in sector_modules()}
+    assert not hasattr(scale_fuel_energy, "simulate")
+    simulated = {module.__name__.rpartition(".")[2] for module in sector_modules()}
+    assert not simulated & {"scale", "scale_fuel_energy"}
 
 
 def test_scale_plan_grows_the_register_then_the_history() -> None:
@@ -32,14 +35,21 @@ def test_scale_plan_grows_the_register_then_the_history() -> None:
     assert ten.documents_per_working_day > 9 * one.documents_per_working_day
 
 
-def _land_and_gate(paths: MaglumatPaths) -> dict[str, tuple[int, int, int]]:
-    """Rows landed, loaded and quarantined per table of the scaled systems; no batch held."""
+def _land_and_gate(
+    paths: MaglumatPaths, systems: tuple[str, ...] = SCALED, landed_days: set[str] | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """Rows landed, loaded and quarantined per table of the scaled systems; no batch held.
+    ``landed_days`` collects the report dates of the landed daily production rows."""
     outcome: dict[str, tuple[int, int, int]] = {}
     for system in load_catalogue():
-        if system.name not in SCALED:
+        if system.name not in systems:
             continue
         for table in system.tables:
             landed = extract_to_landing(paths, system, table)
+            if landed_days is not None and table.name == "daily_production":
+                for manifest in landed.manifests:
+                    batch = pl.read_parquet(manifest.parquet_path(paths.landing))
+                    landed_days.update(batch.get_column("report_date").unique().to_list())
             gated = gate_and_load(paths, system, table)
             assert gated.open_holds == [], f"{system.name}.{table.name} held"
             outcome[f"{system.name}.{table.name}"] = (
@@ -71,6 +81,48 @@ def test_scaled_systems_pass_the_gate_and_advance_by_a_day(maglumat_home: Maglum
     assert second["processing_output.daily_output"] == (day["daily_output"],) * 2 + (0,)
     assert second["edocument_workflow.events"] == (day["events"],) * 2 + (0,)
     assert second["processing_output.plants"] == (0, 0, 0)  # unchanged: not landed again
+
+
+def test_fuel_energy_scale_grows_the_units_within_the_code_space() -> None:
+    from bench.systems import NEXT_DAY
+
+    small, one, ten = (scale_fuel_energy.FuelEnergyScale.of(sf, NEXT_DAY) for sf in (0.01, 1, 10))
+    assert small.units < one.units < ten.units
+    # About SF x 1,560 rows a day from January 2022: some 9,500 units at SF 10.
+    assert 9_000 < ten.units < 10_000
+    # Each prefix has 17,576 codes; the gas fields (40 % of the units) fill theirs first.
+    largest = scale_fuel_energy.FuelEnergyScale.of(100, NEXT_DAY).units
+    assert largest == scale_fuel_energy.MAX_UNITS == 43_940
+
+
+@pytest.mark.bench
+def test_scaled_fuel_energy_passes_the_gate_and_advances_by_a_day(
+    maglumat_home: MaglumatPaths,
+) -> None:
+    # The generated inbox files pass the real gate whole (nothing quarantined or held), and the
+    # one-day advance delivers that day's file only.
+    from bench.systems import AS_OF, NEXT_DAY
+
+    records = scale_fuel_energy.generate(0.01, 7, NEXT_DAY)
+    written = scale_fuel_energy.write(records, maglumat_home.systems, until=AS_OF)
+    assert written == records.rows_by(AS_OF) | {"products": 4, "files": written["files"]}
+    # The archive a month a file (January 2022 to August 2023), a file a day since.
+    assert written["files"] > 20 + 30
+    assert 8_000 < written["daily_production"] < 14_000
+    first = _land_and_gate(maglumat_home, ("fuel_energy_production",))
+    for table in ("daily_production", "monthly_plans", "enterprises", "products"):
+        assert first[f"fuel_energy_production.{table}"] == (written[table],) * 2 + (0,), table
+
+    day = scale_fuel_energy.write(records, maglumat_home.systems, until=NEXT_DAY)
+    days: set[str] = set()
+    second = _land_and_gate(maglumat_home, ("fuel_energy_production",), days)
+    # One file more: the figures of the day before the new moment, sent that morning.
+    assert day["files"] == 1
+    assert 0 < day["daily_production"] < written["daily_production"] / 100
+    assert days == {"2023-10-01"}
+    loaded_day = second["fuel_energy_production.daily_production"]
+    assert loaded_day == (day["daily_production"], day["daily_production"], 0)
+    assert second["fuel_energy_production.monthly_plans"] == (0, 0, 0)
 
 
 @pytest.mark.slow
