@@ -26,11 +26,14 @@ class MaglumatResource(dg.ConfigurableResource):
         snapshot_retention_days: How many days of published snapshots to keep.
         clock: The time freshness is judged at, ISO 8601; empty means now. Set it to replay a
             past day or to test the delivery schedule.
+        dbt_full_build: Rebuild and test every dbt model even when its sources are unchanged
+            since the last successful build (the default rebuilds only what changed).
     """
 
     home: str = ""
     snapshot_retention_days: int = 30
     clock: str = ""
+    dbt_full_build: bool = False
 
     def now(self) -> dt.datetime:
         if not self.clock:

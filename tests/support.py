@@ -26,14 +26,16 @@ SPINE = ["agriculture_campaign"]
 
 
 def run_daily_job(
-    paths: MaglumatPaths, systems: list[str] | None = None
+    paths: MaglumatPaths, systems: list[str] | None = None, *, dbt_full_build: bool = False
 ) -> dg.ExecuteInProcessResult:
     """A real Dagster run of the daily job, on an ephemeral instance.
 
     With ``systems``, only those systems are extracted and loaded (the others are left out of
     the run, as if they had not delivered); dbt, publishing and reports run as always.
     """
-    definitions = build_definitions(MaglumatResource(home=str(paths.home)))
+    definitions = build_definitions(
+        MaglumatResource(home=str(paths.home), dbt_full_build=dbt_full_build)
+    )
     job = definitions.resolve_job_def(DAILY_JOB)
     instance = dg.DagsterInstance.ephemeral()
     if systems is None:

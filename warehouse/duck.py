@@ -44,12 +44,18 @@ def writer_lock(warehouse: Path, timeout_seconds: float = 600.0) -> Iterator[Non
 @contextmanager
 def write_connection(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, under the writer lock."""
-    with writer_lock(warehouse):
-        connection = duckdb.connect(str(warehouse))
-        try:
-            yield connection
-        finally:
-            connection.close()
+    with writer_lock(warehouse), connection_under_lock(warehouse) as connection:
+        yield connection
+
+
+@contextmanager
+def connection_under_lock(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection for a caller that already holds the writer lock."""
+    connection = duckdb.connect(str(warehouse))
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def read_only_connection(database: Path) -> duckdb.DuckDBPyConnection:

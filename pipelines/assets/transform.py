@@ -1,21 +1,40 @@
 """The dbt project as Dagster assets: one asset per seed and model, keyed by its warehouse
 address (``[schema, name]``), so dbt sources line up with the raw assets that load them."""
 
+import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from pipelines.catalogue import load_catalogue
+from pipelines.dbt_plan import (
+    DbtBuildPlan,
+    nodes_left_alone,
+    plan_build,
+    project_fingerprint,
+    record_build,
+    tests_left_alone,
+)
 from pipelines.ingest import ensure_raw_tables
 from pipelines.resources import MaglumatResource
 from pipelines.settings import DBT_PROJECT_DIR
-from warehouse.duck import writer_lock
+from warehouse.duck import connection_under_lock, writer_lock
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# dbt's unit tests check the SQL against fixtures: they run in `make test`, not in production.
+PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 class WarehouseAddressTranslator(DagsterDbtTranslator):
@@ -48,18 +67,87 @@ def manifest_path() -> str:
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
+    manifest = manifest_path()
+
     @dbt_assets(
-        manifest=manifest_path(),
+        manifest=manifest,
         dagster_dbt_translator=WarehouseAddressTranslator(),
         project=DBT_PROJECT,
     )
     def warehouse_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, maglumat: MaglumatResource
     ) -> Iterator[Any]:
-        """Seeds, staging, intermediate, marts and indicators, built and tested by dbt."""
+        """Seeds, staging, intermediate, marts and indicators, built and tested by dbt.
+
+        A run of the whole project rebuilds only what is downstream of the sources that changed
+        since the last successful build (pipelines/dbt_plan.py); the rest is reported unchanged.
+        """
         maglumat.export_environment()
         ensure_raw_tables(maglumat.paths, load_catalogue())
         with writer_lock(maglumat.paths.warehouse):
-            yield from dbt.cli(["build"], context=context).stream()
+            if context.is_subset:  # a hand-picked selection: dagster-dbt passes it to dbt
+                yield from dbt.cli(PRODUCTION_BUILD, context=context).stream()
+                return
+            parsed = json.loads(Path(manifest).read_text())
+            with connection_under_lock(maglumat.paths.warehouse) as connection:
+                plan = plan_build(connection, parsed, full_build=maglumat.dbt_full_build)
+            context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
+            # Unchanged models first: Dagster wants a multi-asset's outputs in dependency order,
+            # and nothing left alone depends on what is rebuilt.
+            left_alone = nodes_left_alone(parsed, plan)
+            yield from _unchanged(parsed, plan, left_alone)
+            built_with = plan.project_fingerprint
+            if not plan.is_empty:
+                invocation = _start_build(context, dbt, parsed, plan, left_alone)
+                yield from invocation.stream()
+                # Remember the project dbt actually built (the files on disk), not the parse
+                # the definitions were loaded from: if they differ, the next build is full.
+                built_with = project_fingerprint(invocation.get_artifact("manifest.json"))
+            with connection_under_lock(maglumat.paths.warehouse) as connection:
+                record_build(
+                    connection, replace(plan, project_fingerprint=built_with), context.run_id
+                )
 
     return warehouse_models
+
+
+def _start_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    manifest: Mapping[str, Any],
+    plan: DbtBuildPlan,
+    left_alone: list[str],
+) -> DbtCliInvocation:
+    """Run the plan. dagster-dbt always adds `--select fqn:*` (and a second `--select` would
+    only widen it), so the plan is an exact `--exclude` of what it leaves alone, with dbt's
+    indirect test selection off: the tests of a rebuilt model run even where they also touch a
+    model left alone (a relationship to a dimension)."""
+    excluded = [*left_alone, *tests_left_alone(manifest, plan)]
+    if not excluded:
+        return dbt.cli(PRODUCTION_BUILD, context=context)
+    names = " ".join(manifest["nodes"][unique_id]["name"] for unique_id in excluded)
+    previous = os.environ.get("DBT_INDIRECT_SELECTION")
+    os.environ["DBT_INDIRECT_SELECTION"] = "empty"
+    try:
+        invocation = dbt.cli([*PRODUCTION_BUILD, "--exclude", names], context=context)
+    finally:
+        if previous is None:
+            os.environ.pop("DBT_INDIRECT_SELECTION")
+        else:
+            os.environ["DBT_INDIRECT_SELECTION"] = previous
+    return invocation
+
+
+def _unchanged(
+    manifest: Mapping[str, Any], plan: DbtBuildPlan, left_alone: list[str]
+) -> Iterator[dg.MaterializeResult]:
+    """The models this build left alone: their sources are as they were at the last build."""
+    translator = WarehouseAddressTranslator()
+    for unique_id in left_alone:
+        yield dg.MaterializeResult(
+            asset_key=translator.get_asset_key(manifest["nodes"][unique_id]),
+            metadata={
+                "rebuilt": False,
+                "reason": f"no source upstream of it changed ({plan.reason})",
+            },
+        )

@@ -1,0 +1,158 @@
+"""The daily dbt build rebuilds only what is downstream of changed sources, and what it
+leaves alone is exactly what a full build would have produced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.assets.transform import DBT_PROJECT, dbt_executable, manifest_path
+from pipelines.dbt_plan import plan_build
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from simulator import agriculture
+from tests.support import SPINE, run_daily_job, table_fingerprint
+
+pytestmark = pytest.mark.slow
+AS_OF = agriculture.DEFAULT_AS_OF
+# Built from the campaign reports, and from nothing the campaign database feeds.
+CAMPAIGN_TABLES = [
+    "marts.fct_campaign_daily_progress",
+    "indicators.ind_campaign_progress",
+    "indicators.fct_indicator_values",
+]
+NOT_FROM_THE_CAMPAIGN = ["marts.dim_dates", "marts.fct_processing_output_monthly"]
+
+
+def _builds(paths: MaglumatPaths) -> list[tuple[str, str]]:
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return connection.execute(
+            "select selection, reason from audit.dbt_builds order by finished_at"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def _rebuilt_flags(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    """For each dbt asset materialized in the run: rebuilt (True) or reported unchanged."""
+    flags: dict[str, bool] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+        if materialization.asset_key.path[0] in {"landing", "raw", "snapshot", "serving"}:
+            continue
+        rebuilt = materialization.metadata.get("rebuilt")
+        flags[materialization.asset_key.to_user_string()] = rebuilt is None or bool(
+            getattr(rebuilt, "value", rebuilt)
+        )
+    return flags
+
+
+def test_a_run_with_nothing_new_rebuilds_nothing(spine_run_copy: MaglumatPaths) -> None:
+    paths = spine_run_copy
+    before = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
+
+    result = run_daily_job(paths, SPINE)
+
+    assert result.success
+    flags = _rebuilt_flags(result)
+    assert flags["indicators/fct_indicator_values"] is False
+    assert not any(flags.values()), [key for key, rebuilt in flags.items() if rebuilt]
+    assert _builds(paths)[-1] == ("nothing", "no source changed since the last successful build")
+    after = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
+    assert after == before
+
+
+def test_a_new_day_rebuilds_its_descendants_as_a_full_build_would(
+    spine_run_copy: MaglumatPaths,
+) -> None:
+    paths = spine_run_copy
+    agriculture.write(
+        f"sqlite:///{paths.systems}/agriculture_campaign.sqlite",
+        agriculture.generate(),
+        AS_OF + dt.timedelta(days=1),
+    )
+    untouched = {
+        table: table_fingerprint(str(paths.warehouse), table) for table in NOT_FROM_THE_CAMPAIGN
+    }
+
+    result = run_daily_job(paths, SPINE)
+
+    assert result.success
+    flags = _rebuilt_flags(result)
+    assert flags["marts/fct_campaign_daily_progress"] is True
+    assert flags["indicators/fct_indicator_values"] is True
+    assert flags["marts/dim_dates"] is False
+    assert flags["marts/fct_processing_output_monthly"] is False
+    selection, reason = _builds(paths)[-1]
+    assert "source:agriculture_campaign.daily_reports+" in selection.split()
+    assert "source:audit.batches+" in selection.split()
+    assert "agriculture_campaign.daily_reports" in reason
+    # The dbt tests of a rebuilt model ran, also those that reach a model left alone.
+    checks = {
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in result.get_asset_check_evaluations()
+    }
+    assert any(
+        key.startswith("marts/fct_campaign_daily_progress:relationships") for key in checks
+    ), sorted(checks)[:20]
+    partial = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
+    for table, rows in untouched.items():
+        assert table_fingerprint(str(paths.warehouse), table) == rows, table
+
+    full = run_daily_job(paths, SPINE, dbt_full_build=True)
+
+    assert full.success
+    assert all(_rebuilt_flags(full).values())
+    assert _builds(paths)[-1] == ("every model and test", "a full build was asked for")
+    rebuilt = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
+    assert rebuilt == partial
+
+
+def test_a_changed_project_means_a_full_build(spine_run_copy: MaglumatPaths) -> None:
+    manifest = json.loads(Path(manifest_path()).read_text())
+    connection = duckdb.connect(str(spine_run_copy.warehouse))
+    try:
+        assert plan_build(connection, manifest).is_empty
+        model = manifest["nodes"]["model.maglumat.fct_campaign_daily_progress"]
+        model["raw_code"] += "\n-- a changed line"
+        plan = plan_build(connection, manifest)
+    finally:
+        connection.close()
+    assert plan.is_full
+    assert plan.reason == "the dbt project changed since the last build"
+
+
+def test_dbt_unit_tests_pass(spine_run_copy: MaglumatPaths, tmp_path: Path) -> None:
+    """The SQL's unit tests (fixtures in, rows out) are left out of the production build; they
+    run here, against a built warehouse (dbt reads the input models' column types from it)."""
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "test",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT.profiles_dir),
+            "--target-path",
+            str(tmp_path / "dbt-target"),
+            "--log-path",
+            str(tmp_path / "dbt-logs"),
+            "--select",
+            "test_type:unit",
+        ],
+        env={**os.environ, "MAGLUMAT_HOME": str(spine_run_copy.home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    unit_tests = len(json.loads(Path(manifest_path()).read_text())["unit_tests"])
+    assert unit_tests > 0
+    assert f"PASS={unit_tests} " in result.stdout, result.stdout[-2000:]
