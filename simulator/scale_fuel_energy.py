@@ -258,16 +258,7 @@ def _enterprises(rng: np.random.Generator, units: int) -> pl.DataFrame:
                 pl.lit(kind).alias("enterprise_type"),
             )
         )
-    return pl.concat(frames).select(
-        "enterprise_code",
-        "name_tk",
-        "name_ru",
-        "organisation",
-        "enterprise_type",
-        "province_code",
-        "district_code",
-        pl.selectors.starts_with("base_"),
-    )
+    return pl.concat(frames).select(*ENTERPRISE_COLUMNS, pl.selectors.starts_with("base_"))
 
 
 def _base_output(rng: np.random.Generator, kind: str, count: int) -> dict[str, np.ndarray]:

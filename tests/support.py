@@ -134,13 +134,15 @@ def table_fingerprint(database: str, table: str) -> list[tuple]:
         connection.close()
 
 
-def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
-    """``dbt build`` of some models against the warehouse of ``paths``, with its own target
-    and log folders under ``scratch`` (so parallel builds never share a manifest)."""
-    result = subprocess.run(
+def run_dbt(
+    paths: MaglumatPaths, arguments: list[str], scratch: Path
+) -> subprocess.CompletedProcess[str]:
+    """dbt against the warehouse of ``paths``, with its own target and log folders under
+    ``scratch`` (so parallel invocations never share a manifest)."""
+    return subprocess.run(
         [
             dbt_executable(),
-            "build",
+            *arguments,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -149,14 +151,17 @@ def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None
             str(scratch / "dbt-target"),
             "--log-path",
             str(scratch / "dbt-logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
         ],
         env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:
+    """``dbt build`` of some models against the warehouse of ``paths``."""
+    result = run_dbt(
+        paths, ["build", "--indirect-selection", "cautious", "--select", *selection], scratch
     )
     assert result.returncode == 0, result.stdout[-4000:]

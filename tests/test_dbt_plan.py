@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.assets.transform import DBT_PROJECT, dbt_executable, manifest_path
+from pipelines.assets.transform import manifest_path
 from pipelines.dbt_plan import plan_build
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.settings import MaglumatPaths
 from simulator import agriculture
-from tests.support import SPINE, run_daily_job, table_fingerprint
+from tests.support import SPINE, run_daily_job, run_dbt, table_fingerprint
 
 pytestmark = pytest.mark.slow
 AS_OF = agriculture.DEFAULT_AS_OF
@@ -132,26 +130,7 @@ def test_a_changed_project_means_a_full_build(spine_run_copy: MaglumatPaths) -> 
 def test_dbt_unit_tests_pass(spine_run_copy: MaglumatPaths, tmp_path: Path) -> None:
     """The SQL's unit tests (fixtures in, rows out) are left out of the production build; they
     run here, against a built warehouse (dbt reads the input models' column types from it)."""
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT.profiles_dir),
-            "--target-path",
-            str(tmp_path / "dbt-target"),
-            "--log-path",
-            str(tmp_path / "dbt-logs"),
-            "--select",
-            "test_type:unit",
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(spine_run_copy.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt(spine_run_copy, ["test", "--select", "test_type:unit"], tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     unit_tests = len(json.loads(Path(manifest_path()).read_text())["unit_tests"])
     assert unit_tests > 0

@@ -601,6 +601,29 @@ def _cell_value(sheet: _Sheet, spec: CellField, name: str) -> str:
     return match.group(1)
 
 
+def _column_names(
+    name: str, labels: list[str | None], used: list[int], options: InboxOptions
+) -> dict[int, str]:
+    """Each kept column's name: its label mapped by the table's options, or ``column_<letters>``
+    where it has none. Two columns of one name are an unreadable file."""
+    names: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for column in used:
+        label = labels[column]
+        if label is None:
+            column_name = f"column_{_column_letters(column + 1).lower()}"
+        else:
+            column_name = options.columns.get(_label_key(label), label)
+        if column_name in seen:
+            raise UnreadableFileError(
+                f"{name}: columns {_column_letters(seen[column_name] + 1)} and "
+                f"{_column_letters(column + 1)} are both {column_name!r}"
+            )
+        seen[column_name] = column
+        names[column] = column_name
+    return names
+
+
 class _Normaliser:
     """Rewrites what the contract cannot read: decimal commas, digit groups, local dates."""
 
@@ -713,21 +736,8 @@ def _frame(sheet: _Sheet, name: str, options: InboxOptions) -> pl.DataFrame:
     ]
     if sheet.row_label == "line":
         _check_csv_rows(name, labels, body)
-    names: dict[int, str] = {}
-    for column in used:
-        label = labels[column]
-        if label is None:
-            names[column] = f"column_{_column_letters(column + 1).lower()}"
-        else:
-            names[column] = options.columns.get(_label_key(label), label)
-    seen: dict[str, int] = {}
-    for column, column_name in names.items():
-        if column_name in seen:
-            raise UnreadableFileError(
-                f"{name}: columns {_column_letters(seen[column_name] + 1)} and "
-                f"{_column_letters(column + 1)} are both {column_name!r}"
-            )
-        seen[column_name] = column
+    names = _column_names(name, labels, used, options)
+    seen = {column_name: column for column, column_name in names.items()}
     normalise = _Normaliser(options, sheet.decimal)
     cell_values = {spec.name: normalise(_cell_value(sheet, spec, name)) for spec in options.cells}
     for cell_name in cell_values:
@@ -967,21 +977,8 @@ def _csv_columnar(data: bytes, name: str, options: InboxOptions) -> pl.DataFrame
             f"{name}: line {numbers[position]} has {counts[position]} fields where the header "
             f"has {expected}" + (" (the file looks truncated)" if position == len(kept) - 1 else "")
         )
-    names: dict[int, str] = {}
-    for column in used:
-        label = labels[column]
-        if label is None:
-            names[column] = f"column_{_column_letters(column + 1).lower()}"
-        else:
-            names[column] = options.columns.get(_label_key(label), label)
-    seen: dict[str, int] = {}
-    for column, column_name in names.items():
-        if column_name in seen:
-            raise UnreadableFileError(
-                f"{name}: columns {_column_letters(seen[column_name] + 1)} and "
-                f"{_column_letters(column + 1)} are both {column_name!r}"
-            )
-        seen[column_name] = column
+    names = _column_names(name, labels, used, options)
+    seen = {column_name: column for column, column_name in names.items()}
     decimal = options.decimal
     if decimal == "auto":
         decimal = "point" if delimiter == "," else "comma"
