@@ -7,8 +7,10 @@ rows, and its data tests would give the same verdicts. The build therefore selec
 descendants of the sources whose content changed (``source:<name>.<table>+``) and rebuilds
 everything when the project changed, when there is no earlier successful build, or when asked.
 
-The state lives in the warehouse itself (``audit.dbt_builds``, one row per successful build), so
-a copied or restored warehouse file carries its own history.
+The state lives in the warehouse itself (``audit.dbt_builds``, one row per build, written as
+``running`` before dbt starts and marked ``succeeded`` after), so a copied or restored warehouse
+file carries its own history. Only a succeeded build is a base to build on: after a failed,
+interrupted or hand-picked build (which may have rewritten some tables), the next one is full.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,8 +30,11 @@ import duckdb
 BUILDS_TABLE_DDL = """
 create schema if not exists audit;
 create table if not exists audit.dbt_builds (
+    build_number integer not null,
     run_id varchar not null,
-    finished_at timestamptz not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,  -- running, succeeded, or subset (a hand-picked selection)
     project_fingerprint varchar not null,
     source_fingerprints varchar not null,
     selection varchar not null,
@@ -37,7 +44,21 @@ create table if not exists audit.dbt_builds (
 
 # Parts of a manifest entry that change what a build produces; timestamps and paths do not.
 # (Of `depends_on`, the nodes: a build adds the macros it happened to call to the macro list.)
-_NODE_FIELDS = ("checksum", "config", "raw_code", "columns", "test_metadata")
+_NODE_FIELDS = (
+    "checksum",
+    "config",
+    "raw_code",
+    "columns",
+    "test_metadata",
+    "description",
+    "contract",
+    "constraints",
+)
+# Beside the manifest: the project's vars (not in the manifest) and the engine's versions.
+_PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
+_ENGINE_PACKAGES = ("duckdb", "dbt-duckdb", "dbt-core")
+# Folders whose files the parse reads; a file newer than the parse means it is out of date.
+_PARSED_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "indicators")
 
 
 @dataclass(frozen=True)
@@ -61,9 +82,29 @@ class DbtBuildPlan:
         return " ".join(self.selection) or "nothing"
 
 
-def project_fingerprint(manifest: Mapping[str, Any]) -> str:
+def project_settings(project_dir: Path) -> bytes:
+    """What shapes a build beside the parsed nodes: the project and profile files (vars, model
+    configuration, DuckDB settings) and the versions of the engine."""
+    parts = [(project_dir / name).read_bytes() for name in _PROJECT_FILES]
+    parts += [
+        f"{package}=={importlib.metadata.version(package)}".encode() for package in _ENGINE_PACKAGES
+    ]
+    return b"\n".join(parts)
+
+
+def parse_is_current(manifest_file: Path, project_dir: Path) -> bool:
+    """Whether the parsed project is at least as new as every file it was parsed from."""
+    parsed_at = manifest_file.stat().st_mtime
+    files = [project_dir / name for name in _PROJECT_FILES]
+    for folder in _PARSED_FOLDERS:
+        if (project_dir / folder).is_dir():
+            files += [path for path in (project_dir / folder).rglob("*") if path.is_file()]
+    return all(path.stat().st_mtime <= parsed_at for path in files if path.exists())
+
+
+def project_fingerprint(manifest: Mapping[str, Any], settings: bytes = b"") -> str:
     """A digest of everything in the dbt project that shapes a build's output."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(settings)
     for section in ("nodes", "sources", "macros", "unit_tests"):
         entries = manifest.get(section) or {}
         for unique_id in sorted(entries):
@@ -111,33 +152,41 @@ def source_fingerprints(
     return fingerprints
 
 
-def last_build(connection: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, str]] | None:
-    """The project and source fingerprints of the last successful build, if any."""
+def last_build(connection: duckdb.DuckDBPyConnection) -> tuple[str, str, dict[str, str]] | None:
+    """The status, project and source fingerprints of the latest build, if any."""
     connection.execute(BUILDS_TABLE_DDL)
     row = connection.execute(
-        "select project_fingerprint, source_fingerprints from audit.dbt_builds"
-        " order by finished_at desc limit 1"
+        "select status, project_fingerprint, source_fingerprints from audit.dbt_builds"
+        " order by build_number desc limit 1"
     ).fetchone()
     if row is None:
         return None
-    return row[0], json.loads(row[1])
+    return row[0], row[1], json.loads(row[2])
 
 
 def plan_build(
     connection: duckdb.DuckDBPyConnection,
     manifest: Mapping[str, Any],
     *,
+    settings: bytes = b"",
     full_build: bool = False,
+    parse_current: bool = True,
 ) -> DbtBuildPlan:
     """Decide what to build from the warehouse's state and the project."""
-    fingerprint = project_fingerprint(manifest)
+    fingerprint = project_fingerprint(manifest, settings)
     sources = source_fingerprints(connection, dbt_sources(manifest))
     previous = None if full_build else last_build(connection)
     if full_build:
         return DbtBuildPlan(None, "a full build was asked for", fingerprint, sources)
+    if not parse_current:
+        reason = "the parsed project is older than its files (run `maglumat prepare`)"
+        return DbtBuildPlan(None, reason, fingerprint, sources)
     if previous is None:
-        return DbtBuildPlan(None, "no earlier successful build", fingerprint, sources)
-    previous_project, previous_sources = previous
+        return DbtBuildPlan(None, "no earlier build", fingerprint, sources)
+    previous_status, previous_project, previous_sources = previous
+    if previous_status != "succeeded":
+        reason = f"the last build did not succeed ({previous_status}): tables may be half-built"
+        return DbtBuildPlan(None, reason, fingerprint, sources)
     if previous_project != fingerprint:
         return DbtBuildPlan(
             None, "the dbt project changed since the last build", fingerprint, sources
@@ -215,17 +264,37 @@ def tests_left_alone(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> list[st
     )
 
 
-def record_build(connection: duckdb.DuckDBPyConnection, plan: DbtBuildPlan, run_id: str) -> None:
-    """Remember a successful build: the next one starts from these fingerprints."""
+def start_build(
+    connection: duckdb.DuckDBPyConnection, plan: DbtBuildPlan, run_id: str, status: str = "running"
+) -> int:
+    """Write the build down before dbt touches a table; returns its number."""
     connection.execute(BUILDS_TABLE_DDL)
+    (number,) = connection.execute(  # type: ignore[misc]
+        "select coalesce(max(build_number), 0) + 1 from audit.dbt_builds"
+    ).fetchone()
     connection.execute(
-        "insert into audit.dbt_builds values (?, ?, ?, ?, ?, ?)",
+        "insert into audit.dbt_builds values (?, ?, ?, null, ?, ?, ?, ?, ?)",
         [
+            number,
             run_id,
             dt.datetime.now(dt.UTC),
+            status,
             plan.project_fingerprint,
             json.dumps(plan.source_fingerprints, sort_keys=True),
             plan.describe(),
             plan.reason,
         ],
+    )
+    return int(number)
+
+
+def finish_build(
+    connection: duckdb.DuckDBPyConnection, build_number: int, project_built: str
+) -> None:
+    """Mark a build succeeded: the next one starts from its fingerprints. ``project_built`` is
+    the fingerprint of the project dbt actually built (its own parse of the files on disk)."""
+    connection.execute(
+        "update audit.dbt_builds set status = 'succeeded', finished_at = ?,"
+        " project_fingerprint = ? where build_number = ?",
+        [dt.datetime.now(dt.UTC), project_built, build_number],
     )

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from pipelines.assets.transform import manifest_path
-from pipelines.dbt_plan import plan_build
-from pipelines.settings import MaglumatPaths
+from pipelines.dbt_plan import plan_build, project_settings
+from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import agriculture
 from tests.support import SPINE, run_daily_job, run_dbt, table_fingerprint
 
@@ -32,7 +32,8 @@ def _builds(paths: MaglumatPaths) -> list[tuple[str, str]]:
     connection = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         return connection.execute(
-            "select selection, reason from audit.dbt_builds order by finished_at"
+            "select selection, reason from audit.dbt_builds"
+            " where status = 'succeeded' order by build_number"
         ).fetchall()
     finally:
         connection.close()
@@ -117,14 +118,37 @@ def test_a_changed_project_means_a_full_build(spine_run_copy: MaglumatPaths) -> 
     manifest = json.loads(Path(manifest_path()).read_text())
     connection = duckdb.connect(str(spine_run_copy.warehouse))
     try:
-        assert plan_build(connection, manifest).is_empty
+        settings = project_settings(DBT_PROJECT_DIR)
+        assert plan_build(connection, manifest, settings=settings).is_empty
+        changed_vars = plan_build(connection, manifest, settings=settings + b"\nvars: {x: 1}")
+        stale_parse = plan_build(connection, manifest, settings=settings, parse_current=False)
         model = manifest["nodes"]["model.maglumat.fct_campaign_daily_progress"]
         model["raw_code"] += "\n-- a changed line"
-        plan = plan_build(connection, manifest)
+        plan = plan_build(connection, manifest, settings=settings)
     finally:
         connection.close()
     assert plan.is_full
     assert plan.reason == "the dbt project changed since the last build"
+    assert changed_vars.is_full
+    assert stale_parse.is_full
+    assert "older than its files" in stale_parse.reason
+
+
+def test_a_failed_build_makes_the_next_one_full(spine_run_copy: MaglumatPaths) -> None:
+    """dbt writes tables until its first failure: a build that did not finish is no base."""
+    manifest = json.loads(Path(manifest_path()).read_text())
+    settings = project_settings(DBT_PROJECT_DIR)
+    connection = duckdb.connect(str(spine_run_copy.warehouse))
+    try:
+        connection.execute(
+            "update audit.dbt_builds set status = 'running', finished_at = null"
+            " where build_number = (select max(build_number) from audit.dbt_builds)"
+        )
+        plan = plan_build(connection, manifest, settings=settings)
+    finally:
+        connection.close()
+    assert plan.is_full
+    assert plan.reason.startswith("the last build did not succeed (running)")
 
 
 def test_dbt_unit_tests_pass(spine_run_copy: MaglumatPaths, tmp_path: Path) -> None:

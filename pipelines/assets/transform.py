@@ -2,10 +2,8 @@
 address (``[schema, name]``), so dbt sources line up with the raw assets that load them."""
 
 import json
-import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +19,13 @@ from dagster_dbt import (
 from pipelines.catalogue import load_catalogue
 from pipelines.dbt_plan import (
     DbtBuildPlan,
+    finish_build,
     nodes_left_alone,
+    parse_is_current,
     plan_build,
     project_fingerprint,
-    record_build,
+    project_settings,
+    start_build,
     tests_left_alone,
 )
 from pipelines.ingest import ensure_raw_tables
@@ -85,12 +86,22 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         maglumat.export_environment()
         ensure_raw_tables(maglumat.paths, load_catalogue())
         with writer_lock(maglumat.paths.warehouse):
-            if context.is_subset:  # a hand-picked selection: dagster-dbt passes it to dbt
+            parsed = json.loads(Path(manifest).read_text())
+            settings = project_settings(DBT_PROJECT_DIR)
+            with connection_under_lock(maglumat.paths.warehouse) as connection:
+                plan = plan_build(
+                    connection,
+                    parsed,
+                    settings=settings,
+                    full_build=maglumat.dbt_full_build or context.is_subset,
+                    parse_current=parse_is_current(Path(manifest), DBT_PROJECT_DIR),
+                )
+                # A hand-picked selection is recorded but never a base for a partial build.
+                status = "subset" if context.is_subset else "running"
+                build_number = start_build(connection, plan, context.run_id, status)
+            if context.is_subset:  # dagster-dbt passes the selection to dbt
                 yield from dbt.cli(PRODUCTION_BUILD, context=context).stream()
                 return
-            parsed = json.loads(Path(manifest).read_text())
-            with connection_under_lock(maglumat.paths.warehouse) as connection:
-                plan = plan_build(connection, parsed, full_build=maglumat.dbt_full_build)
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
             # Unchanged models first: Dagster wants a multi-asset's outputs in dependency order,
             # and nothing left alone depends on what is rebuilt.
@@ -100,13 +111,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             if not plan.is_empty:
                 invocation = _start_build(context, dbt, parsed, plan, left_alone)
                 yield from invocation.stream()
-                # Remember the project dbt actually built (the files on disk), not the parse
-                # the definitions were loaded from: if they differ, the next build is full.
-                built_with = project_fingerprint(invocation.get_artifact("manifest.json"))
+                # Remember the project dbt actually built (its own parse of the files), which
+                # the next plan compares with the parse the definitions were loaded from.
+                built_with = project_fingerprint(invocation.get_artifact("manifest.json"), settings)
             with connection_under_lock(maglumat.paths.warehouse) as connection:
-                record_build(
-                    connection, replace(plan, project_fingerprint=built_with), context.run_id
-                )
+                finish_build(connection, build_number, built_with)
 
     return warehouse_models
 
@@ -118,24 +127,18 @@ def _start_build(
     plan: DbtBuildPlan,
     left_alone: list[str],
 ) -> DbtCliInvocation:
-    """Run the plan. dagster-dbt always adds `--select fqn:*` (and a second `--select` would
-    only widen it), so the plan is an exact `--exclude` of what it leaves alone, with dbt's
-    indirect test selection off: the tests of a rebuilt model run even where they also touch a
-    model left alone (a relationship to a dimension)."""
+    """Start dbt on the plan. dagster-dbt always adds `--select fqn:*` (and a second `--select`
+    would only widen it), so the plan is an exact `--exclude` of what it leaves alone, with
+    dbt's indirect test selection off: the tests of a rebuilt model run even where they also
+    touch a model left alone (a relationship to a dimension)."""
     excluded = [*left_alone, *tests_left_alone(manifest, plan)]
     if not excluded:
         return dbt.cli(PRODUCTION_BUILD, context=context)
-    names = " ".join(manifest["nodes"][unique_id]["name"] for unique_id in excluded)
-    previous = os.environ.get("DBT_INDIRECT_SELECTION")
-    os.environ["DBT_INDIRECT_SELECTION"] = "empty"
-    try:
-        invocation = dbt.cli([*PRODUCTION_BUILD, "--exclude", names], context=context)
-    finally:
-        if previous is None:
-            os.environ.pop("DBT_INDIRECT_SELECTION")
-        else:
-            os.environ["DBT_INDIRECT_SELECTION"] = previous
-    return invocation
+    # By fully qualified name: a bare name would also match a folder of that name.
+    names = " ".join("fqn:" + ".".join(manifest["nodes"][node]["fqn"]) for node in excluded)
+    return dbt.cli(
+        [*PRODUCTION_BUILD, "--indirect-selection", "empty", "--exclude", names], context=context
+    )
 
 
 def _unchanged(
