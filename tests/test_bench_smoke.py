@@ -144,8 +144,9 @@ def test_runner_measures_every_stage_and_matches_the_baseline(
     saved = json.loads(next(p for p in written if p.suffix == ".json").read_text())
     assert saved["full"]["success"], saved["full"]["failed_steps"]
     assert set(run.STAGES) <= set(saved["full"]["stages"])
-    # Reports run in their own partitioned jobs now, not in the daily job: no step to time.
-    for stage in ("extract", "land", "gate", "load", "dbt", "publish"):
+    # The reports are rendered after the run, from its snapshot, as their schedules do.
+    assert saved["full"]["reports_rendered"]
+    for stage in ("extract", "land", "gate", "load", "dbt", "publish", "reports"):
         assert saved["full"]["stages"][stage]["seconds"] > 0, stage
     assert (
         saved["full"]["stages"]["gate"]["rows"]
