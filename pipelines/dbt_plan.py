@@ -226,10 +226,12 @@ def _rebuilt(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> set[str]:
     return rebuilt
 
 
-def nodes_left_alone(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> list[str]:
-    """The models and seeds a plan does not rebuild, each after the nodes it depends on."""
+def left_alone(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> tuple[list[str], list[str]]:
+    """What a plan does not touch: the models and seeds (each after the nodes it depends on)
+    and the data tests none of whose tested nodes is rebuilt. A test that touches a rebuilt
+    node runs, also when its other side (a dimension, say) is left alone."""
     if plan.selection is None:
-        return []
+        return [], []
     rebuilt = _rebuilt(manifest, plan)
     nodes = manifest.get("nodes") or {}
     alone = {
@@ -247,21 +249,13 @@ def nodes_left_alone(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> list[st
             for unique_id in alone
         }
     )
-    return list(order.static_order())
-
-
-def tests_left_alone(manifest: Mapping[str, Any], plan: DbtBuildPlan) -> list[str]:
-    """The data tests a plan does not run: none of the nodes they test is rebuilt. A test that
-    touches a rebuilt node runs, also when its other side (a dimension, say) is left alone."""
-    if plan.selection is None:
-        return []
-    rebuilt = _rebuilt(manifest, plan)
-    return sorted(
+    tests = sorted(
         unique_id
-        for unique_id, node in (manifest.get("nodes") or {}).items()
+        for unique_id, node in nodes.items()
         if node.get("resource_type") == "test"
         and not rebuilt.intersection(node.get("depends_on", {}).get("nodes", []))
     )
+    return list(order.static_order()), tests
 
 
 def start_build(

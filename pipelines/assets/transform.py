@@ -20,13 +20,12 @@ from pipelines.catalogue import load_catalogue
 from pipelines.dbt_plan import (
     DbtBuildPlan,
     finish_build,
-    nodes_left_alone,
+    left_alone,
     parse_is_current,
     plan_build,
     project_fingerprint,
     project_settings,
     start_build,
-    tests_left_alone,
 )
 from pipelines.ingest import ensure_raw_tables
 from pipelines.resources import MaglumatResource
@@ -105,11 +104,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
             # Unchanged models first: Dagster wants a multi-asset's outputs in dependency order,
             # and nothing left alone depends on what is rebuilt.
-            left_alone = nodes_left_alone(parsed, plan)
-            yield from _unchanged(parsed, plan, left_alone)
+            models_alone, tests_alone = left_alone(parsed, plan)
+            yield from _unchanged(parsed, plan, models_alone)
             built_with = plan.project_fingerprint
             if not plan.is_empty:
-                invocation = _start_build(context, dbt, parsed, plan, left_alone)
+                invocation = _start_build(context, dbt, parsed, [*models_alone, *tests_alone])
                 yield from invocation.stream()
                 # Remember the project dbt actually built (its own parse of the files), which
                 # the next plan compares with the parse the definitions were loaded from.
@@ -124,14 +123,12 @@ def _start_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     manifest: Mapping[str, Any],
-    plan: DbtBuildPlan,
-    left_alone: list[str],
+    excluded: list[str],
 ) -> DbtCliInvocation:
     """Start dbt on the plan. dagster-dbt always adds `--select fqn:*` (and a second `--select`
     would only widen it), so the plan is an exact `--exclude` of what it leaves alone, with
     dbt's indirect test selection off: the tests of a rebuilt model run even where they also
     touch a model left alone (a relationship to a dimension)."""
-    excluded = [*left_alone, *tests_left_alone(manifest, plan)]
     if not excluded:
         return dbt.cli(PRODUCTION_BUILD, context=context)
     # By fully qualified name: a bare name would also match a folder of that name.
@@ -142,11 +139,11 @@ def _start_build(
 
 
 def _unchanged(
-    manifest: Mapping[str, Any], plan: DbtBuildPlan, left_alone: list[str]
+    manifest: Mapping[str, Any], plan: DbtBuildPlan, models: list[str]
 ) -> Iterator[dg.MaterializeResult]:
     """The models this build left alone: their sources are as they were at the last build."""
     translator = WarehouseAddressTranslator()
-    for unique_id in left_alone:
+    for unique_id in models:
         yield dg.MaterializeResult(
             asset_key=translator.get_asset_key(manifest["nodes"][unique_id]),
             metadata={
