@@ -212,18 +212,16 @@ def render_reports(
 def demo_reports(as_of: dt.datetime) -> int:
     """The demo's reports: the daily one for the latest reported day, the weekly ones for the
     latest complete ISO week and the monthly one for the latest complete month."""
-    from zoneinfo import ZoneInfo
-
+    from maglumat import clock
     from pipelines.reporting.periods import (
         DAILY,
         MONTHLY,
-        REPORT_TIMEZONE,
         WEEKLY,
         latest_complete_period,
     )
     from warehouse.snapshot import open_current
 
-    today = as_of.astimezone(ZoneInfo(REPORT_TIMEZONE)).date()
+    today = clock.local_date(as_of)
     connection = open_current(_paths())
     try:
         row = connection.execute(

@@ -15,7 +15,6 @@ interrupted or hand-picked build (which may have rewritten some tables), the nex
 
 from __future__ import annotations
 
-import datetime as dt
 import graphlib
 import hashlib
 import importlib.metadata
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from maglumat import clock
 
 BUILDS_TABLE_DDL = """
 create schema if not exists audit;
@@ -271,7 +272,7 @@ def start_build(
         [
             number,
             run_id,
-            dt.datetime.now(dt.UTC),
+            clock.now(),
             status,
             plan.project_fingerprint,
             json.dumps(plan.source_fingerprints, sort_keys=True),
@@ -290,5 +291,5 @@ def finish_build(
     connection.execute(
         "update audit.dbt_builds set status = 'succeeded', finished_at = ?,"
         " project_fingerprint = ? where build_number = ?",
-        [dt.datetime.now(dt.UTC), project_built, build_number],
+        [clock.now(), project_built, build_number],
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from maglumat import clock
 from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.reports import REPORT_KEYS, build_report_assets, build_report_jobs
 from pipelines.assets.serving import build_serving_assets, serving_resources
@@ -53,7 +54,7 @@ def build_definitions(
                 name="maglumat_daily_schedule",
                 job=daily_job,
                 cron_schedule="30 10 * * *",  # after the districts' 10:00 reporting deadline
-                execution_timezone="Asia/Ashgabat",
+                execution_timezone=clock.LOCAL_TIMEZONE_NAME,
                 default_status=dg.DefaultScheduleStatus.RUNNING,
             ),
             *build_report_schedules(report_jobs),

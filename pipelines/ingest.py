@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from maglumat import clock
 from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
 from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
@@ -66,7 +67,7 @@ def extract_to_landing(
             cursor_from=extracted.cursor_from,
             cursor_to=extracted.cursor_to,
             source_file=extracted.source_file,
-            extracted_at=dt.datetime.now(dt.UTC),
+            extracted_at=clock.now(),
         )
         if extracted.on_landed is not None:
             extracted.on_landed(manifest)
@@ -101,15 +102,20 @@ def _gate_groups(manifests: list[BatchManifest]) -> list[list[BatchManifest]]:
 
 
 def gate_and_load(
-    paths: MaglumatPaths, system: SourceSystem, table: SourceTable, only: set[str] | None = None
+    paths: MaglumatPaths,
+    system: SourceSystem,
+    table: SourceTable,
+    only: set[str] | None = None,
+    now: dt.datetime | None = None,
 ) -> GateOutcome:
     """Validate every landed batch not yet decided (or those in ``only``) and load what passes.
 
     Batches are decided one after another, oldest first, each against the ledger and the
     loaded rows as the batches before it left them; the ledger and the outlier history are read
-    once and kept up to date in memory rather than queried again for every batch.
+    once and kept up to date in memory rather than queried again for every batch. ``now`` is
+    the instant the suite's ``today``/``now`` bounds stand for (default: the clock's).
     """
-    suite = load_suite(system.name, table.name)
+    suite = load_suite(system.name, table.name, now=now)
     loads: list[LoadOutcome] = []
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import polars as pl
 
+from maglumat import clock
+
 
 class LandingError(RuntimeError):
     """A batch in the landing zone is missing or does not match its manifest."""
@@ -92,7 +94,7 @@ def land_batch(
     extracted_at: dt.datetime | None = None,
 ) -> BatchManifest:
     """Write ``frame`` as a new immutable batch and return its manifest."""
-    extracted_at = extracted_at or dt.datetime.now(dt.UTC)
+    extracted_at = extracted_at or clock.now()
     batch_id = new_batch_id(extracted_at)
     folder = landing_root / system / table / extracted_at.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from maglumat import clock
 from pipelines.reporting.delivery import (
     RECIPIENTS_FILE,
     RecipientBook,
@@ -24,8 +25,10 @@ class MaglumatResource(dg.ConfigurableResource):
         home: Root directory of the deployment's state. Empty means ``MAGLUMAT_HOME`` from the
             environment, or ``./var`` in the project.
         snapshot_retention_days: How many days of published snapshots to keep.
-        clock: The time freshness is judged at, ISO 8601; empty means now. Set it to replay a
-            past day or to test the delivery schedule.
+        clock: The instant the run judges at (freshness, the gate's ``today``/``now`` bounds),
+            ISO 8601 with its offset; empty means the process clock (``maglumat.clock.now``:
+            ``MAGLUMAT_CLOCK`` or the system's). Set it to replay a past day's judgements; the
+            run's own stamps (batches, snapshots) still come from the process clock.
         dbt_full_build: Rebuild and test every dbt model even when its sources are unchanged
             since the last successful build (the default rebuilds only what changed).
     """
@@ -37,9 +40,8 @@ class MaglumatResource(dg.ConfigurableResource):
 
     def now(self) -> dt.datetime:
         if not self.clock:
-            return dt.datetime.now(dt.UTC)
-        moment = dt.datetime.fromisoformat(self.clock)
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+            return clock.now()
+        return clock.parse_instant(self.clock, setting="the maglumat resource's clock")
 
     @property
     def paths(self) -> MaglumatPaths:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import datetime as dt
 import itertools
 import json
 import os
@@ -23,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from maglumat import clock
 from quality.contract import TypeFailure, cast_to_contract
 from quality.outliers import find_outliers
 from quality.suites import TableSuite
@@ -307,7 +307,7 @@ def validate_batch(
     verdict = GateVerdict(
         batch_id=batch_id,
         suite=suite.name,
-        checked_at=dt.datetime.now(dt.UTC).isoformat(),
+        checked_at=clock.now().isoformat(),
         row_count=frame.height,
     )
     expected, actual = set(suite.columns), set(frame.columns)

@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from maglumat import clock
 from pipelines.settings import DBT_PROJECT_DIR, SUITES_DIR
 from quality.contract import CONTRACT_TYPES
 
 REFERENCE_SEEDS = DBT_PROJECT_DIR / "seeds" / "reference"
-REPORTING_TIMEZONE = "Asia/Ashgabat"
 CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
@@ -89,11 +88,15 @@ def reference_values(seed: str, column: str) -> tuple[str, ...]:
 
 
 def _moment(word: str, column_type: str | None, now: dt.datetime) -> dt.datetime:
-    """``today`` or ``now`` as a bound: the end of today in Aşgabat for dates, or the current
-    time (with a few minutes for clock skew between systems) for timestamps."""
-    if word == "today" or column_type == "date":
-        local = now.astimezone(ZoneInfo(REPORTING_TIMEZONE)).date()
+    """``today`` or ``now`` as a bound, at the instant ``now``: for a date column, today's date in
+    Aşgabat (dates arrive in pandas as naive midnights); for a timestamp, ``today`` is the end of
+    that day in Aşgabat and ``now`` the instant itself, with a few minutes for clock skew between
+    systems."""
+    local = clock.local_date(now)
+    if column_type == "date":
         return dt.datetime.combine(local, dt.time(23, 59, 59))
+    if word == "today":
+        return clock.end_of_local_day(local)
     return now + CLOCK_SKEW
 
 
@@ -121,7 +124,7 @@ def load_suite(
     source: str, table: str, suites_dir: Path = SUITES_DIR, now: dt.datetime | None = None
 ) -> TableSuite:
     """The suite of one table; ``today``/``now`` bounds are resolved at ``now`` (default: now)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     path = suites_dir / f"{source}.yml"
     if not path.exists():
         raise SuiteError(f"{source}: no expectation suite at {path}; every source needs one")

@@ -17,10 +17,24 @@ POSTGRES_DSN = os.environ.get(
 MARIADB_DSN = os.environ.get("MAGLUMAT_TEST_MARIADB_DSN", "mysql://root@127.0.0.1:3306/test")
 
 
+# The whole suite at another instant: MAGLUMAT_TEST_SYSTEM_CLOCK=2026-12-07T19:30:00Z make test
+# fakes the system clock of every test process from that instant on (time-machine, ticking), as a
+# machine whose clock reads it would. Subprocesses (dbt, the CLI) keep the real clock.
+FAKE_SYSTEM_CLOCK = os.environ.get("MAGLUMAT_TEST_SYSTEM_CLOCK", "").strip()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Parse the dbt project once: the Dagster definitions are built from its manifest. Under
     pytest-xdist only the controller parses, before it starts the workers (they collect test
     modules that build the definitions, and two parses would write the same manifest)."""
+    if FAKE_SYSTEM_CLOCK:
+        import time_machine
+
+        from maglumat.clock import parse_instant
+
+        time_machine.travel(
+            parse_instant(FAKE_SYSTEM_CLOCK, "MAGLUMAT_TEST_SYSTEM_CLOCK"), tick=True
+        ).start()
     if hasattr(config, "workerinput"):
         return
     from dagster_dbt import DbtCliResource

@@ -19,6 +19,8 @@ from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.resources import MaglumatResource
 from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import agriculture
+from warehouse.raw import ensure_audit_schema
+from warehouse.snapshot import publish
 
 # The spine's tests extract and load only the campaign database; the other sectors' raw tables
 # stay empty (they are tested in tests/sectors and by the all-sector run).
@@ -165,3 +167,30 @@ def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None
         paths, ["build", "--indirect-selection", "cautious", "--select", *selection], scratch
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def write_answer(paths: MaglumatPaths, value: int) -> None:
+    """A one-row table, ``marts.answer``, holding ``value``: what a test reads back to tell
+    snapshots apart."""
+    connection = duckdb.connect(str(paths.warehouse))
+    try:
+        ensure_audit_schema(connection)
+        connection.execute("create schema if not exists marts")
+        connection.execute("create or replace table marts.answer as select ? as value", [value])
+    finally:
+        connection.close()
+
+
+KEEP_EVERYTHING = 100 * 365  # days: the backdated snapshots stay until the test prunes them
+
+
+def publish_answer_at(paths: MaglumatPaths, value: int, published: dt.datetime | None) -> str:
+    """Publish a snapshot holding ``value``; ``published`` backdates it (a snapshot id is its
+    UTC publishing time)."""
+    write_answer(paths, value)
+    snapshot = publish(paths, retention_days=KEEP_EVERYTHING)
+    if published is None:
+        return snapshot.snapshot_id
+    backdated = published.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    (paths.snapshots / snapshot.snapshot_id).rename(paths.snapshots / backdated)
+    return backdated

@@ -17,11 +17,15 @@ import polars as pl
 import pytest
 import yaml
 
+from maglumat import clock
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, MaglumatPaths
 from simulator import agriculture
-from tests.support import expected_campaign_progress
+from tests.support import (
+    expected_campaign_progress,
+    publish_answer_at,
+    write_answer,
+)
 from warehouse.client import Warehouse
-from warehouse.raw import ensure_audit_schema
 from warehouse.snapshot import SnapshotNotFoundError, list_snapshots, publish
 
 AS_OF = agriculture.DEFAULT_AS_OF
@@ -155,31 +159,6 @@ def test_tables_and_columns_carry_the_dbt_descriptions(spine_run: MaglumatPaths)
     assert "late_systems" in info
 
 
-def _write_answer(paths: MaglumatPaths, value: int) -> None:
-    connection = duckdb.connect(str(paths.warehouse))
-    try:
-        ensure_audit_schema(connection)
-        connection.execute("create schema if not exists marts")
-        connection.execute("create or replace table marts.answer as select ? as value", [value])
-    finally:
-        connection.close()
-
-
-KEEP_EVERYTHING = 100 * 365  # days: the backdated snapshots stay until the test prunes them
-
-
-def _publish_at(paths: MaglumatPaths, value: int, published: dt.datetime | None) -> str:
-    """Publish a snapshot holding ``value``; ``published`` backdates it (a snapshot id is its
-    UTC publishing time)."""
-    _write_answer(paths, value)
-    snapshot = publish(paths, retention_days=KEEP_EVERYTHING)
-    if published is None:
-        return snapshot.snapshot_id
-    backdated = published.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    (paths.snapshots / snapshot.snapshot_id).rename(paths.snapshots / backdated)
-    return backdated
-
-
 def _answer(home: Path, as_of: dt.date | dt.datetime | str | None) -> int:
     with Warehouse(home, as_of=as_of) as warehouse:
         return warehouse.sql("select value from marts.answer").item()
@@ -189,12 +168,12 @@ def test_as_of_a_date_reads_the_snapshot_in_force_at_the_end_of_that_day(
     maglumat_home: MaglumatPaths,
 ) -> None:
     utc = dt.UTC
-    _publish_at(maglumat_home, 1, dt.datetime(2023, 9, 11, 10, 0, tzinfo=utc))
+    publish_answer_at(maglumat_home, 1, dt.datetime(2023, 9, 11, 10, 0, tzinfo=utc))
     # 23:30 in Aşgabat (UTC+5), still 12 September there
-    late_evening = _publish_at(maglumat_home, 2, dt.datetime(2023, 9, 12, 18, 30, tzinfo=utc))
+    late_evening = publish_answer_at(maglumat_home, 2, dt.datetime(2023, 9, 12, 18, 30, tzinfo=utc))
     # 00:30 on 13 September in Aşgabat
-    _publish_at(maglumat_home, 3, dt.datetime(2023, 9, 12, 19, 30, tzinfo=utc))
-    current = _publish_at(maglumat_home, 4, None)
+    publish_answer_at(maglumat_home, 3, dt.datetime(2023, 9, 12, 19, 30, tzinfo=utc))
+    current = publish_answer_at(maglumat_home, 4, None)
     home = maglumat_home.home
 
     assert _answer(home, None) == 4
@@ -203,7 +182,8 @@ def test_as_of_a_date_reads_the_snapshot_in_force_at_the_end_of_that_day(
     assert _answer(home, "2023-09-12T23:00") == 1  # a time without a zone is Aşgabat time
     assert _answer(home, dt.datetime(2023, 9, 12, 18, 45, tzinfo=utc)) == 2
     assert _answer(home, "2023-09-13") == 3
-    assert _answer(home, dt.datetime.now(dt.UTC).date().isoformat()) == 4
+    # Today in Aşgabat, from the clock the snapshot was stamped by: true at every hour.
+    assert _answer(home, clock.today().isoformat()) == 4
     with Warehouse(home, as_of="2023-09-12") as warehouse:
         assert warehouse.snapshot_id == late_evening
     with pytest.raises(
@@ -212,7 +192,7 @@ def test_as_of_a_date_reads_the_snapshot_in_force_at_the_end_of_that_day(
         Warehouse(home, as_of="2023-09-10")
 
     # retention: the next publish with a 30-day window removes the three September snapshots
-    _write_answer(maglumat_home, 5)
+    write_answer(maglumat_home, 5)
     latest = publish(maglumat_home, retention_days=30)
     assert list_snapshots(maglumat_home) == [current, latest.snapshot_id]
     with pytest.raises(SnapshotNotFoundError, match="older than the retention period are removed"):

@@ -24,11 +24,11 @@ import difflib
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
+from maglumat import clock
 from pipelines.settings import MaglumatPaths
 from warehouse.docs_catalog import read_columns, read_tables
 from warehouse.duck import read_only_connection
@@ -41,8 +41,6 @@ from warehouse.snapshot import (
 
 # What ``write_frame`` writes, by the file's extension.
 OUTPUT_FORMATS = (".csv", ".xlsx", ".parquet")
-# Dates name days in Aşgabat: "as of 12 September" is the end of that day there.
-LOCAL_TIMEZONE = ZoneInfo("Asia/Ashgabat")
 
 
 def _moment(as_of: dt.date | dt.datetime | str) -> dt.datetime:
@@ -59,8 +57,9 @@ def _moment(as_of: dt.date | dt.datetime | str) -> dt.datetime:
                     f"as of {as_of!r}: expected a date (2023-09-12) or a time (2023-09-12T18:00)"
                 ) from error
     if isinstance(as_of, dt.datetime):
-        return as_of if as_of.tzinfo else as_of.replace(tzinfo=LOCAL_TIMEZONE)
-    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), LOCAL_TIMEZONE)
+        return as_of if as_of.tzinfo else as_of.replace(tzinfo=clock.LOCAL_TIMEZONE)
+    # Dates name days in Aşgabat: "as of 12 September" is the end of that day there.
+    return clock.end_of_local_day(as_of)
 
 
 def snapshot_connection(database: Path) -> duckdb.DuckDBPyConnection:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from maglumat import clock
 from pipelines.landing import BatchManifest
 from quality.gate import GateVerdict
 from quality.suites import TableSuite
@@ -248,7 +249,7 @@ def load_batch(
         .cast(pl.Datetime("us", "UTC"))
         .alias("_extracted_at"),
     ).filter(~pl.col("_row_number").is_in(sorted(quarantined)))
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     held = verdict.is_held
     loaded_rows = 0 if held else passing.height
     connection.execute("begin transaction")

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from maglumat import clock
 from pipelines.settings import DBT_PROJECT_DIR, WAREHOUSE_FILE_NAME, MaglumatPaths
 from warehouse.docs_catalog import write_docs
 from warehouse.duck import read_only_connection, writer_lock
@@ -101,7 +102,7 @@ def publish(
     while it is still private and writable.
     """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
-    published_at = dt.datetime.now(dt.UTC)
+    published_at = clock.now()
     snapshot_id = published_at.strftime(SNAPSHOT_ID_FORMAT)
     staging = paths.snapshots / f".{snapshot_id}.tmp"
     staging.mkdir()
@@ -153,9 +154,7 @@ def list_snapshots(paths: MaglumatPaths) -> list[str]:
 
 def prune(paths: MaglumatPaths, retention_days: int, keep: str) -> list[str]:
     """Remove snapshots older than ``retention_days`` (never the current one)."""
-    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)).strftime(
-        SNAPSHOT_ID_FORMAT
-    )
+    cutoff = (clock.now() - dt.timedelta(days=retention_days)).strftime(SNAPSHOT_ID_FORMAT)
     removed = []
     for snapshot_id in list_snapshots(paths):
         if snapshot_id < cutoff and snapshot_id != keep:

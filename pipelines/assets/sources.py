@@ -138,7 +138,7 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
     def load(
         context: dg.AssetExecutionContext, maglumat: MaglumatResource
     ) -> Iterator[dg.MaterializeResult]:
-        outcome = gate_and_load(maglumat.paths, system, table)
+        outcome = gate_and_load(maglumat.paths, system, table, now=maglumat.now())
         for load in outcome.loads:
             context.log.info(
                 f"{system.name}.{table.name} batch {load.batch_id}: {load.status}, "

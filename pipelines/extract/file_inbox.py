@@ -93,6 +93,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from maglumat import clock
 from pipelines.catalogue import CatalogueError
 from pipelines.extract import Extract, ExtractRequest
 from pipelines.landing import list_batches
@@ -314,6 +315,8 @@ def pending_files(inbox: Path, options: InboxOptions, now: float | None = None) 
     """
     if not inbox.is_dir():
         return []
+    # The operating system's clock, not maglumat.clock: it is compared with the file's mtime,
+    # which that clock stamped.
     now = time.time() if now is None else now
     found = []
     matching = {path for pattern in options.patterns for path in inbox.glob(pattern)}
@@ -377,7 +380,7 @@ def reject_file(source: Path, folder: Path, reason: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     # The reason is written first: a crash before the move leaves the file in the inbox, to be
     # judged again, never a rejected file without its reason.
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     scratch = folder / f".{source.name}.{secrets.token_hex(3)}{REASON_SUFFIX}"
     scratch.write_text(
         f"file: {source.name}\nrejected at: {stamp}\nreason: {reason}\n", encoding="utf-8"

@@ -170,6 +170,7 @@ def _retry_after_seconds(header: str | None) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
+    # The operating system's clock, not maglumat.clock: the server dated its answer by it.
     return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
 
 

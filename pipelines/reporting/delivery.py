@@ -17,7 +17,6 @@ and language is not sent it again (a retried run resumes where the failed one st
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -36,6 +35,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from maglumat import clock
 from pipelines.reporting.periods import REPORT_KINDS, WEEKLY, ReportPeriod, ministry_ids
 
 LANGUAGES = ("tk", "ru", "en")
@@ -273,7 +273,7 @@ def render_into_archive(
             "title": rendered.title,
             "snapshot_id": snapshot_id,
             "run_id": run_id,
-            "rendered_at": dt.datetime.now(dt.UTC).isoformat(),
+            "rendered_at": clock.now().isoformat(),
             "files": files,
             **{key: str(path.relative_to(staging)) for key, path in made.items()},
         }
@@ -320,7 +320,7 @@ def compose(report: ArchivedReport, recipient: str, sender: str, published_at: s
     )
     message["From"] = sender
     message["To"] = recipient
-    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     message.set_content(
         BODIES[report.language].format(title=report.title, published=published_at[:10])
@@ -467,7 +467,7 @@ def deliver(
                 "language": report.language,
                 "recipient": recipient,
                 "message_id": message_id,
-                "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+                "sent_at": clock.now().isoformat(),
                 "attempts": attempts,
                 "snapshot_id": report.snapshot_id,
                 "files": [path.name for path in report.attachments],

@@ -15,11 +15,12 @@ from functools import cache
 
 import dagster as dg
 
+from maglumat import clock
 from pipelines.settings import DBT_PROJECT_DIR
 
 DAILY, WEEKLY, MONTHLY = "daily_campaign", "weekly_ministry", "monthly_government"
 REPORT_KINDS = (DAILY, WEEKLY, MONTHLY)
-REPORT_TIMEZONE = "Asia/Ashgabat"
+REPORT_TIMEZONE = clock.LOCAL_TIMEZONE_NAME
 WEEK_DIMENSION, MINISTRY_DIMENSION = "week", "ministry"
 # The first period a report can be asked for: the simulated systems' history starts in 2023.
 FIRST_DAY = dt.date(2023, 1, 1)

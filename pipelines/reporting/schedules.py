@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from maglumat import clock
 from pipelines.reporting.periods import (
     DAILY,
     MONTHLY,
@@ -73,8 +73,7 @@ def campaigns_on(day: dt.date) -> list[str]:
 
 
 def _local_today(context: dg.ScheduleEvaluationContext) -> dt.date:
-    moment = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    return moment.astimezone(ZoneInfo(REPORT_TIMEZONE)).date()
+    return clock.local_date(context.scheduled_execution_time)
 
 
 def _run_request(

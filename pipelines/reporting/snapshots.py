@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from pipelines.reporting.periods import REPORT_TIMEZONE
+from maglumat import clock
 from pipelines.settings import WAREHOUSE_FILE_NAME, MaglumatPaths
 from warehouse.snapshot import Snapshot, current_snapshot, list_snapshots
 
@@ -27,8 +26,7 @@ class SnapshotChoice:
 
 
 def _published_on(metadata: dict) -> dt.date:
-    published_at = dt.datetime.fromisoformat(metadata["published_at"])
-    return published_at.astimezone(ZoneInfo(REPORT_TIMEZONE)).date()
+    return clock.local_date(dt.datetime.fromisoformat(metadata["published_at"]))
 
 
 def snapshot_for_period(paths: MaglumatPaths, period_end: dt.date) -> SnapshotChoice:

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from maglumat import clock
 from warehouse.reports import daily_campaign, monthly_government, weekly_ministry
 from warehouse.reports.content import Column, ReportContent, Section
 from warehouse.reports.formatting import LANGUAGES, Formatter
@@ -263,7 +264,7 @@ def render_report(
     final = {suffix: out_dir / f"{stem}.{suffix}" for suffix in ("html", "pdf", "xlsx")}
     staging = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".tmp", dir=out_dir))
     try:
-        html = render_html(content, dt.datetime.now(dt.UTC))
+        html = render_html(content, clock.now())
         (staging / "report.html").write_text(html, encoding="utf-8")
         write_pdf(html, staging / "report.pdf")
         write_workbook(content, staging / "report.xlsx")

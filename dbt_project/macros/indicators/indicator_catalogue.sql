@@ -1047,7 +1047,7 @@
  {
   "aggregation": "sum",
   "breakdown": "receiver_ministry_code",
-  "date": "cast(status_as_of_at as date)",
+  "date": "status_as_of_date",
   "description": {
    "en": "Documents past their deadline and not executed at the status date, by receiving ministry.",
    "ru": "Число неисполненных документов с истёкшим сроком на дату состояния, по министерству-исполнителю.",

@@ -44,7 +44,7 @@ days_off_by_law as (
 
 calendar_days as (
 
-    {{ date_series("'2020-01-01'", "'2030-12-31'") }}
+    {{ calendar_days() }}
 
 ),
 
@@ -86,7 +86,7 @@ windows as (
             select
                 '{{ delivery.system }}' as system_name,
                 min(deliveries.period_start) as window_start,
-                cast('2030-12-31' as date) as window_end,
+                cast('{{ var("calendar_end_date") }}' as date) as window_end,
                 {{ 'true' if delivery.working_days_only else 'false' }} as is_working_days_only
 
             from deliveries

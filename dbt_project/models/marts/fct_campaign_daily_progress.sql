@@ -29,7 +29,7 @@ regions as (
 
 calendar_days as (
 
-    {{ date_series("'2022-01-01'", "'2026-12-31'") }}
+    {{ calendar_days() }}
 
 ),
 

@@ -31,7 +31,7 @@ districts as (
 
 calendar_days as (
 
-    {{ date_series("'2015-01-01'", "'2035-12-31'") }}
+    {{ calendar_days() }}
 
 ),
 

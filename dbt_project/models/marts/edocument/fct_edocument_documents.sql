@@ -170,7 +170,8 @@ final as (
         end as working_days_overdue,
         local_dates.event_count,
         local_dates.duplicate_event_count,
-        local_dates.status_as_of_at
+        local_dates.status_as_of_at,
+        local_dates.status_as_of_date
 
     from local_dates
     left join working_calendar as registered_day
