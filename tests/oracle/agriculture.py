@@ -141,7 +141,11 @@ def _level_rows(rows: list[DistrictDay]) -> pl.DataFrame:
         ).cast(pl.Float64),
     )
     levels = []
-    for level, region in (("country", pl.lit("TM")), ("province", pl.col("province")), ("district", pl.col("district"))):
+    for level, region in (
+        ("country", pl.lit("TM")),
+        ("province", pl.col("province")),
+        ("district", pl.col("district")),
+    ):
         levels.append(
             frame.with_columns(region_level=pl.lit(level), region_id=region)
             .group_by("campaign_id", "day", "region_level", "region_id")
@@ -178,9 +182,7 @@ def _last_of_periods(levels: pl.DataFrame) -> pl.DataFrame:
 
 def _shape(frame: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
     return finish(
-        frame.with_columns(
-            enterprise_id=pl.lit(None, pl.String), breakdown=pl.col("campaign_id")
-        ),
+        frame.with_columns(enterprise_id=pl.lit(None, pl.String), breakdown=pl.col("campaign_id")),
         indicator_id,
     )
 
@@ -212,4 +214,3 @@ def expected(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
         "agr_required_daily_rate": _shape(rate, "agr_required_daily_rate"),
         "agr_lagging_districts": _shape(lagging, "agr_lagging_districts"),
     }
-

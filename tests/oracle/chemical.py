@@ -28,7 +28,9 @@ def _lines(seed: int, as_of: dt.datetime) -> pl.DataFrame:
     newest: dict[dt.date, dt.date] = {}
     for line in system.lines:
         if line.file_name in delivered:
-            newest[line.report_month] = max(newest.get(line.report_month, line.compiled_on), line.compiled_on)
+            newest[line.report_month] = max(
+                newest.get(line.report_month, line.compiled_on), line.compiled_on
+            )
     rows = []
     for line in system.lines:
         if line.file_name not in delivered or line.compiled_on != newest[line.report_month]:

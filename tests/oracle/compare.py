@@ -70,7 +70,9 @@ def _key_text(row: dict[str, object]) -> str:
 def differences(expected: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
     """Every difference between the expected and the published rows, one line each."""
     duplicated = expected.filter(pl.struct(KEYS).is_duplicated())
-    lines = [f"expected frame has a duplicated key: {_key_text(r)}" for r in duplicated.rows(named=True)]
+    lines = [
+        f"expected frame has a duplicated key: {_key_text(r)}" for r in duplicated.rows(named=True)
+    ]
     joined = expected.join(actual, on=KEYS, how="full", suffix="_published", nulls_equal=True)
     for row in joined.sort(
         pl.coalesce("period_type", "period_type_published"),
@@ -95,7 +97,9 @@ def differences(expected: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
         wrong = []
         for column in ("numerator", "denominator"):
             if not _same_amount(row[f"{column}_published"], row[column]):
-                wrong.append(f"{column} published {row[f'{column}_published']} expected {row[column]}")
+                wrong.append(
+                    f"{column} published {row[f'{column}_published']} expected {row[column]}"
+                )
         if not _same_value(row["value_published"], row["value"]):
             expected_value = None if row["value"] is None else round(row["value"], 6)
             wrong.append(f"value published {row['value_published']} expected {expected_value}")

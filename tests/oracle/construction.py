@@ -49,7 +49,11 @@ def _project_months(seed: int, as_of: dt.datetime) -> list[dict[str, object]]:
         start = dt.date.fromisoformat(project.planned_start_date)
         end = dt.date.fromisoformat(project.planned_completion_date)
         span = (end - start).days + 1
-        finished = [m for (p, m), r in reports.items() if p == project.project_id and r.completion_pct >= 100]
+        finished = [
+            m
+            for (p, m), r in reports.items()
+            if p == project.project_id and r.completion_pct >= 100
+        ]
         last = data_through
         if project.actual_completion_date:
             last = min(last, dt.date.fromisoformat(project.actual_completion_date).replace(day=1))

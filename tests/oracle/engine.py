@@ -69,7 +69,9 @@ def empty_expected() -> pl.DataFrame:
 def with_regions(base: pl.DataFrame, *, enterprise_rows: bool) -> pl.DataFrame:
     """One row per region the base row counts for (and per enterprise row)."""
     country = base.with_columns(
-        region_level=pl.lit("country"), region_id=pl.lit("TM"), enterprise_id=pl.lit(None, pl.String)
+        region_level=pl.lit("country"),
+        region_id=pl.lit("TM"),
+        enterprise_id=pl.lit(None, pl.String),
     )
     province = base.with_columns(
         region_level=pl.lit("province"),
@@ -109,13 +111,18 @@ def period_start(period_type: str, day: pl.Expr) -> pl.Expr:
     raise ValueError(period_type)
 
 
-def with_periods(frame: pl.DataFrame, period_types: Sequence[str]) -> pl.DataFrame:
+def with_periods(
+    frame: pl.DataFrame, period_types: Sequence[str], ytd_through: dt.date | None = None
+) -> pl.DataFrame:
     """One row per period the row falls in (ytd: every month of the year from the row's month
-    up to the last month the indicator has data in that year)."""
+    up to the last month the indicator has data in that year, or to ``ytd_through`` when the
+    indicator reaches further than these rows)."""
     frames = []
     for period_type in period_types:
         if period_type == "ytd":
             months = frame.select(month=pl.col("date").dt.truncate("1mo")).unique()
+            if ytd_through is not None:
+                months = pl.concat([months, pl.DataFrame({"month": [ytd_through]})])
             last = months.group_by(year=pl.col("month").dt.year()).agg(pl.col("month").max())
             rows = frame.with_columns(
                 row_month=pl.col("date").dt.truncate("1mo"), year=pl.col("date").dt.year()
@@ -154,25 +161,36 @@ def rollup(
     time_aggregation: str = "sum",
     enterprise_rows: bool = False,
     percentile: float = 0.5,
+    ytd_through: dt.date | None = None,
 ) -> pl.DataFrame:
     """The expected rows of one indicator from its base rows."""
-    frame = with_periods(with_regions(base, enterprise_rows=enterprise_rows), period_types)
+    frame = with_periods(
+        with_regions(base, enterprise_rows=enterprise_rows), period_types, ytd_through
+    )
     if time_aggregation == "last":
         frame = keep_last(frame)
     keys = ["period_type", "period_start", *GROUP]
     if aggregation == "sum":
-        out = frame.group_by(keys).agg(numerator=pl.col("num").sum()).with_columns(
-            denominator=pl.lit(None, pl.Float64), value=factor * pl.col("numerator")
+        out = (
+            frame.group_by(keys)
+            .agg(numerator=pl.col("num").sum())
+            .with_columns(denominator=pl.lit(None, pl.Float64), value=factor * pl.col("numerator"))
         )
     elif aggregation == "ratio":
-        out = frame.group_by(keys).agg(
-            numerator=pl.col("num").sum(), denominator=pl.col("den").sum()
-        ).with_columns(value=ratio(pl.col("numerator"), pl.col("denominator"), factor))
+        out = (
+            frame.group_by(keys)
+            .agg(numerator=pl.col("num").sum(), denominator=pl.col("den").sum())
+            .with_columns(value=ratio(pl.col("numerator"), pl.col("denominator"), factor))
+        )
     elif aggregation == "per_entity":
-        out = frame.group_by(keys).agg(
-            numerator=pl.col("num").sum(),
-            denominator=pl.col("entity").n_unique().cast(pl.Float64),
-        ).with_columns(value=ratio(pl.col("numerator"), pl.col("denominator"), factor))
+        out = (
+            frame.group_by(keys)
+            .agg(
+                numerator=pl.col("num").sum(),
+                denominator=pl.col("entity").n_unique().cast(pl.Float64),
+            )
+            .with_columns(value=ratio(pl.col("numerator"), pl.col("denominator"), factor))
+        )
     elif aggregation == "share_below_plan":
         entities = frame.group_by([*keys, "entity"]).agg(
             actual=pl.col("num").sum(), plan=pl.col("den").sum()
@@ -187,10 +205,14 @@ def rollup(
             .with_columns(value=ratio(pl.col("numerator"), pl.col("denominator"), factor))
         )
     elif aggregation == "percentile":
-        out = frame.group_by(keys).agg(
-            value=pl.col("num").quantile(percentile, interpolation="linear") * factor,
-            denominator=pl.len().cast(pl.Float64),
-        ).with_columns(numerator=pl.lit(None, pl.Float64))
+        out = (
+            frame.group_by(keys)
+            .agg(
+                value=pl.col("num").quantile(percentile, interpolation="linear") * factor,
+                denominator=pl.len().cast(pl.Float64),
+            )
+            .with_columns(numerator=pl.lit(None, pl.Float64))
+        )
     else:
         raise ValueError(aggregation)
     return finish(out, indicator_id)
