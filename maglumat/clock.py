@@ -6,10 +6,13 @@ in a quality rule, ``--as-of DATE``) are dates in Aşgabat, which is UTC+5 all y
 :func:`local_date`.
 
 ``MAGLUMAT_CLOCK`` (an ISO 8601 instant with its offset, e.g. ``2026-12-31T23:30:00Z``) sets the
-clock of a process and of the processes it starts: the clock reads that instant when the process
-first asks and runs on from it in real time, so stamps still increase. Empty or unset means the
-system clock. It replays a past day or tests the hard hours (the Aşgabat midnight, a month's and
-a year's end) without changing the machine's time.
+clock of a process and of the processes it starts: the clock reads that instant when it is
+first asked and runs on from it in real time, so stamps still increase. The first reading
+writes its starting moment on the machine's monotonic clock to ``MAGLUMAT_CLOCK_ANCHOR``, which
+child processes inherit, so
+that a whole tree of processes (the CLI, Dagster, the tests' workers) shares one clock. Empty or
+unset means the system clock. It replays a past day or tests the hard hours (the Aşgabat
+midnight, a month's and a year's end) without changing the machine's time.
 
 Readings that stay on the operating system's clock on purpose, because they are compared with
 something that clock stamped: a file's modification time (is an inbox file still being
@@ -24,11 +27,9 @@ import time
 from zoneinfo import ZoneInfo
 
 CLOCK_ENV = "MAGLUMAT_CLOCK"
+ANCHOR_ENV = "MAGLUMAT_CLOCK_ANCHOR"  # "<MAGLUMAT_CLOCK's text>|<time.monotonic() then>"
 LOCAL_TIMEZONE_NAME = "Asia/Ashgabat"
 LOCAL_TIMEZONE = ZoneInfo(LOCAL_TIMEZONE_NAME)
-
-# The fixed clock's origin: (MAGLUMAT_CLOCK's text, its instant, monotonic time when first read).
-_origin: tuple[str, dt.datetime, float] | None = None
 
 
 class ClockError(ValueError):
@@ -53,14 +54,17 @@ def parse_instant(text: str, setting: str = CLOCK_ENV) -> dt.datetime:
 
 def now() -> dt.datetime:
     """The current instant in UTC: ``MAGLUMAT_CLOCK`` running on from its value, or the system's."""
-    global _origin
     fixed = os.environ.get(CLOCK_ENV, "").strip()
     if not fixed:
         return dt.datetime.now(dt.UTC)
-    if _origin is None or _origin[0] != fixed:
-        _origin = (fixed, parse_instant(fixed), time.monotonic())
-    _, start, started = _origin
-    return start + dt.timedelta(seconds=time.monotonic() - started)
+    start = parse_instant(fixed)
+    # The monotonic clock is the machine's, shared by its processes (Linux: since boot), and no
+    # fake of the wall clock moves it.
+    text, _, anchor = os.environ.get(ANCHOR_ENV, "").rpartition("|")
+    if text != fixed:
+        anchor = repr(time.monotonic())
+        os.environ[ANCHOR_ENV] = f"{fixed}|{anchor}"
+    return start + dt.timedelta(seconds=max(time.monotonic() - float(anchor), 0.0))
 
 
 def local_date(moment: dt.datetime) -> dt.date:
@@ -76,10 +80,10 @@ def today() -> dt.date:
 
 
 def start_of_local_day(day: dt.date) -> dt.datetime:
-    """The instant (UTC) at which ``day`` begins in Aşgabat."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TIMEZONE).astimezone(dt.UTC)
+    """The instant at which ``day`` begins in Aşgabat (aware, written in Aşgabat time)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TIMEZONE)
 
 
 def end_of_local_day(day: dt.date) -> dt.datetime:
-    """The instant (UTC) at which ``day`` ends in Aşgabat: the start of the next day."""
+    """The instant at which ``day`` ends in Aşgabat: the start of the next day."""
     return start_of_local_day(day + dt.timedelta(days=1))

@@ -17,26 +17,19 @@ POSTGRES_DSN = os.environ.get(
 MARIADB_DSN = os.environ.get("MAGLUMAT_TEST_MARIADB_DSN", "mysql://root@127.0.0.1:3306/test")
 
 
-# The whole suite at another instant: MAGLUMAT_TEST_SYSTEM_CLOCK=2026-12-07T19:30:00Z make test
-# fakes the system clock of every test process from that instant on (time-machine, ticking), as a
-# machine whose clock reads it would. Subprocesses (dbt, the CLI) keep the real clock.
-FAKE_SYSTEM_CLOCK = os.environ.get("MAGLUMAT_TEST_SYSTEM_CLOCK", "").strip()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Parse the dbt project once: the Dagster definitions are built from its manifest. Under
     pytest-xdist only the controller parses, before it starts the workers (they collect test
-    modules that build the definitions, and two parses would write the same manifest)."""
-    if FAKE_SYSTEM_CLOCK:
-        import time_machine
+    modules that build the definitions, and two parses would write the same manifest).
 
-        from maglumat.clock import parse_instant
-
-        time_machine.travel(
-            parse_instant(FAKE_SYSTEM_CLOCK, "MAGLUMAT_TEST_SYSTEM_CLOCK"), tick=True
-        ).start()
+    ``MAGLUMAT_CLOCK=2026-12-31T23:30:00Z make test`` runs the whole suite at that instant: the
+    controller reads the clock first, so its workers and every process they start share it."""
     if hasattr(config, "workerinput"):
         return
+    if os.environ.get("MAGLUMAT_CLOCK"):
+        from maglumat import clock
+
+        clock.now()  # anchors the clock for the workers (MAGLUMAT_CLOCK_ANCHOR)
     from dagster_dbt import DbtCliResource
 
     from pipelines.assets.transform import DBT_PROJECT, dbt_executable

@@ -96,6 +96,7 @@ def instant(
 ) -> Iterator[HardInstant]:
     name, how = request.param
     hard = INSTANTS[name]
+    monkeypatch.delenv(clock.ANCHOR_ENV, raising=False)
     if how == "MAGLUMAT_CLOCK":
         monkeypatch.setenv(clock.CLOCK_ENV, hard.utc)
         yield hard
@@ -288,3 +289,36 @@ def test_today_in_aşgabat_is_not_in_the_future_for_the_gate(instant: HardInstan
     failures = {(f.row_number, f.field) for f in verdict.row_failures}
     # Today's reports (still yesterday in UTC) load; tomorrow's and an hour ahead are future.
     assert failures == {(3, "report_date"), (4, "submitted_at")}
+
+
+def test_a_process_started_later_shares_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MAGLUMAT_CLOCK is one clock for a tree of processes (the CLI, Dagster, test workers)."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv(clock.CLOCK_ENV, INSTANTS["31 December 23:30 UTC"].utc)
+    monkeypatch.delenv(clock.ANCHOR_ENV, raising=False)
+    before = clock.now()
+    child = subprocess.run(
+        [sys.executable, "-c", "from maglumat import clock; print(clock.now().isoformat())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = clock.now()
+    in_child = dt.datetime.fromisoformat(child.stdout.strip())
+    assert before <= in_child <= after
+    assert clock.local_date(in_child) == dt.date(2027, 1, 1)
+
+
+def test_a_clock_without_a_zone_is_refused_with_the_setting_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(clock.CLOCK_ENV, "2026-12-31T23:30")
+    with pytest.raises(
+        clock.ClockError, match="MAGLUMAT_CLOCK='2026-12-31T23:30' has no time zone"
+    ):
+        clock.now()
+    monkeypatch.setenv(clock.CLOCK_ENV, "tomorrow")
+    with pytest.raises(clock.ClockError, match="is not an ISO 8601 instant"):
+        clock.today()
