@@ -27,22 +27,13 @@ from pathlib import Path
 from pipelines.settings import MaglumatPaths
 from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
 from simulator.processing import ASHGABAT, SqlTable, demo_connection, timestamp, write_tables
+from simulator.working_calendar import is_working_day
 
 SYSTEM = "edocument_workflow"
 FIRST_DAY = dt.date(2022, 1, 1)
 LAST_DAY = dt.date(2023, 12, 31)
 OUTAGE = (dt.date(2022, 11, 15), dt.date(2022, 11, 16))  # the log server was down
 CRASH_DAY = dt.date(2023, 2, 14)  # the log server crashed in the middle of writing a line
-# Public holidays with fixed dates, and the movable feasts of 2022 and 2023.
-HOLIDAYS = {(1, 1), (3, 8), (3, 21), (3, 22), (5, 9), (5, 18), (9, 27), (10, 6), (12, 12)}
-FEASTS = {
-    dt.date(2022, 5, 2),
-    dt.date(2022, 7, 9),
-    dt.date(2022, 7, 11),
-    dt.date(2023, 4, 21),
-    dt.date(2023, 6, 28),
-    dt.date(2023, 6, 29),
-}
 EVENT_FIELDS = (
     "event_id",
     "event_type",
@@ -145,10 +136,6 @@ class DocumentEvent:
     deadline: str | None
     department: str | None
     logged_at: str
-
-
-def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS and day not in FEASTS
 
 
 def _next_working_day(day: dt.date) -> dt.date:

@@ -27,6 +27,7 @@ from pipelines.catalogue import load_catalogue
 from pipelines.extract.dbapi import connect
 from pipelines.settings import MaglumatPaths
 from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from simulator.working_calendar import public_holidays
 
 SYSTEM = "processing_output"
 UTC = dt.UTC
@@ -308,7 +309,6 @@ PRODUCTS: tuple[tuple[str, str, str, str, str, str, float], ...] = (
 RENAMED = ("SZ-01", "Aşgabat süýt we süýt önümleri kärhanasy", "2023-04-10 06:00:00")
 OPENED = ("KZ-04", dt.date(2023, 5, 2))  # a new cannery, in the register from this day
 OUTAGE = ("YZ-03", dt.date(2023, 3, 6), dt.date(2023, 3, 19))  # entries never made
-HOLIDAYS = {(1, 1), (3, 8), (3, 21), (3, 22), (5, 9), (5, 18), (9, 27), (10, 6), (12, 12)}
 
 
 def _operates(plant_type: str, product_code: str, day: dt.date) -> bool:
@@ -317,7 +317,7 @@ def _operates(plant_type: str, product_code: str, day: dt.date) -> bool:
     if plant_type == "cotton_gin":
         return (month >= 9 and (month > 9 or day.day >= 10)) or month <= 2
     if plant_type == "flour_mill":
-        return (day.month, day.day) not in HOLIDAYS and not (month == 7 and day.day <= 10)
+        return day not in public_holidays() and not (month == 7 and day.day <= 10)
     if plant_type == "vegetable_oil":
         return month not in (7, 8, 9)  # repairs between seed stocks
     if plant_type == "cannery":

@@ -42,10 +42,8 @@ from simulator.edocument import (
     CABINET_TYPES,
     DOCUMENT_TYPES,
     EVENT_FIELDS,
-    FEASTS,
     MINISTRIES,
 )
-from simulator.edocument import HOLIDAYS as EDOC_HOLIDAYS
 from simulator.processing import (
     CAPACITY,
     PRODUCTS,
@@ -57,7 +55,7 @@ from simulator.processing import (
     SqlTable,
     _python_type,
 )
-from simulator.processing import HOLIDAYS as MILL_HOLIDAYS
+from simulator.working_calendar import is_working_day, public_holidays
 
 OUTPUT_ROWS_PER_SF = 1_000_000
 EVENTS_PER_SF = 500_000
@@ -217,9 +215,7 @@ def _products() -> pl.DataFrame:
 def _operates() -> pl.Expr:
     """Vectorised ``simulator.processing._operates``: seasons and stops of each kind."""
     month, day, kind = pl.col("day").dt.month(), pl.col("day").dt.day(), pl.col("plant_type")
-    holiday = pl.lit(False)
-    for holiday_month, holiday_day in MILL_HOLIDAYS:
-        holiday = holiday | ((month == holiday_month) & (day == holiday_day))
+    holiday = pl.col("day").is_in(sorted(public_holidays()))
     return (
         pl.when(kind == "cotton_gin")
         .then(((month >= 9) & ((month > 9) | (day >= 10))) | (month <= 2))
@@ -425,12 +421,7 @@ def _working_calendar(first: dt.date, last: dt.date) -> tuple[np.ndarray, np.nda
     """Days from ``first`` to ``last`` (datetime64[D]) and, for each, the next working day."""
     days = np.arange(np.datetime64(first), np.datetime64(last) + 1, dtype="datetime64[D]")
     as_dates = days.astype(dt.date)
-    working = np.array(
-        [
-            d.weekday() < 5 and (d.month, d.day) not in EDOC_HOLIDAYS and d not in FEASTS
-            for d in as_dates
-        ]
-    )
+    working = np.array([is_working_day(d) for d in as_dates])
     following = np.empty(len(days), dtype="datetime64[D]")
     upcoming = days[-1]
     for index in range(len(days) - 1, -1, -1):  # one pass over the calendar, not the rows

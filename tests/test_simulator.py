@@ -55,3 +55,26 @@ def test_only_what_was_entered_by_then_is_visible() -> None:
     later = agriculture.visible_at(system, dt.datetime(2023, 6, 20, tzinfo=dt.UTC))
     assert 0 < len(early.daily_reports) < len(later.daily_reports)
     assert all(r.submitted_at <= "2023-06-10 00:00:00" for r in early.daily_reports)
+
+
+def test_the_simulated_systems_keep_the_warehouse_working_calendar() -> None:
+    import csv
+
+    from simulator import edocument, processing
+    from simulator.working_calendar import HOLIDAYS_SEED, is_working_day
+
+    with HOLIDAYS_SEED.open(encoding="utf-8", newline="") as handle:
+        days_off = {dt.date.fromisoformat(row["holiday_date"]) for row in csv.DictReader(handle)}
+    # Gurban baýramy 2023 was on 28 June; the 29th was a working day for the ministries.
+    assert dt.date(2023, 6, 28) in days_off
+    assert not is_working_day(dt.date(2023, 6, 28))
+    assert is_working_day(dt.date(2023, 6, 29))
+    # New Year's Day 2023 fell on a Sunday: the day off moved to Monday 2 January.
+    assert not is_working_day(dt.date(2023, 1, 2))
+    assert edocument.is_working_day is is_working_day
+    weekdays_off = [day for day in days_off if day.weekday() < 5]
+    assert weekdays_off
+    assert not any(is_working_day(day) for day in weekdays_off)
+    # Flour mills stop on the public holidays the warehouse knows, and only on those.
+    assert not processing._operates("flour_mill", "101", dt.date(2023, 6, 28))
+    assert processing._operates("flour_mill", "101", dt.date(2023, 6, 29))
