@@ -143,7 +143,7 @@ def country_values(
         connection.execute(
             """
             select indicator_id, period_type, period_start, breakdown, value, target, variance,
-                status
+                status, is_partial_period
             from indicators.fct_indicator_values
             where region_level = 'country' and enterprise_id is null
                 and period_type = ? and period_start = ?
@@ -171,7 +171,7 @@ def latest_month_values(
             """
             with monthly as (
                 select indicator_id, period_type, period_start, breakdown, value, target,
-                    variance, status
+                    variance, status, is_partial_period
                 from indicators.fct_indicator_values
                 where region_level = 'country' and enterprise_id is null
                     and period_type = 'month' and period_start <= ?

@@ -36,6 +36,7 @@ from warehouse.reports.indicators import (
 from warehouse.reports.weekly_ministry import (
     indicator_title,
     indicators_table,
+    partial_note,
     period_cell,
     sector_label,
     status_headlines,
@@ -270,7 +271,12 @@ def plan_section(
         [
             sector_label(indicators[row["indicator_id"]].sector, formatter),
             indicator_title(indicators[row["indicator_id"]], row["breakdown"], formatter),
-            period_cell(row["period_type"], row["period_start"], formatter),
+            period_cell(
+                row["period_type"],
+                row["period_start"],
+                formatter,
+                partial=bool(row.get("is_partial_period")),
+            ),
             row["value"],
             row["status"],
         ]
@@ -315,6 +321,7 @@ def plan_section(
                 )
             ],
             empty_text=label("weekly.no_indicators"),
+            note=partial_note(plan_rows, formatter),
         )
     )
     return section

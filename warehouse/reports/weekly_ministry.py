@@ -53,15 +53,29 @@ def ministry_name(connection: duckdb.DuckDBPyConnection, ministry_id: str, langu
     return str(row[0])
 
 
-def period_cell(period_type: str, period_start: dt.date, formatter: Formatter) -> str:
-    """A period in a table cell or on a chart axis: a week's days, or a month."""
+PARTIAL_MARK = " *"
+
+
+def period_cell(
+    period_type: str, period_start: dt.date, formatter: Formatter, *, partial: bool = False
+) -> str:
+    """A period in a table cell or on a chart axis: a week's days, or a month; a period not
+    complete at the data's cut-off is marked (see ``partial_note``)."""
+    mark = PARTIAL_MARK if partial else ""
     if period_type == "week":
         year, week, _ = period_start.isocalendar()
         number = turkmen_ordinal(week) if formatter.language == "tk" else str(week)
-        return f"{formatter.label('period.week_short', week=number)} {year}"
+        return f"{formatter.label('period.week_short', week=number)} {year}{mark}"
     if period_type == "month":
-        return formatter.month_short(period_start)
-    return formatter.short_date(period_start)
+        return formatter.month_short(period_start) + mark
+    return formatter.short_date(period_start) + mark
+
+
+def partial_note(rows: list[dict[str, Any]], formatter: Formatter) -> str:
+    """The footnote of a table with a partial period in it, else nothing."""
+    if any(row.get("is_partial_period") for row in rows):
+        return formatter.label("note.partial_period", mark=PARTIAL_MARK.strip())
+    return ""
 
 
 def axis_label(period_type: str, period_start: dt.date, formatter: Formatter) -> str:
@@ -126,7 +140,12 @@ def indicators_table(
         values = [
             indicator_title(indicator, row["breakdown"], formatter),
             indicator.unit,
-            period_cell(row["period_type"], row["period_start"], formatter),
+            period_cell(
+                row["period_type"],
+                row["period_start"],
+                formatter,
+                partial=bool(row.get("is_partial_period")),
+            ),
             row["value"],
             row["target"],
             row["variance"],
@@ -143,6 +162,7 @@ def indicators_table(
         flagged_rows={i for i, row in enumerate(rows) if row["status"] == "red"},
         row_digits={i: indicators[row["indicator_id"]].digits for i, row in enumerate(rows)},
         empty_text=label("weekly.no_indicators"),
+        note=partial_note(rows, formatter),
     )
 
 
