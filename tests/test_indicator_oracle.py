@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -98,3 +99,35 @@ def test_textile_indicators(snapshot: Path) -> None:
 
 def test_data_quality_indicators(snapshot: Path) -> None:
     _check_all(snapshot, data_quality.expected, data_quality.SYSTEMS)
+
+
+def test_campaign_progress_is_judged_against_the_planned_path(snapshot: Path) -> None:
+    """Every day's campaign progress at every level has the planned path as its target and the
+    status that the thresholds give against it (cotton at 24.5 % on 30 September is on a path of
+    25.1 %: green, like its expected finish 23 days ahead of plan)."""
+    expected = agriculture.planned_path(DEFAULT_SEED, DEFAULT_AS_OF)
+    with duckdb.connect(str(snapshot), read_only=True) as connection:
+        published = connection.execute(
+            """
+            select breakdown, period_start, region_level, region_id, target, status
+            from indicators.fct_indicator_values
+            where indicator_id = 'agr_campaign_progress_pct' and period_type = 'day'
+            """
+        ).pl()
+    joined = expected.join(
+        published, on=["breakdown", "period_start", "region_level", "region_id"], how="full"
+    )
+    assert joined.height == expected.height == published.height
+    wrong = joined.filter(
+        ((pl.col("target") - pl.col("expected_target")).abs() > 1e-4)  # path amounts kept to 1 kg
+        | (pl.col("target").is_null() != pl.col("expected_target").is_null())
+        | (pl.col("status").fill_null("none") != pl.col("expected_status").fill_null("none"))
+    )
+    assert wrong.is_empty(), wrong.head(20)
+    cotton = joined.filter(
+        (pl.col("breakdown") == "cotton_harvest_2023")
+        & (pl.col("region_id") == "TM")
+        & (pl.col("period_start") == dt.date(2023, 9, 30))
+    ).row(0, named=True)
+    assert round(cotton["target"], 1) == 25.1
+    assert cotton["status"] == "green"

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import load_catalogue as load_source_catalogue
@@ -97,6 +98,21 @@ def test_names_and_descriptions_in_three_languages(catalogue: list[dict[str, Any
             assert not CYRILLIC.search(texts["tk"] + texts["en"]), (ind["id"], field)
 
 
+def test_every_filter_and_threshold_is_published_with_its_indicator(
+    catalogue: list[dict[str, Any]],
+) -> None:
+    lagging_threshold = yaml.safe_load(
+        (DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")
+    )["vars"]["lagging_threshold_pp"]
+    for ind in catalogue:
+        if ind.get("filter"):
+            assert all(ind["population"][lang].strip() for lang in ("tk", "ru", "en")), ind["id"]
+    lagging = next(ind for ind in catalogue if ind["id"] == "agr_lagging_districts")
+    for lang in ("tk", "ru", "en"):
+        assert str(lagging_threshold) in lagging["description"][lang]
+        assert str(lagging_threshold) in lagging["population"][lang]
+
+
 def test_sources_are_models_of_the_project(catalogue: list[dict[str, Any]]) -> None:
     models = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
     assert {ind["source"] for ind in catalogue} <= models
@@ -111,6 +127,12 @@ def test_sources_are_models_of_the_project(catalogue: list[dict[str, Any]]) -> N
         (lambda ind: ind.pop("denominator"), "needs a denominator"),
         (lambda ind: ind.update(periodicity=["fortnight"]), "bad periodicity"),
         (lambda ind: ind["thresholds"].update(green=90, amber=95), "beyond amber"),
+        # A filter decides who is counted: it must be said in words, in every language.
+        (lambda ind: ind.update(filter="enterprise_id is not null"), "filter needs a population"),
+        (
+            lambda ind: ind.update(filter="true", population={"tk": "a", "en": "b"}),
+            "population needs tk, ru and en",
+        ),
     ],
 )
 def test_validation_rejects_broken_entries(

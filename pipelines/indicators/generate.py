@@ -137,6 +137,14 @@ def validate(indicators: list[dict[str, Any]], ministry_ids: set[str]) -> None:
             ind.get("region_level") and ind.get("region_id")
         ):
             raise CatalogueError(f"{ident}: precomputed needs region_level and region_id")
+        population = ind.get("population")
+        if ind.get("filter") and population is None:
+            raise CatalogueError(f"{ident}: a filter needs a population (who is counted, tk/ru/en)")
+        if population is not None and (
+            not isinstance(population, dict)
+            or any(not str(population.get(lang) or "").strip() for lang in LANGUAGES)
+        ):
+            raise CatalogueError(f"{ident}: population needs tk, ru and en")
         target = ind["target"]
         if target.get("type") not in ("constant", "measure", "none"):
             raise CatalogueError(f"{ident}: target type must be constant, measure or none")
@@ -286,6 +294,15 @@ def render_values_yml(sector: str, indicators: list[dict[str, Any]]) -> str:
             {"name": "denominator", "description": "Sum of the denominator (see dim_indicators)."},
             {"name": "value", "description": "The indicator value."},
             {"name": "target_amount", "description": "Target from a plan measure, if any."},
+            {"name": "data_through_date", "description": "The indicator's last date with data."},
+            {
+                "name": "period_last_data_date",
+                "description": "The period's last date with data (of the breakdown).",
+            },
+            {
+                "name": "is_restated",
+                "description": "A row of the value matches the entry's restated_when.",
+            },
         ],
     }
     return _yaml_text({"version": 2, "models": [model]})
@@ -324,6 +341,13 @@ def render_wide_yml(sector: str, indicators: list[dict[str, Any]]) -> str:
             ],
         },
         {"name": "enterprise_id", "description": "Enterprise for enterprise rows, else null."},
+        {
+            "name": "partial_indicator_ids",
+            "description": (
+                "The indicators of the row whose period is not complete by the data's cut-off "
+                "(is_partial_period in fct_indicator_values), comma-separated; null when none."
+            ),
+        },
     ]
     for ind in wide_indicators(indicators, sector):
         columns.append(

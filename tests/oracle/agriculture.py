@@ -214,3 +214,56 @@ def expected(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
         "agr_required_daily_rate": _shape(rate, "agr_required_daily_rate"),
         "agr_lagging_districts": _shape(lagging, "agr_lagging_districts"),
     }
+
+
+def planned_path(seed: int, as_of: dt.datetime) -> pl.DataFrame:
+    """The planned path of ``agr_campaign_progress_pct`` by campaign, day and region.
+
+    Each district's path runs evenly from nothing on the day before its province's start to its
+    whole plan on the province's planned end (both days counted); a level's path is the sum of
+    its districts' paths over the sum of their plans, x 100. The status is judged against it:
+    green from 95 % of the path, amber from 85 %, none while the path is 0.
+    """
+    calendar = {campaign.campaign_id: campaign for campaign in agriculture.campaigns()}
+    rows = []
+    for row in district_days(seed, as_of):
+        campaign = calendar[row.campaign_id]
+        start = campaign.starts[row.province]
+        days = (campaign.planned_end[row.province] - start).days + 1
+        share = min(max(((row.day - start).days + 1) / days, 0.0), 1.0)
+        for level, region in (
+            ("country", "TM"),
+            ("province", row.province),
+            ("district", row.district),
+        ):
+            rows.append(
+                {
+                    "breakdown": row.campaign_id,
+                    "period_start": row.day,
+                    "region_level": level,
+                    "region_id": region,
+                    "path": row.plan * share,
+                    "plan": row.plan,
+                    "done": row.done,
+                }
+            )
+    levels = (
+        pl.DataFrame(rows)
+        .group_by("breakdown", "period_start", "region_level", "region_id")
+        .agg(pl.col("path").sum(), pl.col("plan").sum(), pl.col("done").sum())
+        .with_columns(
+            expected_target=pl.when(pl.col("plan") > 0).then(100 * pl.col("path") / pl.col("plan"))
+        )
+    )
+    basis = 100 * (pl.col("done") / pl.col("plan") * 100) / pl.col("expected_target")
+    return levels.with_columns(
+        expected_status=pl.when(
+            pl.col("expected_target").is_null() | (pl.col("expected_target") == 0)
+        )
+        .then(None)
+        .when(basis >= 95)
+        .then(pl.lit("green"))
+        .when(basis >= 85)
+        .then(pl.lit("amber"))
+        .otherwise(pl.lit("red"))
+    )

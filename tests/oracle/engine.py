@@ -11,8 +11,10 @@ district. Enterprise rows: the enterprise's district, or its province when it ha
 
 Periods: day; week (ISO, from Monday); month; quarter; year; ytd (for each month of a year in
 which the indicator has data, the months of that year up to it; period_start is that month);
-campaign (handled by the agriculture module). Time aggregation ``last`` takes, for each group,
-the rows of the last date the group has in the period; ``sum`` takes every row.
+campaign (handled by the agriculture module). Time aggregation ``last`` is the state at the
+period's end: the rows of the last date in the period with data for the breakdown (so a region
+or enterprise with no row that day, such as a project completed earlier, has no value for the
+period); ``sum`` takes every row.
 """
 
 from __future__ import annotations
@@ -146,8 +148,8 @@ def with_periods(
 
 
 def keep_last(frame: pl.DataFrame) -> pl.DataFrame:
-    """Only the rows of each group's last date in each period."""
-    keys = ["period_type", "period_start", *GROUP]
+    """Only the rows of the period's last date with data (for each breakdown)."""
+    keys = ["period_type", "period_start", "breakdown"]
     return frame.filter(pl.col("date") == pl.col("date").max().over(keys))
 
 

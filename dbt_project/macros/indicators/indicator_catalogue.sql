@@ -8,9 +8,9 @@
   "date": "report_date",
   "denominator": "plan_amount",
   "description": {
-   "en": "Done since the start of the campaign (wheat harvest, cotton harvest, wheat sowing) as a share of the state order in force, per cent.",
-   "ru": "Выполненное с начала кампании (уборка пшеницы, сбор хлопка, сев пшеницы) по отношению к действующему госзаказу, процентов.",
-   "tk": "Möwsümiň (bugdaý oragy, pagta ýygymy, bugdaý ekişi) başyndan bäri ýerine ýetirileniň güýjündäki döwlet sargydyna gatnaşygy, göterim."
+   "en": "Done since the start of the campaign (wheat harvest, cotton harvest, wheat sowing) as a share of the state order in force, per cent. The target is the planned path, the share that should be done by that day (evenly from the province's start to its planned end); the status is judged against it.",
+   "ru": "Выполненное с начала кампании (уборка пшеницы, сбор хлопка, сев пшеницы) по отношению к действующему госзаказу, процентов. Цель - плановый путь, то есть доля, которая должна быть выполнена к этому дню (равномерно от начала в велаяте до планового окончания); по нему определяется статус.",
+   "tk": "Möwsümiň (bugdaý oragy, pagta ýygymy, bugdaý ekişi) başyndan bäri ýerine ýetirileniň güýjündäki döwlet sargydyna gatnaşygy, göterim. Maksat - meýilnama ýoly, ýagny şol güne çenli ýerine ýetirilmeli paý (welaýatyň başlangyjyndan meýilleşdirilen ahyryna çenli deň ädimler bilen); ýagdaý şoňa görä kesgitlenýär."
   },
   "direction": "higher_is_better",
   "district": "district_code",
@@ -29,18 +29,23 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Every district with a state order, including those of provinces whose campaign has not started yet (counted with nothing done); at a higher level the denominator is the whole state order in force of every district under it. Green from 95 % of the planned path, amber from 85 %.",
+   "ru": "Все этрапы с госзаказом, в том числе в велаятах, где кампания ещё не началась (с нулём выполненного); знаменатель на верхнем уровне - весь действующий госзаказ всех этрапов под ним. Зелёный - от 95 % планового пути, жёлтый - от 85 %.",
+   "tk": "Döwlet sargydy bolan ähli etraplar, möwsümi entek başlamadyk welaýatlaryňky hem (olar 0 bilen hasaplanýar); ýokary derejede maýdalawjy - aşakdaky ähli etraplaryň güýjündäki döwlet sargydy. Ýaşyl - meýilnama ýolunyň 95 % we ondan ýokary, sary - 85 %."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "fct_campaign_daily_progress",
   "target": {
-   "source": "state order in force (int_state_orders_in_force)",
-   "type": "constant",
-   "value": 100
+   "source": "the planned path of the state order in force (planned_to_date_amount in fct_campaign_daily_progress)",
+   "type": "measure"
   },
+  "target_measure": "planned_to_date_amount",
   "thresholds": {
-   "amber": 90,
-   "basis": "value",
-   "green": 100
+   "amber": 85,
+   "basis": "pct_of_target",
+   "green": 95
   },
   "time_aggregation": "last",
   "unit": "%"
@@ -51,9 +56,9 @@
   "date": "report_date",
   "denominator": "nullif(days_remaining, 0)",
   "description": {
-   "en": "Plan still to do divided by the days left to the planned end of the campaign (tonnes or hectares a day).",
-   "ru": "Остаток плана, делённый на дни до планового окончания кампании (тонн или гектаров в день).",
-   "tk": "Galan meýilnama möwsümiň meýilleşdirilen ahyryna çenli galan günlere bölünende (tonna ýa-da gektar güne)."
+   "en": "Plan still to do divided by the days left to the planned end of the campaign (tonnes or hectares a day); 0 once the plan is met; empty once the planned end has passed with plan still to do.",
+   "ru": "Остаток плана, делённый на дни до планового окончания кампании (тонн или гектаров в день); 0, когда план выполнен; пусто, когда плановый срок прошёл, а план не выполнен.",
+   "tk": "Galan meýilnama möwsümiň meýilleşdirilen ahyryna çenli galan günlere bölünende (tonna ýa-da gektar güne); meýilnama ýerine ýetirilen bolsa 0, meýilleşdirilen ahyr geçip, meýilnama galan bolsa ýok."
   },
   "direction": "lower_is_better",
   "factor": 1,
@@ -71,6 +76,11 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "The plan still to do is the sum of each district's own work left (one district's surplus never covers another's shortfall).",
+   "ru": "Остаток плана - сумма собственных остатков каждого этрапа (перевыполнение одного не покрывает недовыполнение другого).",
+   "tk": "Galan meýilnama - her etrabyň öz galan işiniň jemi (bir etrabyň artygy beýlekiniň kemini ýapmaýar)."
+  },
   "region_id": "region_id",
   "region_level": "region_level",
   "sector": "agriculture",
@@ -80,7 +90,8 @@
    "type": "none"
   },
   "time_aggregation": "last",
-  "unit": "tonnes or ha per day"
+  "unit": "tonnes or ha per day",
+  "value": "required_daily_rate"
  },
  {
   "aggregation": "precomputed",
@@ -156,6 +167,11 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Harvest campaigns only (tonnes), with the hectares harvested on the same days.",
+   "ru": "Только уборочные кампании (тонны); с убранными гектарами тех же дней.",
+   "tk": "Diňe hasyl ýygnamak möwsümleri (tonna); şol günleriň ýygnalan gektarlary bilen."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "fct_campaign_daily_progress",
@@ -171,9 +187,9 @@
   "breakdown": "campaign_id",
   "date": "report_date",
   "description": {
-   "en": "Number of districts behind the country's progress by more than the threshold in percentage points.",
-   "ru": "Число этрапов, отстающих от страны больше чем на пороговое число процентных пунктов.",
-   "tk": "Ýerine ýetirilişi ýurduňkydan bellenen göterim bendinden köp yzda galýan etraplaryň sany."
+   "en": "Number of districts behind the country's progress by more than 10 percentage points.",
+   "ru": "Число этрапов, отстающих от страны больше чем на 10 процентных пунктов.",
+   "tk": "Ýerine ýetirilişi ýurduňkydan 10 göterim bendinden köp yzda galýan etraplaryň sany."
   },
   "direction": "lower_is_better",
   "district": "district_code",
@@ -185,16 +201,21 @@
    "ru": "Отстающие этрапы",
    "tk": "Yzda galýan etraplar"
   },
-  "numerator": "1",
+  "numerator": "case when is_lagging then 1 else 0 end",
   "periodicity": [
    "day",
    "week",
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Districts whose campaign has started; the gap is computed from the exact ratios (not rounded percentages) and a district lags when it is more than 10 percentage points (lagging_threshold_pp) behind. With none lagging the value is 0.",
+   "ru": "Этрапы, где кампания началась; разрыв считается по точным долям (не по округлённым процентам), порог 10 процентных пунктов (lagging_threshold_pp), отстаёт - больше порога. Если отстающих нет, значение 0.",
+   "tk": "Möwsümi başlan etraplar; aratapawut takyk gatnaşyklardan hasaplanýar (tegeleklenmedik), bosagasy 10 göterim bendi (lagging_threshold_pp), ondan köp bolsa yzda galýar. Yzda galýan ýok bolsa baha 0."
+  },
   "province": "province_code",
   "sector": "agriculture",
-  "source": "ind_lagging_districts",
+  "source": "int_campaign_district_gaps",
   "target": {
    "source": "no district lagging",
    "type": "constant",
@@ -236,6 +257,11 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "District-days on which a report was due: from the province's start to the planned end (and after it while the district still reports); not due once the district had met its plan by the day before.",
+   "ru": "Этрапо-дни, когда отчёт причитался: от начала в велаяте до планового окончания (и после, пока этрап продолжает отчитываться); не причитается, если этрап выполнил свой план накануне.",
+   "tk": "Hasabat garaşylýan etrap-günler: welaýatyň başlangyjyndan meýilleşdirilen ahyryna çenli (ondan soň etrap hasabat bermegini dowam etdirse hem), etrap öz meýilnamasyny öňki gün ýerine ýetiren bolsa - garaşylmaýar."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "fct_campaign_daily_progress",
@@ -279,18 +305,23 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Every district with a plan (the first approved version), including those of provinces whose campaign has not started. Judged against the version's planned path: green from 95 %, amber from 85 %.",
+   "ru": "Все этрапы, у которых есть план (первая утверждённая версия), в том числе в велаятах, где кампания ещё не началась. Оценивается по плановому пути версии: зелёный - от 95 %, жёлтый - от 85 %.",
+   "tk": "Meýilnamasy (ilkinji tassyklanan wersiýasy) bolan ähli etraplar, möwsümi entek başlamadyk welaýatlaryňky hem. Meýilnama ýoly boýunça bahalandyrylýar: ýaşyl - 95 %-den, sary - 85 %-den."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "int_agriculture_plan_fulfilment",
   "target": {
-   "source": "the original plan (version 1)",
-   "type": "constant",
-   "value": 100
+   "source": "the planned path of the original plan (version 1)",
+   "type": "measure"
   },
+  "target_measure": "original_planned_to_date_amount",
   "thresholds": {
-   "amber": 90,
-   "basis": "value",
-   "green": 100
+   "amber": 85,
+   "basis": "pct_of_target",
+   "green": 95
   },
   "time_aggregation": "last",
   "unit": "%"
@@ -323,18 +354,23 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Every district with a plan (the newest version approved by the period's end), including those of provinces whose campaign has not started. Judged against the version's planned path: green from 95 %, amber from 85 %.",
+   "ru": "Все этрапы, у которых есть план (последняя версия, утверждённая к концу периода), в том числе в велаятах, где кампания ещё не началась. Оценивается по плановому пути версии: зелёный - от 95 %, жёлтый - от 85 %.",
+   "tk": "Meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan ähli etraplar, möwsümi entek başlamadyk welaýatlaryňky hem. Meýilnama ýoly boýunça bahalandyrylýar: ýaşyl - 95 %-den, sary - 85 %-den."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "int_agriculture_plan_fulfilment",
   "target": {
-   "source": "the plan version approved by the end of the period",
-   "type": "constant",
-   "value": 100
+   "source": "the planned path of the plan version approved by the end of the period",
+   "type": "measure"
   },
+  "target_measure": "in_force_planned_to_date_amount",
   "thresholds": {
-   "amber": 90,
-   "basis": "value",
-   "green": 100
+   "amber": 85,
+   "basis": "pct_of_target",
+   "green": 95
   },
   "time_aggregation": "last",
   "unit": "%"
@@ -367,18 +403,23 @@
    "month",
    "campaign"
   ],
+  "population": {
+   "en": "Every district with a plan (the newest version), including those of provinces whose campaign has not started. Judged against the version's planned path: green from 95 %, amber from 85 %.",
+   "ru": "Все этрапы, у которых есть план (последняя версия), в том числе в велаятах, где кампания ещё не началась. Оценивается по плановому пути версии: зелёный - от 95 %, жёлтый - от 85 %.",
+   "tk": "Meýilnamasy (iň soňky wersiýasy) bolan ähli etraplar, möwsümi entek başlamadyk welaýatlaryňky hem. Meýilnama ýoly boýunça bahalandyrylýar: ýaşyl - 95 %-den, sary - 85 %-den."
+  },
   "province": "province_code",
   "sector": "agriculture",
   "source": "int_agriculture_plan_fulfilment",
   "target": {
-   "source": "the latest plan revision",
-   "type": "constant",
-   "value": 100
+   "source": "the planned path of the latest plan revision",
+   "type": "measure"
   },
+  "target_measure": "latest_planned_to_date_amount",
   "thresholds": {
-   "amber": 90,
-   "basis": "value",
-   "green": 100
+   "amber": 85,
+   "basis": "pct_of_target",
+   "green": 95
   },
   "time_aggregation": "last",
   "unit": "%"
@@ -541,15 +582,15 @@
   "aggregation": "sum",
   "date": "month_date",
   "description": {
-   "en": "Unfinished projects whose physical completion is below the scheduled completion.",
-   "ru": "Число незавершённых объектов, строительная готовность которых ниже плановой.",
-   "tk": "Tamamlanmadyk we gurluşyk taýýarlygy meýilnamadakydan pes bolan desgalaryň sany."
+   "en": "Unfinished projects whose physical completion is below the scheduled completion. A project that did not report in a month counts with its last reported figures (con_projects_not_reported counts them). Months before the register was first read are judged against later schedules and marked is_restated.",
+   "ru": "Число незавершённых объектов, строительная готовность которых ниже плановой. Объект, не отчитавшийся за месяц, учитывается с цифрами последнего отчёта (их число - con_projects_not_reported). Месяцы до первого чтения реестра оцениваются по более поздним графикам и помечены is_restated.",
+   "tk": "Tamamlanmadyk we gurluşyk taýýarlygy meýilnamadakydan pes bolan desgalaryň sany. Aýda hasabat bermedik desga iň soňky hasabatynyň sanlary bilen hasaplanýar (con_projects_not_reported olary sanaýar). Reýestr ilkinji gezek okalmazdan öňki aýlar soňky meýilnamalar bilen bahalandyrylýar we is_restated bilen bellenýär."
   },
   "direction": "lower_is_better",
   "district": "district_code",
   "enterprise": "enterprise_id",
   "factor": 1,
-  "filter": "is_reported and not is_completed",
+  "filter": "not is_completed and completion_pct is not null",
   "id": "con_projects_behind_schedule",
   "ministry_id": "construction",
   "name": {
@@ -563,7 +604,13 @@
    "quarter",
    "year"
   ],
+  "population": {
+   "en": "Every project unfinished at the month's end that has reported at least once, whether it reported that month or not; the schedule is the register version entered by the month's end.",
+   "ru": "Все незавершённые на конец месяца объекты, приславшие хотя бы один отчёт, отчитавшиеся в этом месяце или нет; план - версия реестра, внесённая к концу месяца.",
+   "tk": "Aýyň ahyrynda tamamlanmadyk we azyndan bir gezek hasabat beren ähli desgalar, şol aý hasabat beren ýa-da bermedik; meýilnama - aýyň ahyryna çenli girizilen reýestr wersiýasy."
+  },
   "province": "province_code",
+  "restated_when": "is_register_restated",
   "sector": "construction",
   "source": "fct_construction_progress_monthly",
   "target": {
@@ -580,11 +627,58 @@
   "unit": "projects"
  },
  {
+  "aggregation": "sum",
+  "date": "month_date",
+  "description": {
+   "en": "Unfinished projects that sent no progress report for the month; the other indicators count them with their last reported figures.",
+   "ru": "Число незавершённых объектов, не представивших отчёт о ходе строительства за месяц; в других показателях они учитываются с цифрами последнего отчёта.",
+   "tk": "Aýda ösüş hasabatyny bermedik tamamlanmadyk desgalaryň sany; olar beýleki görkezijilerde iň soňky hasabatynyň sanlary bilen hasaplanýar."
+  },
+  "direction": "lower_is_better",
+  "district": "district_code",
+  "enterprise": "enterprise_id",
+  "factor": 1,
+  "filter": "not is_completed",
+  "id": "con_projects_not_reported",
+  "ministry_id": "construction",
+  "name": {
+   "en": "Projects that did not report",
+   "ru": "Не отчитавшиеся объекты",
+   "tk": "Hasabat bermedik desgalar"
+  },
+  "numerator": "case when is_reported then 0 else 1 end",
+  "periodicity": [
+   "month",
+   "quarter",
+   "year"
+  ],
+  "population": {
+   "en": "Every project started (by the register, or from its first report) and unfinished at the month's end, including those that have not reported yet.",
+   "ru": "Все начатые (по реестру или с первого отчёта) и незавершённые на конец месяца объекты, в том числе ещё ни разу не отчитавшиеся.",
+   "tk": "Aýyň ahyrynda tamamlanmadyk ähli başlanan desgalar (reýestre görä ýa-da ilkinji hasabatdan), öň hasabat bermedikler hem."
+  },
+  "province": "province_code",
+  "sector": "construction",
+  "source": "fct_construction_progress_monthly",
+  "target": {
+   "source": "every project reports every month",
+   "type": "constant",
+   "value": 0
+  },
+  "thresholds": {
+   "amber": 2,
+   "basis": "value",
+   "green": 0
+  },
+  "time_aggregation": "last",
+  "unit": "projects"
+ },
+ {
   "aggregation": "ratio",
   "date": "month_date",
   "denominator": "budget_tmt",
   "description": {
-   "en": "Spent to date as a share of the projects' budgets, per cent.",
+   "en": "Spent to date as a share of the projects' budgets, per cent. Months before the register was first read are judged against later budgets and marked is_restated.",
    "ru": "Освоено с начала строительства к бюджету объектов, процентов.",
    "tk": "Şu güne çenli harçlanan serişdeleriň desgalaryň býujetine gatnaşygy, göterim."
   },
@@ -592,7 +686,7 @@
   "district": "district_code",
   "enterprise": "enterprise_id",
   "factor": 100,
-  "filter": "is_reported",
+  "filter": "spent_to_date_tmt is not null",
   "id": "con_budget_execution_pct",
   "ministry_id": "construction",
   "name": {
@@ -606,7 +700,13 @@
    "quarter",
    "year"
   ],
+  "population": {
+   "en": "Every active project at the month's end that has reported at least once; one that did not report that month counts with its last reported figures.",
+   "ru": "Все объекты, действующие на конец месяца и приславшие хотя бы один отчёт; не отчитавшийся в этом месяце - с цифрами последнего отчёта.",
+   "tk": "Aýyň ahyrynda işleýän we azyndan bir gezek hasabat beren ähli desgalar; şol aý hasabat bermedik desga iň soňky hasabatynyň sanlary bilen."
+  },
   "province": "province_code",
+  "restated_when": "is_register_restated",
   "sector": "construction",
   "source": "fct_construction_progress_monthly",
   "target": {
@@ -621,7 +721,7 @@
   "date": "month_date",
   "denominator": "planned_completion_pct * budget_tmt",
   "description": {
-   "en": "Budget-weighted physical completion as a share of the scheduled completion, per cent; below 100 forecasts completion after the planned date.",
+   "en": "Budget-weighted physical completion as a share of the scheduled completion, per cent; below 100 forecasts completion after the planned date. Months before the register was first read are judged against later schedules and marked is_restated.",
    "ru": "Взвешенная по бюджету строительная готовность к плановой, процентов; ниже 100 - прогноз завершения позже срока.",
    "tk": "Desgalaryň býujet bilen agramlandyrylan gurluşyk taýýarlygynyň meýilnamadaky taýýarlyga gatnaşygy, göterim; 100-den pes bolsa tamamlanmagyna gijä galmak çaklanýar."
   },
@@ -629,7 +729,7 @@
   "district": "district_code",
   "enterprise": "enterprise_id",
   "factor": 100,
-  "filter": "is_reported",
+  "filter": "completion_pct is not null",
   "id": "con_schedule_attainment_pct",
   "ministry_id": "construction",
   "name": {
@@ -643,7 +743,13 @@
    "quarter",
    "year"
   ],
+  "population": {
+   "en": "Every active project at the month's end that has reported at least once; one that did not report that month counts with its last reported figures.",
+   "ru": "Все объекты, действующие на конец месяца и приславшие хотя бы один отчёт; не отчитавшийся в этом месяце - с цифрами последнего отчёта.",
+   "tk": "Aýyň ahyrynda işleýän we azyndan bir gezek hasabat beren ähli desgalar; şol aý hasabat bermedik desga iň soňky hasabatynyň sanlary bilen."
+  },
   "province": "province_code",
+  "restated_when": "is_register_restated",
   "sector": "construction",
   "source": "fct_construction_progress_monthly",
   "target": {
@@ -745,15 +851,15 @@
   "aggregation": "ratio",
   "breakdown": "system_name",
   "date": "period_start",
-  "denominator": "is_delivered",
+  "denominator": "delivered_units",
   "description": {
-   "en": "Periods delivered by their deadline (including the grace hours) as a share of the periods delivered, per cent.",
-   "ru": "Доля периодов, сданных к сроку (с учётом допустимой задержки), от всех сданных периодов, процентов.",
-   "tk": "Möhletine (bellenen sagat we goşmaça wagt bilen) tabşyrylan döwürleriň ähli tabşyrylan döwürlere gatnaşygy, göterim."
+   "en": "Reports delivered by their deadline (including the grace hours) as a share of the reports delivered, per cent; each reporting unit's (district, plant, operator) first record for a period is judged on its own.",
+   "ru": "Доля отчётов, сданных к сроку (с учётом допустимой задержки), от всех сданных, процентов; оценивается первая запись каждой отчитывающейся единицы (этрапа, предприятия, оператора) за период.",
+   "tk": "Möhletine (bellenen sagat we goşmaça wagt bilen) tabşyrylan hasabatlaryň ähli tabşyrylanlara gatnaşygy, göterim; her hasabat berýän birligiň (etrap, kärhana, operator) döwür üçin ilkinji ýazgysy aýratyn bahalandyrylýar."
   },
   "direction": "higher_is_better",
   "factor": 100,
-  "filter": "is_delivered = 1",
+  "filter": "is_delivered = 1 and not is_archive_period",
   "id": "dq_reporting_timeliness_pct",
   "ministry_id": "cabinet",
   "name": {
@@ -761,13 +867,18 @@
    "ru": "Своевременность отчётности",
    "tk": "Hasabatlaryň wagtynda tabşyrylyşy"
   },
-  "numerator": "is_on_time",
+  "numerator": "on_time_units",
   "periodicity": [
    "month",
    "quarter",
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Reports delivered, each unit's first record for each period; the time judged is the source's own submission stamp (not the arrival in the warehouse). Archive periods from before the system was connected (is_archive_period, e.g. the fuel and energy archive of 2022) are left out.",
+   "ru": "Сданные отчёты, первая запись каждой единицы за каждый период; оценивается собственная отметка времени источника (не время поступления в хранилище). Архивные периоды до подключения системы (is_archive_period, например архив ТЭК за 2022 год) не учитываются.",
+   "tk": "Tabşyrylan hasabatlar, her birligiň her döwür üçin ilkinji ýazgysy; bahalandyrylýan wagt - çeşmäniň öz tabşyryş belligi (ammara gelen wagty däl). Ulgam birikdirilmezden öňki arhiw döwürleri (is_archive_period, mysal üçin 2022-nji ýylyň ýangyç arhiwi) hasaba alynmaýar."
+  },
   "sector": "data_quality",
   "source": "int_source_delivery_periods",
   "target": {
@@ -853,6 +964,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents, by month of execution (Aşgabat time).",
+   "ru": "Исполненные документы, по месяцу исполнения (время Ашхабада).",
+   "tk": "Ýerine ýetirilen resminamalar, ýerine ýetirilen aýy (Aşgabat wagty) boýunça."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -889,6 +1005,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents, by month of execution (Aşgabat time).",
+   "ru": "Исполненные документы, по месяцу исполнения (время Ашхабада).",
+   "tk": "Ýerine ýetirilen resminamalar, ýerine ýetirilen aýy (Aşgabat wagty) boýunça."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -925,6 +1046,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents, by month of execution (Aşgabat time).",
+   "ru": "Исполненные документы, по месяцу исполнения (время Ашхабада).",
+   "tk": "Ýerine ýetirilen resminamalar, ýerine ýetirilen aýy (Aşgabat wagty) boýunça."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -960,6 +1086,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents, by month of execution (Aşgabat time).",
+   "ru": "Исполненные документы, по месяцу исполнения (время Ашхабада).",
+   "tk": "Ýerine ýetirilen resminamalar, ýerine ýetirilen aýy (Aşgabat wagty) boýunça."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -995,6 +1126,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents, by month of execution (Aşgabat time).",
+   "ru": "Исполненные документы, по месяцу исполнения (время Ашхабада).",
+   "tk": "Ýerine ýetirilen resminamalar, ýerine ýetirilen aýy (Aşgabat wagty) boýunça."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -1008,13 +1144,13 @@
   "date": "executed_date",
   "denominator": "1",
   "description": {
-   "en": "Share of the executed documents that were executed by their deadline, per cent.",
-   "ru": "Доля исполненных в срок среди исполненных документов, процентов.",
-   "tk": "Ýerine ýetirilen resminamalaryň möhletinde ýerine ýetirilenleriniň paýy, göterim."
+   "en": "Share of the executed documents that have a deadline which were executed by it (on or before the deadline day, Aşgabat time), per cent. Documents without a deadline (reports, minutes) are not counted.",
+   "ru": "Доля исполненных в срок (к дню срока по времени Ашхабада) среди исполненных документов, у которых есть срок, процентов. Документы без срока (отчёты, протоколы) не учитываются.",
+   "tk": "Möhleti bolan ýerine ýetirilen resminamalaryň möhletinde (Aşgabat wagty bilen möhlet gününe çenli) ýerine ýetirilenleriniň paýy, göterim. Möhleti ýok resminamalar (hasabatlar, teswirnamalar) hasaba alynmaýar."
   },
   "direction": "higher_is_better",
   "factor": 100,
-  "filter": "is_executed",
+  "filter": "is_executed and deadline_date is not null",
   "id": "edoc_executed_on_time_pct",
   "ministry_id": "cabinet",
   "name": {
@@ -1030,6 +1166,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Executed documents that have a deadline, by month of execution; the deadline is the latest extended one.",
+   "ru": "Исполненные документы, у которых есть срок, по месяцу исполнения; срок - последний продлённый.",
+   "tk": "Ýerine ýetirilen we möhleti bolan resminamalar, ýerine ýetirilen aýy boýunça; möhlet - iň soňky uzaldylan möhlet."
+  },
   "sector": "edocument",
   "source": "fct_edocument_documents",
   "target": {
@@ -1455,6 +1596,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Gas (GAZ): enterprise-days with a plan (the first approved version); enterprises without one are not counted.",
+   "ru": "Газ (GAZ): дни предприятий, у которых есть план (первая утверждённая версия); предприятия без плана не учитываются.",
+   "tk": "Gaz (GAZ): meýilnamasy (ilkinji tassyklanan wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1496,6 +1642,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Gas (GAZ): enterprise-days with a plan (the newest version approved by the period's end); enterprises without one are not counted.",
+   "ru": "Газ (GAZ): дни предприятий, у которых есть план (последняя версия, утверждённая к концу периода); предприятия без плана не учитываются.",
+   "tk": "Gaz (GAZ): meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1537,6 +1688,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Gas (GAZ): enterprise-days with a plan (the newest version); enterprises without one are not counted.",
+   "ru": "Газ (GAZ): дни предприятий, у которых есть план (последняя версия); предприятия без плана не учитываются.",
+   "tk": "Gaz (GAZ): meýilnamasy (iň soňky wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1578,6 +1734,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Crude oil (NBT): enterprise-days with a plan (the first approved version); enterprises without one are not counted.",
+   "ru": "Нефть (NBT): дни предприятий, у которых есть план (первая утверждённая версия); предприятия без плана не учитываются.",
+   "tk": "Nebit (NBT): meýilnamasy (ilkinji tassyklanan wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1619,6 +1780,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Crude oil (NBT): enterprise-days with a plan (the newest version approved by the period's end); enterprises without one are not counted.",
+   "ru": "Нефть (NBT): дни предприятий, у которых есть план (последняя версия, утверждённая к концу периода); предприятия без плана не учитываются.",
+   "tk": "Nebit (NBT): meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1660,6 +1826,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Crude oil (NBT): enterprise-days with a plan (the newest version); enterprises without one are not counted.",
+   "ru": "Нефть (NBT): дни предприятий, у которых есть план (последняя версия); предприятия без плана не учитываются.",
+   "tk": "Nebit (NBT): meýilnamasy (iň soňky wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1701,6 +1872,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Electricity (ELK): enterprise-days with a plan (the first approved version); enterprises without one are not counted.",
+   "ru": "Электроэнергия (ELK): дни предприятий, у которых есть план (первая утверждённая версия); предприятия без плана не учитываются.",
+   "tk": "Elektrik energiýasy (ELK): meýilnamasy (ilkinji tassyklanan wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1742,6 +1918,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Electricity (ELK): enterprise-days with a plan (the newest version approved by the period's end); enterprises without one are not counted.",
+   "ru": "Электроэнергия (ELK): дни предприятий, у которых есть план (последняя версия, утверждённая к концу периода); предприятия без плана не учитываются.",
+   "tk": "Elektrik energiýasy (ELK): meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -1783,6 +1964,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Electricity (ELK): enterprise-days with a plan (the newest version); enterprises without one are not counted.",
+   "ru": "Электроэнергия (ELK): дни предприятий, у которых есть план (последняя версия); предприятия без плана не учитываются.",
+   "tk": "Elektrik energiýasy (ELK): meýilnamasy (iň soňky wersiýasy) bolan kärhana-günler; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "sector": "fuel_energy",
   "source": "int_fuel_energy_plan_fulfilment",
   "target": {
@@ -2093,6 +2279,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Facilities that reported for the month; those that did not show in the reporting completeness.",
+   "ru": "Учреждения здравоохранения, отчитавшиеся за месяц; не отчитавшиеся видны в полноте отчётности.",
+   "tk": "Aý üçin hasabat beren lukmançylyk edaralary; hasabat bermedikler hasabatlaryň dolulygynda görünýär."
+  },
   "sector": "medicine",
   "source": "fct_medicine_facility_monthly",
   "target": {
@@ -2296,6 +2487,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Enterprise-months with a plan (the first approved version); enterprises without one are not counted.",
+   "ru": "Месяцы предприятий, у которых есть план (первая утверждённая версия); предприятия без плана не учитываются.",
+   "tk": "Meýilnamasy (ilkinji tassyklanan wersiýasy) bolan kärhana-aýlar; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "province": "province_code",
   "sector": "processing",
   "source": "int_processing_plan_fulfilment",
@@ -2339,6 +2535,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Enterprise-months with a plan (the newest version approved by the period's end); enterprises without one are not counted.",
+   "ru": "Месяцы предприятий, у которых есть план (последняя версия, утверждённая к концу периода); предприятия без плана не учитываются.",
+   "tk": "Meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan kärhana-aýlar; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "province": "province_code",
   "sector": "processing",
   "source": "int_processing_plan_fulfilment",
@@ -2382,6 +2583,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Enterprise-months with a plan (the newest version); enterprises without one are not counted.",
+   "ru": "Месяцы предприятий, у которых есть план (последняя версия); предприятия без плана не учитываются.",
+   "tk": "Meýilnamasy (iň soňky wersiýasy) bolan kärhana-aýlar; meýilnamasy ýok kärhanalar hasaba alynmaýar."
+  },
   "province": "province_code",
   "sector": "processing",
   "source": "int_processing_plan_fulfilment",
@@ -2614,6 +2820,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Mills that reported for the month.",
+   "ru": "Фабрики, отчитавшиеся за месяц.",
+   "tk": "Aý üçin hasabat beren fabrikler."
+  },
   "sector": "textile",
   "source": "fct_textile_mill_monthly_exports",
   "target": {
@@ -2736,6 +2947,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Mills that reported for the month and have an export plan; the plan is the one in force at the month's end.",
+   "ru": "Фабрики, отчитавшиеся за месяц и имеющие экспортный план; план - действующий на конец месяца.",
+   "tk": "Aý üçin hasabat beren we eksport meýilnamasy bolan fabrikler; meýilnama - aýyň ahyrynda güýjünde bolany."
+  },
   "sector": "textile",
   "source": "fct_textile_mill_monthly_exports",
   "target": {
@@ -2776,6 +2992,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month; those that did not show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц; не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren operatorlar; hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
   "target": {
@@ -2816,6 +3037,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month; those that did not show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц; не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren operatorlar; hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
   "target": {
@@ -2857,6 +3083,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month; those that did not show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц; не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren operatorlar; hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
   "target": {
@@ -2897,6 +3128,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month; those that did not show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц; не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren operatorlar; hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "fct_transport_operator_monthly",
   "target": {
@@ -2938,6 +3174,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the first approved version) (freight); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (первая утверждённая версия) (грузооборот); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (ilkinji tassyklanan wersiýasy) bolan operatorlar (ýük dolanyşygy); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
@@ -2979,6 +3220,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the newest version approved by the period's end) (freight); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (последняя версия, утверждённая к концу периода) (грузооборот); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan operatorlar (ýük dolanyşygy); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
@@ -3020,6 +3266,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the newest version) (freight); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (последняя версия) (грузооборот); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (iň soňky wersiýasy) bolan operatorlar (ýük dolanyşygy); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
@@ -3061,6 +3312,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the first approved version) (passengers); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (первая утверждённая версия) (пассажиры); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (ilkinji tassyklanan wersiýasy) bolan operatorlar (ýolagçylar); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
@@ -3102,6 +3358,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the newest version approved by the period's end) (passengers); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (последняя версия, утверждённая к концу периода) (пассажиры); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (döwrüň ahyryna çenli tassyklanan iň täze wersiýasy) bolan operatorlar (ýolagçylar); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {
@@ -3143,6 +3404,11 @@
    "year",
    "ytd"
   ],
+  "population": {
+   "en": "Operators that reported for the month and have a plan (the newest version) (passengers); those that did not report show in tr_reporting_completeness_pct.",
+   "ru": "Операторы, отчитавшиеся за месяц и имеющие план (последняя версия) (пассажиры); не отчитавшиеся видны в tr_reporting_completeness_pct.",
+   "tk": "Aý üçin hasabat beren we meýilnamasy (iň soňky wersiýasy) bolan operatorlar (ýolagçylar); hasabat bermedikler tr_reporting_completeness_pct-de görünýär."
+  },
   "sector": "transport",
   "source": "int_transport_plan_fulfilment",
   "target": {

@@ -32,6 +32,7 @@
     {%- for ind in indicator_catalogue() %}
     {%- set target = ind.target %}
     {%- set thresholds = ind.get('thresholds') or {} %}
+    {%- set population = ind.get('population') or {} %}
     select
         {{ indicator_literal(ind.id) }} as indicator_id,
         {{ indicator_literal(ind.name.tk) }} as name_tk,
@@ -46,6 +47,10 @@
         {{ indicator_literal(catalogue_expression_text(ind.numerator) | trim) }} as numerator_expression,
         {{ indicator_literal(ind.get('denominator')) }} as denominator_expression,
         {{ indicator_literal(ind.get('breakdown')) }} as breakdown_expression,
+        {{ indicator_literal(ind.get('filter')) }} as filter_expression,
+        {{ indicator_literal(population.get('tk')) }} as population_tk,
+        {{ indicator_literal(population.get('ru')) }} as population_ru,
+        {{ indicator_literal(population.get('en')) }} as population_en,
         {{ indicator_number(ind.factor) }} as factor,
         {{ indicator_literal(ind.unit) }} as unit,
         {{ indicator_literal(ind.aggregation) }} as aggregation,
@@ -55,6 +60,7 @@
         {{ indicator_literal(target.type) }} as target_type,
         {{ indicator_number(target.get('value')) }} as target_value,
         {{ indicator_literal(target.get('source')) }} as target_source,
+        {{ indicator_literal(ind.get('target_measure')) }} as target_measure_expression,
         {{ indicator_literal(ind.direction) }} as direction,
         {{ indicator_literal(thresholds.get('basis')) }} as threshold_basis,
         {{ indicator_number(thresholds.get('green')) }} as green_threshold,
@@ -101,6 +107,12 @@ final as (
         sector_values.region_level,
         sector_values.region_id,
         sector_values.enterprise_id,
+        {{ string_agg_sorted(
+            "case when sector_values.is_partial_period and sector_values.period_type = 'month'"
+            ~ " then sector_values.indicator_id end",
+            "', '",
+            distinct=true
+        ) }} as partial_indicator_ids,
         {%- for indicator_id in indicator_ids %}
         max(case when sector_values.indicator_id = {{ indicator_literal(indicator_id) }}
             and sector_values.period_type = 'month'

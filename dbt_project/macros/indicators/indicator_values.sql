@@ -2,7 +2,9 @@
     Compile one catalogue entry (see dbt_project/indicators/*.yml and indicator_catalogue())
     into a select of the long indicator shape:
     indicator_id, period_type, period_start, region_level, region_id, enterprise_id, breakdown,
-    numerator, denominator, value, target_amount.
+    numerator, denominator, value, target_amount, data_through_date (the indicator's last date
+    with data), period_last_data_date (the period's, for the breakdown) and is_restated (a row
+    of the value matches the entry's `restated_when`).
 
     Steps: rows of the source mart at their own grain (base), plus the same rows a year later as
     the prior-year comparison (yoy_growth only); one copy per period type (a year to date, one
@@ -39,6 +41,9 @@
 
 {% macro indicator_aggregates(ind) -%}
     {%- set factor = ind.factor | string -%}
+        max(data_through_date) as data_through_date,
+        max(last_current_date) as period_last_data_date,
+        coalesce(bool_or(is_restated), false) as is_restated,
     {%- if ind.aggregation in ('ratio', 'share_below_plan') -%}
         {{ indicator_exact_sum('numerator') }} as numerator,
         {{ indicator_exact_sum('denominator') }} as denominator,
@@ -70,7 +75,13 @@
         {{ exceptions.raise_compiler_error(
             'indicator ' ~ ind.id ~ ': unknown aggregation ' ~ ind.aggregation) }}
     {%- endif %}
+    {%- if ind.aggregation == 'ratio' %}
+        {#- A ratio's measure target is in the numerator's unit: judged like the numerator. #}
+        {{ factor }} * {{ indicator_exact_sum('target_amount') }}
+        / nullif({{ indicator_exact_sum('denominator') }}, 0) as target_amount
+    {%- else %}
         {{ factor }} * {{ indicator_exact_sum('target_amount') }} as target_amount
+    {%- endif %}
 {%- endmacro %}
 
 {% macro indicator_values(ind) -%}
@@ -93,7 +104,9 @@
         cast({{ ind.get('entity') or 'null' }} as string) as entity_id,
         cast({{ catalogue_expression(ind.numerator) }} as double) as numerator,
         cast({{ ind.get('denominator') or 'null' }} as double) as denominator,
-        cast({{ ind.get('target_measure') or 'null' }} as double) as target_amount
+        cast({{ ind.get('target_measure') or 'null' }} as double) as target_amount,
+        coalesce({{ ind.get('restated_when') or 'false' }}, false) as is_restated,
+        cast({{ ind.get('value') or 'null' }} as double) as source_value
 
     from {{ ref(ind.source) }}
     {#- A row with neither numerator nor denominator reports nothing for this indicator. #}
@@ -126,6 +139,8 @@
         {{ cte }}__source.numerator,
         {{ cte }}__source.denominator,
         {{ cte }}__source.target_amount,
+        {{ cte }}__source.is_restated,
+        {{ cte }}__source.source_value,
         true as is_current
 
     from {{ cte }}__source
@@ -149,6 +164,8 @@
         {{ cte }}__source.numerator,
         {{ cte }}__source.denominator,
         {{ cte }}__source.target_amount,
+        {{ cte }}__source.is_restated,
+        {{ cte }}__source.source_value,
         false as is_current
 
     from {{ cte }}__source
@@ -207,7 +224,8 @@
         *,
         max(case when is_current then base_date end) over (
             partition by period_type, period_start, breakdown
-        ) as last_current_date
+        ) as last_current_date,
+        max(case when is_current then base_date end) over () as data_through_date
 
     from {{ cte }}__periods
 
@@ -242,7 +260,10 @@
             else 0.0
         end as numerator,
         case when {{ indicator_exact_sum('denominator') }} > 0 then 1.0 else 0.0 end as denominator,
-        cast(null as double) as target_amount
+        cast(null as double) as target_amount,
+        max(data_through_date) as data_through_date,
+        max(last_current_date) as last_current_date,
+        coalesce(bool_or(is_restated), false) as is_restated
 
     from {{ cte }}__kept
     group by period_type, period_start, province_code, district_code, breakdown, entity_id
@@ -266,8 +287,15 @@
         breakdown,
         numerator,
         denominator,
+        {%- if ind.get('value') %}
+        {{ ind.factor }} * source_value as value,
+        {%- else %}
         {{ ind.factor }} * numerator / nullif(denominator, 0) as value,
-        cast(null as double) as target_amount
+        {%- endif %}
+        cast(null as double) as target_amount,
+        data_through_date,
+        last_current_date as period_last_data_date,
+        is_restated
 
     from {{ staged }}
     {%- else %}
@@ -362,7 +390,10 @@ final as (
         cast(denominator as double) as denominator,
         -- Six decimals: enough for any unit here; exact sums make them the same on every engine.
         {{ indicator_rounded('value') }} as value,
-        cast(target_amount as double) as target_amount
+        cast(target_amount as double) as target_amount,
+        data_through_date,
+        period_last_data_date,
+        is_restated
     from ind_{{ ind.id }}
     {%- if not loop.last %}
 

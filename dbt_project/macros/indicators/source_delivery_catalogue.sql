@@ -12,6 +12,7 @@
   "model": "stg_agriculture__daily_reports",
   "period": "report_date",
   "system": "agriculture_campaign",
+  "unit": "district_code",
   "units": {
    "district": "district_code",
    "expected": "is_report_expected",
@@ -45,6 +46,7 @@
   "model": "stg_construction__progress_reports",
   "period": "report_month_date",
   "system": "construction_projects",
+  "unit": "project_id",
   "units": {
    "district": "district_code",
    "enterprise": "enterprise_id",
@@ -68,6 +70,7 @@
   "working_days_only": true
  },
  {
+  "connected_on": "2023-09-01",
   "delivered_at": "transmitted_at",
   "model": "stg_fuel_energy__daily_reports",
   "period": "report_date",
@@ -86,6 +89,7 @@
   "model": "stg_livestock__herd_reports",
   "period": "report_month_date",
   "system": "livestock_census",
+  "unit": "district_code",
   "units": {
    "district": "district_code",
    "model": "fct_livestock_herds_monthly",
@@ -104,6 +108,7 @@
   "model": "stg_medicine__facility_reports",
   "period": "report_month",
   "system": "medicine_facility_reports",
+  "unit": "enterprise_id",
   "units": {
    "enterprise": "enterprise_id",
    "expected": "true",
@@ -119,6 +124,7 @@
   "model": "stg_processing__daily_outputs",
   "period": "output_date",
   "system": "processing_output",
+  "unit": "plant_code",
   "units": {
    "district": "district_code",
    "enterprise": "enterprise_id",
@@ -136,6 +142,7 @@
   "model": "stg_telecom__subscriber_counts",
   "period": "month_start_date",
   "system": "telecom_statistics_api",
+  "unit": "operator_code || '@' || province_code",
   "units": {
    "enterprise": "enterprise_id",
    "model": "fct_telecom_subscribers_monthly",
@@ -151,6 +158,7 @@
   "model": "stg_textile__output_reports",
   "period": "report_month",
   "system": "textile_mill_output",
+  "unit": "enterprise_id",
   "units": {
    "enterprise": "enterprise_id",
    "model": "fct_textile_mill_monthly_output",
@@ -165,6 +173,7 @@
   "model": "stg_transport__traffic_reports",
   "period": "month_start_date",
   "system": "transport_statistics_api",
+  "unit": "operator_code",
   "units": {
    "enterprise": "enterprise_id",
    "expected": "true",

@@ -1,6 +1,9 @@
 -- Campaign progress against the state order, by day, for every district, province and the
 -- country. Ratios roll up by summing their numerators and denominators, never by averaging
--- percentages: a province's progress is its districts' tonnes over its districts' plans.
+-- percentages: a province's progress is its districts' tonnes over its districts' plans, all of
+-- them, whether or not their campaign has started. The work left at a level is the sum of each
+-- district's own work left (one district's surplus never covers another's shortfall), and the
+-- level is judged against the planned path: where the plan says it should be by that day.
 with
 
 progress as (
@@ -33,8 +36,12 @@ all_levels as (
             progress.report_date,
             progress.unit,
             max(progress.planned_end_date) as planned_end_date,
+            min(progress.start_date) as start_date,
             sum(progress.plan_amount) as plan_amount,
             sum(progress.cumulative_amount) as cumulative_amount,
+            sum(progress.remaining_amount) as remaining_sum,
+            sum(progress.planned_to_date_amount) as planned_to_date_amount,
+            bool_or(progress.has_started) as has_started,
             sum(progress.daily_amount) as daily_amount,
             sum(progress.cumulative_harvested_ha) as cumulative_harvested_ha,
             cast(sum(case when progress.is_report_expected then 1 else 0 end) as integer)
@@ -59,8 +66,7 @@ paced as (
         only doubles give both engines the same quotients (and the same rounding of them). -#}
     select
         all_levels.*,
-        cast(greatest(all_levels.plan_amount - all_levels.cumulative_amount, 0) as double)
-            as remaining_amount,
+        cast(all_levels.remaining_sum as double) as remaining_amount,
         {{ days_between('all_levels.report_date', 'all_levels.planned_end_date') }}
             as days_to_planned_end,
         cast(sum(all_levels.daily_amount) over (
@@ -106,6 +112,7 @@ final as (
         regions.name_en as region_name_en,
         finishing.report_date,
         finishing.unit,
+        finishing.has_started,
         cast(finishing.plan_amount as double) as plan_amount,
         cast(finishing.cumulative_amount as double) as cumulative_amount,
         cast(finishing.daily_amount as double) as daily_amount,
@@ -115,7 +122,13 @@ final as (
             100 * cast(finishing.cumulative_amount as double)
             / nullif(cast(finishing.plan_amount as double), 0) * 100 + 0.5
         ) as double) / 100 as progress_pct,
+        cast(finishing.planned_to_date_amount as double) as planned_to_date_amount,
+        cast(floor(
+            100 * cast(finishing.planned_to_date_amount as double)
+            / nullif(cast(finishing.plan_amount as double), 0) * 100 + 0.5
+        ) as double) / 100 as planned_to_date_pct,
         finishing.remaining_amount,
+        finishing.start_date,
         finishing.planned_end_date,
         cast(finishing.days_remaining as integer) as days_remaining,
         case

@@ -48,18 +48,52 @@ calendar_days as (
 
 ),
 
--- First submission of each reporting period of each system.
-deliveries as (
+-- First submission of each reporting unit's report for each period of each system (a system
+-- without declared reporting units is one unit), by the source's own submission stamp.
+unit_deliveries as (
     {%- for delivery in deliveries %}
 
         select
             '{{ delivery.system }}' as system_name,
             cast({{ catalogue_expression(delivery.period) }} as date) as period_start,
+            cast({{ delivery.get('unit') or "'all'" }} as string) as unit_id,
             min({{ catalogue_expression(delivery.delivered_at) }}) as first_delivered_at,
             count(*) as delivered_records
 
         from {{ delivery.system }}__records
-        group by cast({{ catalogue_expression(delivery.period) }} as date)
+        group by
+            cast({{ catalogue_expression(delivery.period) }} as date),
+            cast({{ delivery.get('unit') or "'all'" }} as string)
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+-- First submission of each reporting period of each system.
+deliveries as (
+
+    select
+        unit_deliveries.system_name,
+        unit_deliveries.period_start,
+        min(unit_deliveries.first_delivered_at) as first_delivered_at,
+        sum(unit_deliveries.delivered_records) as delivered_records
+
+    from unit_deliveries
+    group by unit_deliveries.system_name, unit_deliveries.period_start
+
+),
+
+-- When a system was connected to the warehouse: periods before it came in its archive.
+connections as (
+    {%- for delivery in deliveries %}
+
+        select
+            '{{ delivery.system }}' as system_name,
+            cast({{ "'" ~ delivery.connected_on ~ "'" if delivery.connected_on else 'null' }} as date)
+                as connected_on
         {%- if not loop.last %}
 
             union all
@@ -160,6 +194,25 @@ due_periods as (
 
 ),
 
+-- Each unit's first submission against the period's deadline.
+unit_timeliness as (
+
+    select
+        unit_deliveries.system_name,
+        unit_deliveries.period_start,
+        count(*) as delivered_units,
+        sum(case when unit_deliveries.first_delivered_at <= due_periods.deadline_at then 1 else 0 end)
+            as on_time_units
+
+    from unit_deliveries
+    inner join due_periods
+        on
+            unit_deliveries.system_name = due_periods.system_name
+            and unit_deliveries.period_start = due_periods.period_start
+    group by unit_deliveries.system_name, unit_deliveries.period_start
+
+),
+
 final as (
 
     select
@@ -179,15 +232,24 @@ final as (
             {{ minutes_between('due_periods.deadline_at', 'deliveries.first_delivered_at') }}
             / 60.0,
             1
-        ) as hours_late
+        ) as hours_late,
+        coalesce(unit_timeliness.delivered_units, 0) as delivered_units,
+        coalesce(unit_timeliness.on_time_units, 0) as on_time_units,
+        coalesce(due_periods.period_start < connections.connected_on, false) as is_archive_period
 
     from due_periods
     inner join schedules
         on due_periods.system_name = schedules.system_name
+    inner join connections
+        on due_periods.system_name = connections.system_name
     left join deliveries
         on
             due_periods.system_name = deliveries.system_name
             and due_periods.period_start = deliveries.period_start
+    left join unit_timeliness
+        on
+            due_periods.system_name = unit_timeliness.system_name
+            and due_periods.period_start = unit_timeliness.period_start
 
 )
 

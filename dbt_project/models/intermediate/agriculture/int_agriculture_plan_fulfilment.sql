@@ -30,6 +30,7 @@ progress_orders as (
         progress.report_date,
         progress.unit,
         progress.cumulative_amount,
+        progress.planned_share_to_date,
         campaigns.crop,
         campaigns.order_year
 
@@ -103,7 +104,20 @@ final as (
         cast(per_progress.in_force_plan_amount as decimal(18, 3)) as in_force_plan_amount,
         per_progress.in_force_order_version,
         cast(per_progress.latest_plan_amount as decimal(18, 3)) as latest_plan_amount,
-        per_progress.latest_order_version
+        per_progress.latest_order_version,
+        -- Each version's planned path: the share of the campaign's days gone by that day.
+        cast(
+            per_progress.original_plan_amount * progress_orders.planned_share_to_date
+            as decimal(18, 3)
+        ) as original_planned_to_date_amount,
+        cast(
+            per_progress.in_force_plan_amount * progress_orders.planned_share_to_date
+            as decimal(18, 3)
+        ) as in_force_planned_to_date_amount,
+        cast(
+            per_progress.latest_plan_amount * progress_orders.planned_share_to_date
+            as decimal(18, 3)
+        ) as latest_planned_to_date_amount
 
     from progress_orders
     left join per_progress

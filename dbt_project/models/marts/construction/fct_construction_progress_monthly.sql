@@ -105,12 +105,29 @@ project_months as (
     cross join data_through
     inner join months
         on
-            project_span.first_month_date <= months.month_date
+            -- From the month it started by the register, or its first report if earlier.
+            least(
+                coalesce(
+                    cast(date_trunc('month', latest_projects.actual_start_date) as date),
+                    project_span.first_month_date
+                ),
+                project_span.first_month_date
+            ) <= months.month_date
             and months.month_date <= least(
                 data_through.data_through_month_date,
+                -- A project ends with the month it was complete by either account: the
+                -- register's completion date or its first report at 100 %.
                 coalesce(
-                    cast(date_trunc('month', latest_projects.actual_completion_date) as date),
-                    project_span.completed_month_date,
+                    least(
+                        coalesce(
+                            cast(date_trunc('month', latest_projects.actual_completion_date) as date),
+                            project_span.completed_month_date
+                        ),
+                        coalesce(
+                            project_span.completed_month_date,
+                            cast(date_trunc('month', latest_projects.actual_completion_date) as date)
+                        )
+                    ),
                     data_through.data_through_month_date
                 )
             )
@@ -125,7 +142,11 @@ versions_in_force as (
         project_months.month_date,
         projects.budget_tmt,
         projects.planned_start_date,
-        projects.planned_completion_date
+        projects.planned_completion_date,
+        -- The register is updated in place: a month before the first version read is judged
+        -- against a budget and schedule entered after it ended.
+        cast({{ local_time('projects.updated_at', "'Asia/Ashgabat'") }} as date)
+        >= project_months.next_month_date as is_register_restated
 
     from project_months
     inner join projects
@@ -202,16 +223,11 @@ carried as (
 
     select
         joined.*,
-        coalesce(
-            {{ last_value_ignoring_nulls('joined.reported_completion_pct') }}
-                over project_history,
-            0
-        ) as completion_pct,
-        coalesce(
-            {{ last_value_ignoring_nulls('joined.reported_spent_to_date_tmt') }}
-                over project_history,
-            0
-        ) as spent_to_date_tmt
+        -- The last reported figures carried forward; none before the first report.
+        {{ last_value_ignoring_nulls('joined.reported_completion_pct') }}
+            over project_history as completion_pct,
+        {{ last_value_ignoring_nulls('joined.reported_spent_to_date_tmt') }}
+            over project_history as spent_to_date_tmt
 
     from joined
     window project_history as (
@@ -283,7 +299,8 @@ final as (
         carried.workers_on_site,
         coalesce(milestone_counts.milestones_due_count, 0) as milestones_due_count,
         coalesce(milestone_counts.milestones_done_count, 0) as milestones_done_count,
-        carried.completion_pct >= 100 as is_completed,
+        coalesce(carried.completion_pct >= 100, false) as is_completed,
+        versions_in_force.is_register_restated,
         carried.data_through_month_date
 
     from carried
