@@ -74,7 +74,8 @@ targeted as (
             when 'year' then {{ add_days(
                 'cast(indicator_values.period_start + interval 1 year as date)', -1) }}
             when 'campaign' then cast(null as date)
-            else {{ add_days('cast(indicator_values.period_start + interval 1 month as date)', -1) }}
+            else {{ add_days(
+                'cast(indicator_values.period_start + interval 1 month as date)', -1) }}
         end as period_end_date,
         -- Monthly indicators have data for whole months: their cut-off is that month's end.
         case

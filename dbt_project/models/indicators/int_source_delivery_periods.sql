@@ -90,10 +90,11 @@ deliveries as (
 connections as (
     {%- for delivery in deliveries %}
 
+        {%- set connected_on = "'" ~ delivery.connected_on ~ "'"
+            if delivery.connected_on else 'null' %}
         select
             '{{ delivery.system }}' as system_name,
-            cast({{ "'" ~ delivery.connected_on ~ "'" if delivery.connected_on else 'null' }} as date)
-                as connected_on
+            cast({{ connected_on }} as date) as connected_on
         {%- if not loop.last %}
 
             union all
@@ -201,8 +202,11 @@ unit_timeliness as (
         unit_deliveries.system_name,
         unit_deliveries.period_start,
         count(*) as delivered_units,
-        sum(case when unit_deliveries.first_delivered_at <= due_periods.deadline_at then 1 else 0 end)
-            as on_time_units
+        sum(
+            case
+                when unit_deliveries.first_delivered_at <= due_periods.deadline_at then 1 else 0
+            end
+        ) as on_time_units
 
     from unit_deliveries
     inner join due_periods

@@ -91,45 +91,53 @@ project_span as (
 
 ),
 
+-- A project runs from the month it started by the register (or its first report, if earlier) to
+-- the month it was complete by either account: the register's completion date or its first
+-- report at 100 %.
+project_bounds as (
+
+    select
+        project_span.project_id,
+        least(
+            coalesce(
+                cast(date_trunc('month', latest_projects.actual_start_date) as date),
+                project_span.first_month_date
+            ),
+            project_span.first_month_date
+        ) as first_month_date,
+        least(
+            coalesce(
+                cast(date_trunc('month', latest_projects.actual_completion_date) as date),
+                project_span.completed_month_date
+            ),
+            coalesce(
+                project_span.completed_month_date,
+                cast(date_trunc('month', latest_projects.actual_completion_date) as date)
+            )
+        ) as last_month_date
+
+    from project_span
+    inner join latest_projects
+        on project_span.project_id = latest_projects.project_id
+
+),
+
 project_months as (
 
     select
-        latest_projects.project_id,
+        project_bounds.project_id,
         months.month_date,
         cast(months.month_date + interval '1 month' as date) as next_month_date,
         data_through.data_through_month_date
 
-    from latest_projects
-    inner join project_span
-        on latest_projects.project_id = project_span.project_id
+    from project_bounds
     cross join data_through
     inner join months
         on
-            -- From the month it started by the register, or its first report if earlier.
-            least(
-                coalesce(
-                    cast(date_trunc('month', latest_projects.actual_start_date) as date),
-                    project_span.first_month_date
-                ),
-                project_span.first_month_date
-            ) <= months.month_date
+            project_bounds.first_month_date <= months.month_date
             and months.month_date <= least(
                 data_through.data_through_month_date,
-                -- A project ends with the month it was complete by either account: the
-                -- register's completion date or its first report at 100 %.
-                coalesce(
-                    least(
-                        coalesce(
-                            cast(date_trunc('month', latest_projects.actual_completion_date) as date),
-                            project_span.completed_month_date
-                        ),
-                        coalesce(
-                            project_span.completed_month_date,
-                            cast(date_trunc('month', latest_projects.actual_completion_date) as date)
-                        )
-                    ),
-                    data_through.data_through_month_date
-                )
+                coalesce(project_bounds.last_month_date, data_through.data_through_month_date)
             )
 
 ),
