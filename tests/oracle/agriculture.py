@@ -20,7 +20,15 @@ Definitions:
   (denominator: days left, null once none are);
 * ``agr_lagging_districts`` (sum): districts whose province's campaign has started and whose
   exact progress ratio is below the country's exact ratio less 10 percentage points (strictly);
-  every district, province and the country has a row, 0 when none lags.
+  every district, province and the country has a row, 0 when none lags;
+* ``agr_reporting_completeness_pct`` (ratio, summed over every day of the period): the
+  district-days on which a report was owed, per campaign. A district owes a report from its
+  province's start through the province's planned end, and past that end on every day up to
+  the last day it reported itself; it owes none on a day when its cumulative amount through the
+  previous day had already reached the plan in force (a district that is finished stops
+  reporting). The numerator counts the owed district-days for which at least one report (the
+  first one or any correction) exists. Days, weeks and months as above; the campaign period
+  starts on the campaign's first day; levels are the district, its province and the country.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from simulator import agriculture
-from tests.oracle.engine import finish
+from tests.oracle.engine import base_frame, finish, rollup
 
 PERIODS = ("day", "week", "month", "campaign")
 
@@ -267,3 +275,62 @@ def planned_path(seed: int, as_of: dt.datetime) -> pl.DataFrame:
         .then(pl.lit("amber"))
         .otherwise(pl.lit("red"))
     )
+
+
+def reporting_completeness(seed: int, as_of: dt.datetime) -> pl.DataFrame:
+    """Expected rows of ``agr_reporting_completeness_pct``."""
+    visible = agriculture.visible_at(agriculture.generate(seed), as_of)
+    calendar = {campaign.campaign_id: campaign for campaign in agriculture.campaigns()}
+    reported: set[tuple[str, str, dt.date]] = set()
+    last_reported: dict[tuple[str, str], dt.date] = {}
+    for campaign in calendar.values():
+        for report in visible.daily_reports:
+            if report.crop != campaign.crop or report.operation != campaign.operation:
+                continue
+            day = dt.date.fromisoformat(report.report_date)
+            reported.add((campaign.campaign_id, report.district_code, day))
+            key = (campaign.campaign_id, report.district_code)
+            last_reported[key] = max(last_reported.get(key, day), day)
+    rows = district_days(seed, as_of)
+    done_by = {(r.campaign_id, r.district, r.day): r.done for r in rows}
+    base = []
+    for row in rows:
+        campaign = calendar[row.campaign_id]
+        start = campaign.starts[row.province]
+        own_last = last_reported.get((row.campaign_id, row.district))
+        in_window = row.day <= row.planned_end or (own_last is not None and row.day <= own_last)
+        before = done_by.get((row.campaign_id, row.district, row.day - dt.timedelta(days=1)), 0.0)
+        if row.day < start or not in_window or before >= row.plan:
+            continue
+        got = (row.campaign_id, row.district, row.day) in reported
+        base.append(
+            {
+                "date": row.day,
+                "province": row.province,
+                "district": row.district,
+                "breakdown": row.campaign_id,
+                "num": float(got),
+                "den": 1.0,
+            }
+        )
+    frame = base_frame(base)
+    starts = pl.DataFrame(
+        {
+            "breakdown": list(calendar),
+            "campaign_start": [min(c.starts.values()) for c in calendar.values()],
+        }
+    )
+    settings = {
+        "indicator_id": "agr_reporting_completeness_pct",
+        "aggregation": "ratio",
+        "factor": 100.0,
+    }
+    by_day = rollup(frame, period_types=("day", "week", "month"), **settings)
+    whole = rollup(
+        frame.join(starts, on="breakdown")
+        .with_columns(date=pl.col("campaign_start"))
+        .drop("campaign_start"),
+        period_types=("day",),
+        **settings,
+    ).with_columns(period_type=pl.lit("campaign"))
+    return pl.concat([by_day, whole])
