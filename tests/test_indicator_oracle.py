@@ -101,6 +101,20 @@ def test_data_quality_indicators(snapshot: Path) -> None:
     _check_all(snapshot, data_quality.expected, data_quality.SYSTEMS)
 
 
+def test_agriculture_reporting_completeness(snapshot: Path) -> None:
+    """District-days owed a report, counted from the campaign database's own reports."""
+    report = check(snapshot, agriculture.reporting_completeness(DEFAULT_SEED, DEFAULT_AS_OF))
+    assert not report, report
+
+
+@pytest.mark.parametrize("system", sorted(data_quality.DAILY_SYSTEMS))
+def test_daily_systems_reporting_timeliness(snapshot: Path, system: str) -> None:
+    """Each plant's or district's first record of a day against the day's deadline."""
+    expected = data_quality.daily_timeliness(DEFAULT_SEED, DEFAULT_AS_OF, system)
+    report = check(snapshot, expected, [system])
+    assert not report, report
+
+
 def test_campaign_progress_is_judged_against_the_planned_path(snapshot: Path) -> None:
     """Every day's campaign progress at every level has the planned path as its target and the
     status that the thresholds give against it (cotton at 24.5 % on 30 September is on a path of
