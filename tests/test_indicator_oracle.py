@@ -25,12 +25,13 @@ from tests.oracle import (
     fuel_energy,
     livestock,
     medicine,
+    partial,
     processing,
     telecom,
     textile,
     transport,
 )
-from tests.oracle.compare import check
+from tests.oracle.compare import check, check_flag
 
 pytestmark = pytest.mark.slow
 
@@ -113,6 +114,16 @@ def test_daily_systems_reporting_timeliness(snapshot: Path, system: str) -> None
     expected = data_quality.daily_timeliness(DEFAULT_SEED, DEFAULT_AS_OF, system)
     report = check(snapshot, expected, [system])
     assert not report, report
+
+
+def test_partial_periods(snapshot: Path) -> None:
+    """Periods reaching past the day the indicator and its system were complete through."""
+    reports = [
+        report
+        for frame in partial.expected(DEFAULT_SEED, DEFAULT_AS_OF).values()
+        if (report := check_flag(snapshot, frame, "is_partial_period"))
+    ]
+    assert not reports, "\n".join(reports)
 
 
 def test_campaign_progress_is_judged_against_the_planned_path(snapshot: Path) -> None:

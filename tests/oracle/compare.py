@@ -4,7 +4,8 @@ Rows are joined on the key (indicator, period type, period start, region level, 
 enterprise, breakdown). Numerators and denominators are sums and counts: they must agree to
 1e-6 (relative 1e-12 for large floating amounts). Values are published rounded to 6 decimals:
 the expected value, rounded the same way, must agree to within that rounding. Rows present on
-one side only are differences too.
+one side only are differences too. Boolean columns (``is_partial_period``, ``is_restated``) are
+compared the same way with ``check_flag``: exactly, row by row.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import polars as pl
 from tests.oracle.engine import EXPECTED_SCHEMA, KEYS
 
 SHOWN = 20
+FLAGS = ("is_partial_period", "is_restated")
 
 
 def published(
@@ -120,3 +122,70 @@ def check(snapshot: Path, expected: pl.DataFrame, breakdowns: Sequence[str] | No
     indicator_id = expected["indicator_id"][0]
     lines = differences(expected, published(snapshot, indicator_id, breakdowns))
     return report(indicator_id, lines) if lines else ""
+
+
+def published_flag(
+    snapshot: Path, indicator_id: str, column: str, breakdowns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The key and one boolean column of the published rows of one indicator."""
+    if column not in FLAGS:
+        raise ValueError(column)
+    connection = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        frame = connection.execute(
+            f"select {', '.join(KEYS)}, {column}"  # the column is one of FLAGS
+            " from indicators.fct_indicator_values where indicator_id = ?",
+            [indicator_id],
+        ).pl()
+    finally:
+        connection.close()
+    frame = frame.select(
+        *[pl.col(name).cast(EXPECTED_SCHEMA[name]) for name in KEYS],
+        pl.col(column).cast(pl.Boolean),
+    )
+    if breakdowns is not None:
+        frame = frame.filter(pl.col("breakdown").is_in(list(breakdowns)))
+    return frame
+
+
+def flag_differences(expected: pl.DataFrame, actual: pl.DataFrame, column: str) -> list[str]:
+    """Every row whose boolean ``column`` differs (or that is on one side only), one line each."""
+    duplicated = expected.filter(pl.struct(KEYS).is_duplicated())
+    lines = [
+        f"expected frame has a duplicated key: {_key_text(r)}" for r in duplicated.rows(named=True)
+    ]
+    joined = expected.join(actual, on=KEYS, how="full", suffix="_published", nulls_equal=True)
+    for row in joined.sort(
+        pl.coalesce("period_type", "period_type_published"),
+        pl.coalesce("period_start", "period_start_published"),
+        pl.coalesce("region_id", "region_id_published"),
+        nulls_last=True,
+    ).rows(named=True):
+        if row["indicator_id"] is None:
+            key = {name: row[f"{name}_published"] for name in KEYS}
+            lines.append(
+                f"{_key_text(key)}: published but not expected"
+                f" ({column} published {row[f'{column}_published']})"
+            )
+        elif row["indicator_id_published"] is None:
+            lines.append(
+                f"{_key_text(row)}: expected but not published ({column} expected {row[column]})"
+            )
+        elif row[f"{column}_published"] != row[column]:
+            lines.append(
+                f"{_key_text(row)}: {column} published {row[f'{column}_published']}"
+                f" expected {row[column]}"
+            )
+    return lines
+
+
+def check_flag(
+    snapshot: Path, expected: pl.DataFrame, column: str, breakdowns: Sequence[str] | None = None
+) -> str:
+    """'' when the published boolean ``column`` of the expected frame's indicator is the expected
+    one on every row; otherwise a report of every difference."""
+    indicator_id = expected["indicator_id"][0]
+    lines = flag_differences(
+        expected, published_flag(snapshot, indicator_id, column, breakdowns), column
+    )
+    return report(f"{indicator_id} {column}", lines) if lines else ""

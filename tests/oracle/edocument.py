@@ -97,3 +97,20 @@ def expected(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
 def _country(frame: pl.DataFrame) -> pl.DataFrame:
     """Documents have no region: only the country's rows."""
     return frame.filter(pl.col("region_level") == "country")
+
+
+def last_days(seed: int, as_of: dt.datetime) -> dict[str, dt.date]:
+    """Each indicator's last execution day (Aşgabat) among the documents it counts."""
+    days: dict[str, list[dt.date]] = {
+        "edoc_executed_on_time_pct": [],
+        "edoc_cycle_time_median_days": [],
+    }
+    for document in _documents(seed, as_of):
+        executed = document.get("executed")
+        if not isinstance(executed, dt.datetime) or "registered" not in document:
+            continue
+        day = executed.astimezone(ASHGABAT).date()
+        days["edoc_cycle_time_median_days"].append(day)
+        if document["assigned"]:
+            days["edoc_executed_on_time_pct"].append(day)
+    return {indicator_id: max(found) for indicator_id, found in days.items()}
