@@ -126,6 +126,16 @@ def test_partial_periods(snapshot: Path) -> None:
     assert not reports, "\n".join(reports)
 
 
+def test_construction_restated_rows(snapshot: Path) -> None:
+    """Months judged against a project version entered after they ended."""
+    reports = [
+        report
+        for frame in construction.restated(DEFAULT_SEED, DEFAULT_AS_OF).values()
+        if (report := check_flag(snapshot, frame, "is_restated"))
+    ]
+    assert not reports, "\n".join(reports)
+
+
 def test_campaign_progress_is_judged_against_the_planned_path(snapshot: Path) -> None:
     """Every day's campaign progress at every level has the planned path as its target and the
     status that the thresholds give against it (cotton at 24.5 % on 30 September is on a path of

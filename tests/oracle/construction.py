@@ -18,6 +18,14 @@ sit in their district; enterprise rows are the contractor's projects in a distri
   budget-weighted scheduled completion, x 100, of the projects with figures.
 * ``con_projects_not_reported`` (sum, last): active, unfinished projects without a report for
   the month.
+
+Restated rows (``restated``, for the first three): the register updates a project in place, so
+the run's extraction saw one version of each project, the latest entered by the run's instant.
+A month is judged against the version entered by its end or, when none was seen by then, the
+first version seen: here always that one version. The month is restated when that version was
+entered (``updated_at``, in Aşgabat) after the month's last day. A published value is restated
+when any project-month it is made of (the rows of the period's last month with data, under the
+indicator's own population) is.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import datetime as dt
 import polars as pl
 
 from simulator import construction
-from tests.oracle.engine import base_frame, rollup
+from simulator.processing import ASHGABAT
+from tests.oracle.engine import KEYS, base_frame, rollup
 
 PERIODS = ("month", "quarter", "year")
 
@@ -59,6 +68,8 @@ def _project_months(seed: int, as_of: dt.datetime) -> list[dict[str, object]]:
             last = min(last, dt.date.fromisoformat(project.actual_completion_date).replace(day=1))
         if finished:
             last = min(last, min(finished))
+        entered = dt.datetime.fromisoformat(project.updated_at).replace(tzinfo=dt.UTC)
+        entered_on = entered.astimezone(ASHGABAT).date()
         month = dt.date.fromisoformat(project.actual_start_date).replace(day=1)
         carried: construction.ProgressReport | None = None
         while month <= last:
@@ -75,6 +86,7 @@ def _project_months(seed: int, as_of: dt.datetime) -> list[dict[str, object]]:
                     "reported": report is not None,
                     "completion": None if carried is None else carried.completion_pct,
                     "spent": None if carried is None else carried.spent_to_date_tmt,
+                    "restated": entered_on >= _add_month(month),
                 }
             )
             month = _add_month(month)
@@ -143,3 +155,27 @@ def expected(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
             **settings,
         ),
     }
+
+
+def restated(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
+    """``is_restated`` of every row of the construction indicators judged against the register."""
+    rows = _project_months(seed, as_of)
+    with_figures = [r for r in rows if r["completion"] is not None]
+    unfinished = [r for r in with_figures if float(r["completion"]) < 100]  # type: ignore[arg-type]
+    out = {}
+    for indicator_id, population in (
+        ("con_projects_behind_schedule", unfinished),
+        ("con_budget_execution_pct", with_figures),
+        ("con_schedule_attainment_pct", with_figures),
+    ):
+        counted = rollup(
+            _base(population, lambda r: float(r["restated"])),
+            indicator_id=indicator_id,
+            period_types=PERIODS,
+            aggregation="sum",
+            factor=1.0,
+            time_aggregation="last",
+            enterprise_rows=True,
+        )
+        out[indicator_id] = counted.select(*KEYS, is_restated=pl.col("numerator") > 0)
+    return out
