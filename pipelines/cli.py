@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.landing import LandingError
 from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 
@@ -416,6 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     reject_parser.add_argument("batch_id")
     reject_parser.add_argument("--reason", required=True)
+    reject_parser.add_argument(
+        "--skip-rows",
+        action="store_true",
+        help="skip the batch's rows for good instead of extracting them again (recorded)",
+    )
     quarantine_parser = commands.add_parser(
         "quarantine", help="list held batches and quarantined rows"
     )
@@ -479,13 +485,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "reject":
             from pipelines.ingest import reject
 
-            reject(_paths(), arguments.batch_id, arguments.reason)
-            print(f"batch {arguments.batch_id} rejected; it stays in the landing zone")
+            rejection = reject(
+                _paths(),
+                arguments.batch_id,
+                arguments.reason,
+                extract_again=not arguments.skip_rows,
+            )
+            if rejection.extract_again:
+                print(
+                    f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
+                    " rows are extracted again on the next run (held again until the source is"
+                    " fixed; --skip-rows skips them)"
+                )
+            else:
+                print(
+                    f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
+                    " rows are skipped for good (recorded in the ledger and the landing zone)"
+                )
             return 0
         if arguments.command == "publish-serving":
             return publish_serving()
         return quarantine(arguments.system)
-    except (FileNotFoundError, ConnectionError, ValueError) as error:
+    except (FileNotFoundError, ConnectionError, ValueError, LandingError) as error:
         print(f"maglumat: {error}", file=sys.stderr)
         return 2
 

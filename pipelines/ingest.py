@@ -12,7 +12,15 @@ from maglumat import clock
 from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
 from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
-from pipelines.landing import BatchManifest, find_batch, land_batch, list_batches, read_batch
+from pipelines.landing import (
+    BatchManifest,
+    Rejection,
+    find_batch,
+    land_batch,
+    list_batches,
+    read_batch,
+    record_rejection,
+)
 from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
 from quality.gate import PendingBatches, validate_batch
@@ -171,21 +179,41 @@ def readmit(paths: MaglumatPaths, batch_id: str) -> LoadOutcome:
     return load
 
 
-def reject(paths: MaglumatPaths, batch_id: str, reason: str) -> None:
+def reject(
+    paths: MaglumatPaths, batch_id: str, reason: str, *, extract_again: bool = True
+) -> Rejection:
     """Close a held batch for good: it stays out of the warehouse (and in the landing zone),
-    with the steward's reason, and no longer blocks its table."""
+    with the steward's reason, and no longer blocks its table.
+
+    With ``extract_again`` (the default) its rows are not lost: the table's high-water mark goes
+    back to where the batch began, so the next extraction reads them again from the source (once
+    fixed, they load; if not, they are held again). Without it the steward skips them knowingly,
+    and the landing zone and the ledger say so. The decision is written to the landing zone
+    first (where the high-water mark is read), then to the ledger.
+    """
     if not reason.strip():
         raise ValueError("a reason is required to reject a batch")
+    manifest = find_batch(paths.landing, batch_id)
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)
-        updated = connection.execute(
+        status = connection.execute(
+            "select status from audit.batches where batch_id = ?", [batch_id]
+        ).fetchone()
+        if status is None or status[0] != "held":
+            raise ValueError(f"batch {batch_id} is not held: only held batches can be rejected")
+        rejection = record_rejection(paths.landing, manifest, reason, extract_again=extract_again)
+        what_next = (
+            "its rows are extracted again on the next run"
+            if rejection.extract_again
+            else "its rows are skipped for good"
+        )
+        connection.execute(
             "update audit.batches set status = 'rejected',"
-            " gate_summary = gate_summary || ' | rejected by the data steward: ' || ?"
-            " where batch_id = ? and status = 'held' returning batch_id",
-            [reason, batch_id],
-        ).fetchall()
-    if not updated:
-        raise ValueError(f"batch {batch_id} is not held: only held batches can be rejected")
+            " gate_summary = gate_summary || ' | rejected by the data steward: ' || ? || '; ' || ?"
+            " where batch_id = ? and status = 'held'",
+            [reason, what_next, batch_id],
+        )
+    return rejection
 
 
 def ensure_raw_tables(paths: MaglumatPaths, systems: list[SourceSystem]) -> None:

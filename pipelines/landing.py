@@ -8,6 +8,12 @@ Layout (see docs/architecture.md)::
 The manifest is written last and is the commit marker: a Parquet file without one is the debris
 of an interrupted extract and is ignored (its rows are extracted again). Files are made read-only
 and never overwritten; the checksum in the manifest is verified on every read.
+
+The data steward's rejection of a batch is recorded beside it, write-once, as
+``<batch_id>.rejected`` (JSON: when, why, and whether its rows are to be extracted again). The
+high-water mark replays landings and rejections in time order: a rejection whose rows are to be
+extracted again moves the mark back to where the batch began, so the next extraction reads them
+again once the source serves them; a rejection that skips them, knowingly, leaves the mark.
 """
 
 from __future__ import annotations
@@ -142,10 +148,83 @@ def find_batch(landing_root: Path, batch_id: str) -> BatchManifest:
     raise LandingError(f"no batch {batch_id!r} in the landing zone {landing_root}")
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """The data steward's decision to keep a held batch out of the warehouse for good."""
+
+    batch_id: str
+    rejected_at: str
+    reason: str
+    extract_again: bool  # the rows are read again from the source; False: skipped, knowingly
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def rejection_path(landing_root: Path, manifest: BatchManifest) -> Path:
+    return manifest.parquet_path(landing_root).with_suffix(".rejected")
+
+
+def record_rejection(
+    landing_root: Path,
+    manifest: BatchManifest,
+    reason: str,
+    *,
+    extract_again: bool = True,
+    rejected_at: dt.datetime | None = None,
+) -> Rejection:
+    """Write the steward's rejection beside the batch (once: a second call returns the first)."""
+    path = rejection_path(landing_root, manifest)
+    if path.exists():
+        return Rejection(**json.loads(path.read_text(encoding="utf-8")))
+    rejection = Rejection(
+        batch_id=manifest.batch_id,
+        rejected_at=(rejected_at or clock.now()).isoformat(),
+        reason=reason,
+        extract_again=extract_again,
+    )
+    _write_once(path, rejection.to_json().encode("utf-8"))
+    return rejection
+
+
+def rejections(
+    landing_root: Path, system: str | None = None, table: str | None = None
+) -> dict[str, Rejection]:
+    """The steward's rejections in the landing zone, by batch id."""
+    pattern = f"{system or '*'}/{table or '*'}/*/*.rejected"
+    found = (
+        Rejection(**json.loads(path.read_text(encoding="utf-8")))
+        for path in landing_root.glob(pattern)
+    )
+    return {rejection.batch_id: rejection for rejection in found}
+
+
 def high_water_mark(landing_root: Path, system: str, table: str) -> str | None:
-    """The cursor value up to which the source has been landed (durable: read from manifests)."""
-    marks = [m.cursor_to for m in list_batches(landing_root, system, table) if m.cursor_to]
-    return marks[-1] if marks else None
+    """The cursor value up to which the source has been landed (durable: read from manifests).
+
+    Landings and the steward's rejections are replayed in time order: a landing moves the mark
+    to its ``cursor_to``; a rejection whose rows are to be extracted again moves it back to the
+    rejected batch's ``cursor_from`` (rows landed after it are then read again too, which raw
+    keeps as versions and dbt resolves by key).
+    """
+    batches = list_batches(landing_root, system, table)
+    decided = rejections(landing_root, system, table)
+    by_id = {manifest.batch_id: manifest for manifest in batches}
+    events: list[tuple[dt.datetime, int, BatchManifest, bool]] = [
+        (dt.datetime.fromisoformat(m.extracted_at), 0, m, False) for m in batches
+    ]
+    events += [
+        (dt.datetime.fromisoformat(r.rejected_at), 1, by_id[r.batch_id], True)
+        for r in decided.values()
+        if r.extract_again and r.batch_id in by_id
+    ]
+    mark: str | None = None
+    for _, _, manifest, rejected in sorted(events, key=lambda event: event[:2]):
+        if rejected:
+            mark = manifest.cursor_from
+        elif manifest.cursor_to:
+            mark = manifest.cursor_to
+    return mark
 
 
 def read_batch(landing_root: Path, manifest: BatchManifest) -> pl.DataFrame:

@@ -68,3 +68,52 @@ def test_old_snapshots_are_pruned_but_never_the_current_one(maglumat_home: Maglu
     assert removed == [fake_old_id]
     assert list_snapshots(maglumat_home) == [current.snapshot_id]
     assert prune(maglumat_home, retention_days=0, keep=current.snapshot_id) == []
+
+
+_CRASHING_PUBLISH = """
+import os, signal, sys
+from pipelines.settings import MaglumatPaths
+from warehouse import snapshot
+
+def crash(*args, **kwargs):  # the process dies after the copy, before it is renamed into place
+    os.kill(os.getpid(), signal.SIGKILL)
+
+snapshot.write_docs = crash
+snapshot.publish(MaglumatPaths.from_env(), retention_days=30)
+"""
+
+
+def test_a_publication_killed_midway_leaves_readers_the_last_snapshot_and_no_debris(
+    maglumat_home: MaglumatPaths,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _write_warehouse(maglumat_home, 1)
+    first = publish(maglumat_home, retention_days=30)
+    _write_warehouse(maglumat_home, 2)
+    crashed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_PUBLISH],
+        env={**os.environ, "MAGLUMAT_HOME": str(maglumat_home.home)},
+        check=False,
+    )
+    assert crashed.returncode == -signal.SIGKILL
+    debris = [
+        child.name for child in maglumat_home.snapshots.iterdir() if child.name.endswith(".tmp")
+    ]
+    assert len(debris) == 1  # the partial copy the crash left
+    current = current_snapshot(maglumat_home)
+    assert current is not None
+    assert current.snapshot_id == first.snapshot_id  # readers never saw the partial one
+    assert list_snapshots(maglumat_home) == [first.snapshot_id]
+
+    second = publish(maglumat_home, retention_days=30)
+    assert not [child for child in maglumat_home.snapshots.iterdir() if child.name.endswith(".tmp")]
+    assert list_snapshots(maglumat_home) == [first.snapshot_id, second.snapshot_id]
+    connection = open_current(maglumat_home)
+    try:
+        assert connection.execute("select value from marts.answer").fetchone() == (2,)
+    finally:
+        connection.close()

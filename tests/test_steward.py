@@ -1,6 +1,8 @@
 """The data steward's tools: a held batch is rejected or, once its suite is fixed, readmitted."""
 
 import datetime as dt
+import re
+import shlex
 import shutil
 import sqlite3
 from pathlib import Path
@@ -9,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.landing import list_batches
+from pipelines.landing import list_batches, read_batch
 from pipelines.settings import SUITES_DIR, MaglumatPaths
 from quality import suites
 from simulator import agriculture
@@ -30,6 +32,15 @@ def _drifted_batch(paths: MaglumatPaths) -> str:
     agriculture.write(dsn, system, AS_OF + dt.timedelta(days=1))
     held_run = run_daily_job(paths, SPINE)
     assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
+    # The failed check tells the steward what to type, and the command line accepts it.
+    (description,) = [
+        evaluation.description
+        for evaluation in held_run.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
+    command = re.search(r"`maglumat ([^`]*)`", description or "")
+    assert command is not None, description
+    assert main(shlex.split(command.group(1))) == 0
     return list_batches(paths.landing, "agriculture_campaign", "daily_reports")[-1].batch_id
 
 
@@ -46,13 +57,31 @@ def _status(paths: MaglumatPaths, batch_id: str) -> tuple[str, int, int]:
     return row
 
 
-def test_a_rejected_batch_releases_its_table_and_stays_landed(
+def _raw_days(paths: MaglumatPaths) -> dict[str, int]:
+    """Rows of raw campaign reports by report day, from the days after the demo's."""
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        rows = connection.execute(
+            "select cast(report_date as varchar), count(*)"
+            " from raw.agriculture_campaign__daily_reports"
+            " where report_date >= ? group by 1 order by 1",
+            [AS_OF.date()],
+        ).fetchall()
+    finally:
+        connection.close()
+    return dict(rows)
+
+
+def test_a_rejected_batch_skipped_knowingly_releases_its_table_and_stays_landed(
     spine_run_copy: MaglumatPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
     maglumat_home = spine_run_copy
     batch_id = _drifted_batch(maglumat_home)
+    before = _raw_days(maglumat_home)
 
-    assert main(["reject", batch_id, "--reason", "re-sent without moisture_pct"]) == 0
+    argv = ["reject", batch_id, "--reason", "re-sent without moisture_pct", "--skip-rows"]
+    assert main(argv) == 0
+    assert "skipped for good" in capsys.readouterr().out
 
     assert _status(maglumat_home, batch_id)[0] == "rejected"
     assert batch_id in {m.batch_id for m in list_batches(maglumat_home.landing)}
@@ -60,8 +89,54 @@ def test_a_rejected_batch_releases_its_table_and_stays_landed(
     assert after.success
     assert failed_checks(after) == []
     assert "snapshot/warehouse" in materialized(after)
+    assert _raw_days(maglumat_home) == before  # the steward chose to skip them: not read again
     assert main(["reject", batch_id, "--reason", "again"]) == 2
     assert "is not held" in capsys.readouterr().err
+
+
+def test_a_rejected_batchs_rows_are_extracted_again_once_the_source_is_fixed(
+    spine_run_copy: MaglumatPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema changed on the source for the day after the demo's; the steward rejects the
+    held batch; until the source is fixed its rows are held again, then they load: none lost."""
+    maglumat_home = spine_run_copy
+    batch_id = _drifted_batch(maglumat_home)
+    rejected = next(m for m in list_batches(maglumat_home.landing) if m.batch_id == batch_id)
+    assert _raw_days(maglumat_home) == {}
+
+    assert main(["reject", batch_id, "--reason", "moisture_pct is not in the contract"]) == 0
+    assert "extracted again on the next run" in capsys.readouterr().out
+
+    still_broken = run_daily_job(maglumat_home, SPINE)
+    assert failed_checks(still_broken) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
+    again = list_batches(maglumat_home.landing, "agriculture_campaign", "daily_reports")[-1]
+    assert again.batch_id != batch_id
+    assert again.cursor_from == rejected.cursor_from
+    assert again.row_count == rejected.row_count
+    assert main(["reject", again.batch_id, "--reason", "still with moisture_pct"]) == 0
+
+    database = sqlite3.connect(maglumat_home.systems / "agriculture_campaign.sqlite")
+    with database:
+        database.execute("alter table daily_reports drop column moisture_pct")
+    database.close()
+    fixed = run_daily_job(maglumat_home, SPINE)
+    assert fixed.success
+    assert failed_checks(fixed) == []
+    assert "snapshot/warehouse" in materialized(fixed)
+    loaded = list_batches(maglumat_home.landing, "agriculture_campaign", "daily_reports")[-1]
+    assert _status(maglumat_home, loaded.batch_id) == ("loaded", rejected.row_count, 0)
+    reports = set(read_batch(maglumat_home.landing, rejected)["report_id"].to_list())
+    assert set(read_batch(maglumat_home.landing, loaded)["report_id"].to_list()) == reports
+    connection = duckdb.connect(str(maglumat_home.warehouse), read_only=True)
+    try:
+        in_raw = connection.execute(
+            "select count(distinct report_id) from raw.agriculture_campaign__daily_reports"
+            " where list_contains(?, report_id)",
+            [sorted(reports)],
+        ).fetchone()
+    finally:
+        connection.close()
+    assert in_raw == (len(reports),)
 
 
 def test_a_batch_is_readmitted_once_its_suite_accepts_the_new_column(

@@ -7,7 +7,9 @@ Layout::
     <MAGLUMAT_HOME>/snapshots/current -> <snapshot_id>         # swapped atomically
 
 The copy is taken under the writer lock after a checkpoint, written under a temporary name and
-renamed into place; then the ``current`` link is replaced in one rename. A reader that opened an
+renamed into place; then the ``current`` link is replaced in one rename. One publication runs
+at a time (``snapshots/publish.lock``), and each starts by removing what a crashed one left: a
+temporary ``.<id>.tmp`` folder or a ``.current.<id>`` link never swapped in. A reader that opened an
 older snapshot keeps reading it undisturbed, and never blocks the next publish. The file keeps
 the name ``warehouse.duckdb`` so that views, which name their catalogue, resolve in the copy.
 """
@@ -29,6 +31,7 @@ from warehouse.docs_catalog import write_docs
 from warehouse.duck import read_only_connection, writer_lock
 
 CURRENT = "current"
+PUBLISH_LOCK = "publish"  # snapshots/publish.lock: one publication at a time
 SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
 # The dbt project's descriptions, for the snapshot's ``docs`` schema (see docs_catalog.py).
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -102,6 +105,34 @@ def publish(
     while it is still private and writable.
     """
     paths.snapshots.mkdir(parents=True, exist_ok=True)
+    with writer_lock(paths.snapshots / PUBLISH_LOCK):
+        remove_debris(paths)
+        return _publish(paths, retention_days, run_id, deliveries, dbt_manifest)
+
+
+def remove_debris(paths: MaglumatPaths) -> list[str]:
+    """Remove what an interrupted publication left (call under the publish lock)."""
+    removed = []
+    for child in sorted(paths.snapshots.iterdir()):
+        if child.name.startswith(f".{CURRENT}.") and child.is_symlink():
+            child.unlink()
+        elif child.name.startswith(".") and child.name.endswith(".tmp") and child.is_dir():
+            for item in child.iterdir():
+                item.chmod(0o644)
+            shutil.rmtree(child)
+        else:
+            continue
+        removed.append(child.name)
+    return removed
+
+
+def _publish(
+    paths: MaglumatPaths,
+    retention_days: int,
+    run_id: str | None,
+    deliveries: list[dict[str, Any]] | None,
+    dbt_manifest: Path | None,
+) -> Snapshot:
     published_at = clock.now()
     snapshot_id = published_at.strftime(SNAPSHOT_ID_FORMAT)
     staging = paths.snapshots / f".{snapshot_id}.tmp"

@@ -172,7 +172,8 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
                         "all batches passed"
                         if passed
                         else f"held batches: {', '.join(outcome.open_holds)} "
-                        "(see `maglumat quarantine list`)"
+                        f"(see `maglumat quarantine --system {system.name}`; then `maglumat "
+                        "readmit BATCH` once fixed, or `maglumat reject BATCH --reason ...`)"
                     ),
                 )
             ],

@@ -23,6 +23,7 @@ option                 default         meaning
 ``max_attempts``       5               per page, the first attempt included
 ``backoff_seconds``    1               first wait; it doubles with each retry
 ``max_backoff_seconds``  60            longest wait, ``Retry-After`` included
+``max_pages``          10000           pages read in one extraction before it stops as runaway
 =====================  ==============  ====================================================
 
 Incremental tables send the high-water mark (the latest landed ``cursor`` value) as the since
@@ -32,6 +33,11 @@ timeouts and dropped connections are retried with exponential backoff (or the se
 page still fails, the pages already read of an incremental table are landed first (they are in
 cursor order, so the next run resumes after them) and then the error is raised, naming the
 system, the URL and the page.
+
+Paging that does not end is an error, not a hang: a ``next`` link already followed, a page that
+repeats the previous page's records, or more than ``max_pages`` pages ends the extraction with
+a ``PagingLoopError`` naming the page; nothing of that extraction is landed (its records are
+suspect), and the other systems run on.
 """
 
 from __future__ import annotations
@@ -78,6 +84,10 @@ class HttpApiError(RuntimeError):
         super().__init__(f"{system}: {problem} (GET {url}, page {page})")
 
 
+class PagingLoopError(HttpApiError):
+    """The API's paging does not end: a link repeats, a page repeats, or pages run past the cap."""
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     """How one table of an API system is read (the catalogue's options, with defaults)."""
@@ -95,6 +105,7 @@ class ApiSettings:
     max_attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
+    max_pages: int = 10_000
 
     @classmethod
     def of(cls, system: SourceSystem, table: SourceTable) -> ApiSettings:
@@ -121,6 +132,7 @@ class ApiSettings:
             max_attempts=int(options.get("max_attempts", 5)),
             backoff_seconds=float(options.get("backoff_seconds", 1.0)),
             max_backoff_seconds=float(options.get("max_backoff_seconds", 60.0)),
+            max_pages=int(options.get("max_pages", 10_000)),
         )
         if settings.paging not in ("next_link", "page_number"):
             raise ValueError(
@@ -353,7 +365,16 @@ def read_collection(
         url = f"{first}?{urlencode({**parameters, settings.page_param: str(page)})}"
     else:
         url = f"{first}?{urlencode(parameters)}"
+    followed = {url}
+    previous: list[Any] | None = None
     while True:
+        if page > settings.max_pages:
+            raise PagingLoopError(
+                system.name,
+                public_url(url),
+                page,
+                f"more than {settings.max_pages} pages (max_pages): the paging does not end",
+            )
         document = client.get_json(url, page)
         found, records = _dig(document, settings.records_field)
         if not found or not isinstance(records, list):
@@ -367,6 +388,14 @@ def read_collection(
             raise HttpApiError(
                 system.name, public_url(url), page, "the records are not JSON objects"
             )
+        if records and records == previous:
+            raise PagingLoopError(
+                system.name,
+                public_url(url),
+                page,
+                f"page {page} repeats the records of page {page - 1}: the paging does not end",
+            )
+        previous = records
         yield [dict(record) for record in records]
         if not records:
             return
@@ -381,6 +410,14 @@ def read_collection(
             return
         page += 1
         url = client.url(str(next_link), page)
+        if url in followed:
+            raise PagingLoopError(
+                system.name,
+                public_url(url),
+                page,
+                f"the next link of page {page - 1} was followed before: the paging does not end",
+            )
+        followed.add(url)
 
 
 def extract(request: ExtractRequest) -> Iterator[Extract]:
@@ -392,6 +429,8 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
     try:
         for page in read_collection(request.system, table, request.connection, since):
             records.extend(page)
+    except PagingLoopError:
+        raise  # the records read are suspect (repeated): nothing of this extraction is landed
     except HttpApiError as error:
         partial = _committable(records, table.cursor) if incremental and table.cursor else []
         if partial:

@@ -15,7 +15,7 @@ from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract.dbapi import SourceUnreachableError
 from pipelines.extract.event_log import EventLogError, LogPosition, log_directory, read_log
 from pipelines.ingest import extract_to_landing, gate_and_load
-from pipelines.landing import high_water_mark, list_batches, read_batch
+from pipelines.landing import high_water_mark, list_batches, read_batch, record_rejection
 from pipelines.settings import MaglumatPaths
 
 FIELDS = ("event_id", "event_type", "document_id", "amount")
@@ -265,3 +265,29 @@ def test_landed_position_is_durable_and_the_gate_quarantines_bad_lines(
     (load,) = gate_and_load(maglumat_home, system, table).loads
     assert load.status == "loaded"
     assert len(list_batches(maglumat_home.landing, system.name, table.name)) == 2
+
+
+def test_a_rejected_batchs_lines_are_read_again_from_where_it_began(
+    tmp_path: Path, maglumat_home: MaglumatPaths
+) -> None:
+    """A rejected batch of an event log is read again from its first line; skipping it instead
+    (recorded) leaves the position after it."""
+    directory = tmp_path / "log"
+    directory.mkdir()
+    system = _system(directory)
+    table = system.tables[0]
+    _write(directory / "events-2023-09-27.jsonl", _line(1) + _line(2))
+    (first,) = extract_to_landing(maglumat_home, system, table).manifests
+    _write(directory / "events-2023-09-28.jsonl", _line(3) + _line(4))
+    (bad,) = extract_to_landing(maglumat_home, system, table).manifests
+    assert read_batch(maglumat_home.landing, bad)["event_id"].to_list() == ["e3", "e4"]
+
+    record_rejection(maglumat_home.landing, bad, "the log server wrote 28 September twice")
+    assert high_water_mark(maglumat_home.landing, system.name, table.name) == first.cursor_to
+    (again,) = extract_to_landing(maglumat_home, system, table).manifests
+    assert read_batch(maglumat_home.landing, again)["event_id"].to_list() == ["e3", "e4"]
+    assert again.cursor_to == bad.cursor_to
+
+    record_rejection(maglumat_home.landing, again, "known, left out", extract_again=False)
+    assert high_water_mark(maglumat_home.landing, system.name, table.name) == again.cursor_to
+    assert extract_to_landing(maglumat_home, system, table).manifests == []

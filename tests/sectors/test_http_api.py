@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -21,9 +22,15 @@ import pytest
 
 from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract import ExtractRequest
-from pipelines.extract.http_api import HttpApiError, extract, public_url, read_collection
+from pipelines.extract.http_api import (
+    HttpApiError,
+    PagingLoopError,
+    extract,
+    public_url,
+    read_collection,
+)
 from pipelines.ingest import extract_to_landing
-from pipelines.landing import list_batches, read_batch
+from pipelines.landing import high_water_mark, list_batches, read_batch, record_rejection
 from pipelines.settings import MaglumatPaths
 from simulator.http_api import ApiServer, Collection, Fault
 
@@ -326,3 +333,112 @@ def test_the_server_answers_json_with_paging_links(server: ApiServer) -> None:
     assert len(document["data"]) == 10
     assert document["meta"] == {"page": 1, "page_size": 10, "remaining": 15}
     assert document["links"]["next"].startswith("/api/v1/readings?page_size=10&cursor=")
+
+
+def test_a_rejected_batchs_records_are_asked_for_again(
+    server: ApiServer, data: dict[str, list[dict[str, Any]]], maglumat_home: MaglumatPaths
+) -> None:
+    """The steward rejects the batch of 28 September (say the API served it wrongly); the next
+    extraction asks the API for those records again, from where that batch began."""
+    system = _system()
+    (first,) = extract_to_landing(maglumat_home, system, READINGS).manifests
+    later = START + dt.timedelta(days=27)
+    data["readings"] += [_reading(n, later + dt.timedelta(minutes=n), 1.0) for n in (26, 27, 28)]
+    (bad,) = extract_to_landing(maglumat_home, system, READINGS).manifests
+    assert bad.cursor_from == first.cursor_to
+    assert high_water_mark(maglumat_home.landing, system.name, READINGS.name) == bad.cursor_to
+
+    record_rejection(maglumat_home.landing, bad, "served with wrong values")
+    assert high_water_mark(maglumat_home.landing, system.name, READINGS.name) == first.cursor_to
+    (again,) = extract_to_landing(maglumat_home, system, READINGS).manifests
+    assert server.served("readings")[-1].since == first.cursor_to
+    assert _ids(read_batch(maglumat_home.landing, again).to_dicts()) == [26, 27, 28]
+    assert high_water_mark(maglumat_home.landing, system.name, READINGS.name) == again.cursor_to
+    outcome = extract_to_landing(maglumat_home, system, READINGS)
+    assert outcome.manifests == []  # then the mark moves on: nothing read twice more
+
+
+def test_a_batch_rejected_with_its_rows_skipped_is_not_asked_for_again(
+    server: ApiServer, data: dict[str, list[dict[str, Any]]], maglumat_home: MaglumatPaths
+) -> None:
+    system = _system()
+    extract_to_landing(maglumat_home, system, READINGS)
+    data["readings"].append(_reading(26, START + dt.timedelta(days=27), 1.0))
+    (bad,) = extract_to_landing(maglumat_home, system, READINGS).manifests
+    record_rejection(maglumat_home.landing, bad, "known duplicate feed", extract_again=False)
+    assert high_water_mark(maglumat_home.landing, system.name, READINGS.name) == bad.cursor_to
+    assert extract_to_landing(maglumat_home, system, READINGS).manifests == []
+
+
+class _EndlessApi:
+    """A real HTTP server on 127.0.0.1 whose paging never ends, in one of three ways."""
+
+    def __init__(self, kind: str) -> None:
+        import http.server
+        import threading
+        from urllib.parse import parse_qs, urlsplit
+
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(handler) -> None:  # noqa: N805 - the standard library's name
+                self.requests += 1
+                query = parse_qs(urlsplit(handler.path).query)
+                step = int(query.get("step", ["0"])[0])
+                if kind == "same_link":  # new records, but the link comes back to page 2
+                    records = [_reading(self.requests, START, 1.0)]
+                    following = "/v1/readings?step=0"
+                elif kind == "same_page":
+                    records, following = [_reading(1, START, 1.0)], f"/v1/readings?step={step + 1}"
+                else:  # every page new, forever
+                    records = [_reading(step + 1, START + dt.timedelta(minutes=step), 1.0)]
+                    following = f"/v1/readings?step={step + 1}"
+                body = json.dumps({"data": records, "links": {"next": following}}).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args: object) -> None:  # noqa: N805
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _EndlessApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "pages"),
+    [
+        ("same_link", "the next link of page 2 was followed before", 2),
+        ("same_page", "page 2 repeats the records of page 1", 2),
+        ("endless", "more than 50 pages (max_pages)", 50),
+    ],
+)
+def test_paging_that_never_ends_is_a_clear_error_not_a_hang(
+    kind: str,
+    message: str,
+    pages: int,
+    maglumat_home: MaglumatPaths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    system = _system(max_pages=50)
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with _EndlessApi(kind) as api:
+        monkeypatch.setenv(URL_ENV, api.url)
+        with pytest.raises(PagingLoopError, match=re.escape(message)) as raised:
+            extract_to_landing(maglumat_home, system, READINGS)
+        assert api.requests == pages
+    assert "meter_statistics_api" in str(raised.value)
+    assert TOKEN not in str(raised.value)
+    # Nothing of a runaway extraction is landed: its records are repeated or suspect.
+    assert list_batches(maglumat_home.landing, system.name, READINGS.name) == []
