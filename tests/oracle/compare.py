@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -69,19 +70,29 @@ def _key_text(row: dict[str, object]) -> str:
     return ", ".join(parts)
 
 
-def differences(expected: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
-    """Every difference between the expected and the published rows, one line each."""
+def _side_by_side(
+    expected: pl.DataFrame, actual: pl.DataFrame
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Duplicated expected keys (as lines), and the expected and published rows joined by key
+    (``_published`` columns), in period and region order."""
     duplicated = expected.filter(pl.struct(KEYS).is_duplicated())
     lines = [
         f"expected frame has a duplicated key: {_key_text(r)}" for r in duplicated.rows(named=True)
     ]
     joined = expected.join(actual, on=KEYS, how="full", suffix="_published", nulls_equal=True)
-    for row in joined.sort(
+    rows = joined.sort(
         pl.coalesce("period_type", "period_type_published"),
         pl.coalesce("period_start", "period_start_published"),
         pl.coalesce("region_id", "region_id_published"),
         nulls_last=True,
-    ).rows(named=True):
+    ).rows(named=True)
+    return lines, rows
+
+
+def differences(expected: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
+    """Every difference between the expected and the published rows, one line each."""
+    lines, rows = _side_by_side(expected, actual)
+    for row in rows:
         if row["indicator_id"] is None:
             key = {name: row[f"{name}_published"] for name in KEYS}
             lines.append(
@@ -150,17 +161,8 @@ def published_flag(
 
 def flag_differences(expected: pl.DataFrame, actual: pl.DataFrame, column: str) -> list[str]:
     """Every row whose boolean ``column`` differs (or that is on one side only), one line each."""
-    duplicated = expected.filter(pl.struct(KEYS).is_duplicated())
-    lines = [
-        f"expected frame has a duplicated key: {_key_text(r)}" for r in duplicated.rows(named=True)
-    ]
-    joined = expected.join(actual, on=KEYS, how="full", suffix="_published", nulls_equal=True)
-    for row in joined.sort(
-        pl.coalesce("period_type", "period_type_published"),
-        pl.coalesce("period_start", "period_start_published"),
-        pl.coalesce("region_id", "region_id_published"),
-        nulls_last=True,
-    ).rows(named=True):
+    lines, rows = _side_by_side(expected, actual)
+    for row in rows:
         if row["indicator_id"] is None:
             key = {name: row[f"{name}_published"] for name in KEYS}
             lines.append(

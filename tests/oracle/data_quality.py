@@ -72,16 +72,7 @@ def expected(seed: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
         ("dq_reporting_completeness_pct", completeness),
         ("dq_reporting_timeliness_pct", timeliness),
     ):
-        frames[indicator_id] = rollup(
-            base_frame(rows),
-            indicator_id=indicator_id,
-            period_types=PERIODS,
-            aggregation="ratio",
-            factor=100.0,
-            ytd_through=(
-                as_of.astimezone(ASHGABAT).date().replace(day=1) - dt.timedelta(days=1)
-            ).replace(day=1),
-        ).filter(pl.col("region_level") == "country")
+        frames[indicator_id] = _country_ratio(rows, indicator_id, as_of)
     return frames
 
 
@@ -189,9 +180,17 @@ def daily_timeliness(seed: int, as_of: dt.datetime, system_name: str) -> pl.Data
                 "den": 1.0,
             }
         )
+    return _country_ratio(rows, "dq_reporting_timeliness_pct", as_of)
+
+
+def _country_ratio(
+    rows: list[dict[str, object]], indicator_id: str, as_of: dt.datetime
+) -> pl.DataFrame:
+    """A per cent ratio of the rows at the country level; the year to date runs through the
+    month before the run's."""
     return rollup(
         base_frame(rows),
-        indicator_id="dq_reporting_timeliness_pct",
+        indicator_id=indicator_id,
         period_types=PERIODS,
         aggregation="ratio",
         factor=100.0,
