@@ -198,9 +198,13 @@ def _local_date(utc_text: str) -> dt.date:
 
 def _expected_progress(
     register: construction.ConstructionSystem,
-) -> dict[tuple[int, str], tuple[float, float, float, bool]]:
+) -> dict[tuple[int, str], tuple[float | None, float | None, float, bool]]:
     """(project, YYYY-MM) -> (completion %, spent to date, budget in force, reported), from the
-    reports as of the demo day and the project versions read in March and on the demo day."""
+    reports as of the demo day and the project versions read in March and on the demo day.
+
+    A project runs from the month it started by the register (or its first report, if earlier)
+    to the month it was complete by either account (the register's completion date or its first
+    report at 100 %); months before its first report have no figures."""
     visible = construction.visible_at(register, AS_OF)
     latest: dict[tuple[int, str], construction.ProgressReport] = {}
     for report in sorted(visible.progress_reports, key=lambda r: (r.revision, r.submitted_at)):
@@ -218,10 +222,13 @@ def _expected_progress(
         end = through
         if current.actual_completion_date:
             end = min(end, _month(dt.date.fromisoformat(current.actual_completion_date)))
-        elif completed:
+        if completed:
             end = min(end, dt.date.fromisoformat(completed[0]))
         month = dt.date.fromisoformat(months[0])
-        completion = spent = 0.0
+        if current.actual_start_date:
+            month = min(month, _month(dt.date.fromisoformat(current.actual_start_date)))
+        completion: float | None = None
+        spent: float | None = None
         while month <= end:
             report = latest.get((project_id, month.isoformat()))
             if report is not None:
@@ -255,13 +262,21 @@ def test_progress_fact_matches_independent_computation(
         " budget_tmt, is_reported, budget_execution_pct"
         " from marts.fct_construction_progress_monthly",
     )
+
+    def number(value: object) -> float | None:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
     actual = {
-        (project, month): (float(completion), float(spent), float(budget), reported)
+        (project, month): (number(completion), number(spent), float(budget), reported)
         for project, month, completion, spent, budget, reported, _ in rows
     }
     expected = _expected_progress(register)
     assert actual.keys() == expected.keys()
     assert actual == expected
     assert any(not reported for *_, reported in actual.values()), "unreported months are kept"
+    assert any(figures[0] is None for figures in actual.values()), "started, not yet reported"
     for _project, _month, _, spent, budget, _, execution in rows:
+        if spent is None:
+            assert execution is None
+            continue
         assert float(execution) == pytest.approx(round(100 * float(spent) / float(budget), 1))

@@ -74,7 +74,11 @@ def test_the_log_carries_the_mess_of_a_real_system(log: edocument.EventLog) -> N
     assert "events-2022-11-16.jsonl" not in files
     held = [e for e in events if _local(e.event_time).date() in edocument.OUTAGE]
     assert held
-    assert {_local(e.logged_at).date() for e in held} == {dt.date(2022, 11, 17)}
+    # Queued by the clients, they reach the log once it is back: the morning after, or later
+    # for the few that were slow to arrive anyway.
+    logged = sorted(_local(e.logged_at).date() for e in held)
+    assert logged[0] == dt.date(2022, 11, 17)
+    assert logged.count(dt.date(2022, 11, 17)) > 0.9 * len(logged)
 
     twice = [event_id for event_id, n in Counter(e.event_id for e in events).items() if n > 1]
     assert twice, "some events are delivered twice"
@@ -129,8 +133,8 @@ def test_the_log_is_only_ever_appended(tmp_path: Path, log: edocument.EventLog) 
 def test_demo_default_is_a_log_directory_under_systems(maglumat_home: MaglumatPaths) -> None:
     added = edocument.simulate(maglumat_home, dt.datetime(2022, 1, 5, 12, tzinfo=dt.UTC))
     directory = maglumat_home.systems / "edocument_workflow" / "events"
+    # New Year's Day 2022 fell on a Saturday: Monday 3 January was the day off, with no events.
     assert sorted(path.name for path in directory.iterdir()) == [
-        "events-2022-01-03.jsonl",
         "events-2022-01-04.jsonl",
         "events-2022-01-05.jsonl",
     ]

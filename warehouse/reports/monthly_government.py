@@ -90,8 +90,9 @@ def edocument_by_ministry(
                 select
                     receiver_ministry_code,
                     count(*) as executed_documents,
-                    100.0 * sum(case when is_executed_on_time then 1 else 0 end) / count(*)
-                        as on_time_pct,
+                    -- On time among the documents that have a deadline (as the indicator).
+                    100.0 * sum(case when is_executed_on_time then 1 else 0 end)
+                    / nullif(count(deadline_date), 0) as on_time_pct,
                     cast(percentile_cont(0.5) within group (order by cycle_time_days) as double)
                         as cycle_time_median_days,
                     cast(percentile_cont(0.9) within group (order by cycle_time_days) as double)
