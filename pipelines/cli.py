@@ -506,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "publish-serving":
             return publish_serving()
         return quarantine(arguments.system)
-    except (FileNotFoundError, ConnectionError, ValueError, LandingError) as error:
+    except (FileNotFoundError, ConnectionError, TimeoutError, ValueError, LandingError) as error:
         print(f"maglumat: {error}", file=sys.stderr)
         return 2
 

@@ -117,3 +117,45 @@ def test_a_publication_killed_midway_leaves_readers_the_last_snapshot_and_no_deb
         assert connection.execute("select value from marts.answer").fetchone() == (2,)
     finally:
         connection.close()
+
+
+_HOLDING_READER = """
+import sys, duckdb
+connection = duckdb.connect(sys.argv[1], read_only=True)  # someone peeks at the pipeline's file
+print("open", flush=True)
+sys.stdin.readline()  # until the test lets go
+"""
+
+
+def test_a_reader_of_the_pipelines_file_makes_writers_wait_then_fail_naming_it(
+    maglumat_home: MaglumatPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    from warehouse.duck import WAIT_ENV, WarehouseBusyError, write_connection
+
+    _write_warehouse(maglumat_home, 1)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _HOLDING_READER, str(maglumat_home.warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "open"
+        monkeypatch.setenv(WAIT_ENV, "0.5")
+        with pytest.raises(WarehouseBusyError) as busy, write_connection(maglumat_home.warehouse):
+            pass
+        message = str(busy.value)
+        assert f"(PID {reader.pid})" in message
+        assert "snapshots/current/warehouse.duckdb" in message
+        assert "readers must open the published snapshot" in message
+    finally:
+        assert reader.stdin is not None
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    # Once the reader has gone, the writer gets the file.
+    with write_connection(maglumat_home.warehouse) as connection:
+        assert connection.execute("select value from marts.answer").fetchone() == (1,)

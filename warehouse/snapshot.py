@@ -28,7 +28,7 @@ import duckdb
 from maglumat import clock
 from pipelines.settings import DBT_PROJECT_DIR, WAREHOUSE_FILE_NAME, MaglumatPaths
 from warehouse.docs_catalog import write_docs
-from warehouse.duck import read_only_connection, writer_lock
+from warehouse.duck import connection_under_lock, read_only_connection, writer_lock
 
 CURRENT = "current"
 PUBLISH_LOCK = "publish"  # snapshots/publish.lock: one publication at a time
@@ -138,12 +138,9 @@ def _publish(
     staging = paths.snapshots / f".{snapshot_id}.tmp"
     staging.mkdir()
     with writer_lock(paths.warehouse):
-        connection = duckdb.connect(str(paths.warehouse))
-        try:
+        with connection_under_lock(paths.warehouse) as connection:
             connection.execute("checkpoint")
             contents = _contents(connection)
-        finally:
-            connection.close()
         shutil.copyfile(paths.warehouse, staging / WAREHOUSE_FILE_NAME)
     copy = duckdb.connect(str(staging / WAREHOUSE_FILE_NAME))
     try:
