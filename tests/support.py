@@ -194,3 +194,10 @@ def publish_answer_at(paths: MaglumatPaths, value: int, published: dt.datetime |
     backdated = published.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     (paths.snapshots / snapshot.snapshot_id).rename(paths.snapshots / backdated)
     return backdated
+
+
+def age_file(path: Path, seconds: float) -> None:
+    """Make ``path`` look written ``seconds`` earlier than it was, by the file system's own clock
+    (its mtime), so a test never reads the wall clock to say a file has settled."""
+    written = path.stat().st_mtime
+    os.utime(path, (written - seconds, written - seconds))

@@ -10,8 +10,6 @@ snapshot unchanged is shown end to end in tests/test_pipeline.py and tests/test_
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +20,7 @@ from pipelines.catalogue import load_catalogue
 from pipelines.extract import file_inbox
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.settings import MaglumatPaths
+from tests.support import age_file
 
 SYSTEM = next(system for system in load_catalogue() if system.name == "fuel_energy_production")
 TABLE = SYSTEM.table("daily_production")
@@ -198,8 +197,7 @@ def test_bad_input(
     inbox.mkdir(parents=True)
     data = case.content()
     (inbox / "fek_2023-09-05.csv").write_bytes(data)
-    long_ago = time.time() - 3600  # an hour old by the file system's clock: settled
-    os.utime(inbox / "fek_2023-09-05.csv", (long_ago, long_ago))
+    age_file(inbox / "fek_2023-09-05.csv", 3600)  # settled, not half-written
 
     landed = extract_to_landing(maglumat_home, SYSTEM, TABLE)
     gated = gate_and_load(maglumat_home, SYSTEM, TABLE)

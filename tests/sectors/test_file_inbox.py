@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +29,7 @@ from pipelines.landing import BatchManifest, land_batch, list_batches, read_batc
 from pipelines.resources import MaglumatResource
 from pipelines.sensors import build_inbox_sensors
 from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from tests.support import age_file
 
 FUEL = "fuel_energy_production"
 CHEMICAL = "chemical_monthly_form"
@@ -55,12 +55,14 @@ def catalogue_system(name: str) -> SourceSystem:
     return next(system for system in load_catalogue() if system.name == name)
 
 
-def drop_file(inbox: Path, name: str, data: bytes, arrived: dt.datetime = LONG_AGO) -> Path:
-    """Put a file into the inbox as a sender would, arrived at ``arrived`` (its mtime)."""
+def drop_file(inbox: Path, name: str, data: bytes, arrived: dt.datetime | None = LONG_AGO) -> Path:
+    """Put a file into the inbox as a sender would, arrived at ``arrived`` (its mtime); None
+    leaves the mtime the file system gave it: written just now."""
     inbox.mkdir(parents=True, exist_ok=True)
     path = inbox / name
     path.write_bytes(data)
-    os.utime(path, (arrived.timestamp(), arrived.timestamp()))
+    if arrived is not None:
+        os.utime(path, (arrived.timestamp(), arrived.timestamp()))
     return path
 
 
@@ -536,13 +538,12 @@ def test_a_file_still_being_written_waits_until_it_has_settled(
 ) -> None:
     inbox = _inbox(maglumat_home, FUEL)
     table = fuel.table("daily_production")
-    path = drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM, dt.datetime.now(dt.UTC))
+    path = drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM, arrived=None)
 
     assert extract_to_landing(maglumat_home, fuel, table).manifests == []
     assert path.exists()
 
-    settled = time.time() - 60
-    os.utime(path, (settled, settled))
+    age_file(path, 60)
     assert len(extract_to_landing(maglumat_home, fuel, table).manifests) == 1
 
 
@@ -655,11 +656,10 @@ def test_the_sensor_waits_for_a_file_still_being_written(
         _inbox(maglumat_home, FUEL),
         "fek_2023-09-12.csv",
         NEW_EXPORT_WITH_BOM,
-        dt.datetime.now(dt.UTC),
+        arrived=None,
     )
     writing = _tick(sensor, maglumat_home, None)
     assert writing.run_requests == []
 
-    settled = time.time() - 60
-    os.utime(path, (settled, settled))
+    age_file(path, 60)
     assert len(_tick(sensor, maglumat_home, writing.cursor).run_requests) == 1
