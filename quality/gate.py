@@ -34,6 +34,14 @@ BAD_ROW_SHARE_RULE = "max_bad_row_share"
 HISTORY_VOLUME_RULE = "volume_against_recent_batches"
 OUTLIER_RULE = "outlier_modified_zscore"
 SEASONAL_OUTLIER_RULE = "outlier_against_last_year"
+READ_RULE = "read_problem"
+TEXT_ENCODING_RULE = "text_encoding"
+# Written by an extractor beside a row it could read only in part (a file inbox): JSON
+# ``{"field": .., "value": .., "reason": ..}``. Not a source column: the schema check ignores it.
+READ_PROBLEM_COLUMN = "_read_problem"
+# Columns of a row the extractor could not read at all (an event log line that is not JSON):
+# such a row is quarantined for that reason alone, not once more for every empty field.
+UNREADABLE_ROW_COLUMNS = ("parse_error",)
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,51 @@ def _value(frame: pl.DataFrame, column: str, index: int) -> str | None:
     return None if value is None else str(value)
 
 
+# Text decoded with the wrong code page: UTF-8 read as cp1251 ("AЕџgabat") or as Latin-1
+# ("GÃ¶kdepe"), a replacement character, or a word that mixes Latin and Cyrillic letters
+# ("эьplьgi": cp1250 read as cp1251). Turkmen is written in Latin, Russian in Cyrillic, and
+# neither mixes the two inside a word.
+_MOJIBAKE = (
+    r"\ufffd"
+    r"|[ГДЕРС][\u0402-\u040f\u0452-\u045f\u00a0-\u00bf\u0490\u0491\u2013-\u2122€]"
+    r"|[ÃÅÄÐÑ][\u0080-\u00bf]"
+    r"|[A-Za-z][А-Яа-яЁё]|[А-Яа-яЁё][A-Za-z]"
+)
+
+
+def _mojibake_failures(frame: pl.DataFrame, suite: TableSuite) -> list[RowFailure]:
+    failures = []
+    for column, kind in suite.columns.items():
+        if kind != "string" or column not in frame.columns or column in UNREADABLE_ROW_COLUMNS:
+            continue
+        values = frame.get_column(column)
+        if values.dtype != pl.String:
+            continue
+        garbled = values.str.contains(_MOJIBAKE).fill_null(False)
+        for index in garbled.arg_true().to_list():
+            failures.append(RowFailure(index + 1, TEXT_ENCODING_RULE, column, values[index]))
+    return failures
+
+
+def _read_problems(frame: pl.DataFrame) -> list[RowFailure]:
+    """The rows an extractor could read only in part, each with the field it could not read."""
+    if READ_PROBLEM_COLUMN not in frame.columns:
+        return []
+    problems = frame.get_column(READ_PROBLEM_COLUMN)
+    failures = []
+    for index in problems.is_not_null().arg_true().to_list():
+        problem = json.loads(problems[index])
+        failures.append(
+            RowFailure(
+                index + 1,
+                f"{READ_RULE}: {problem['reason']}",
+                str(problem["field"]),
+                problem.get("value"),
+            )
+        )
+    return failures
+
+
 def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> str | None:
     rule = suite.volume
     recent = history[-rule.history_batches :]
@@ -287,6 +340,25 @@ def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> st
         f"{row_count} rows against a median of {typical:g} in the last {len(recent)} batches"
         f" (ratio {ratio:.2f}, allowed {rule.min_ratio:g} to {rule.max_ratio:g})"
     )
+
+
+def _one_reason_for_unreadable_rows(
+    failures: list[RowFailure], frame: pl.DataFrame
+) -> list[RowFailure]:
+    """A row the source's reader could not read at all fails for that reason only: its empty
+    fields are what follows from it, not further findings for the steward."""
+    unreadable: set[int] = set()
+    for column in UNREADABLE_ROW_COLUMNS:
+        if column in frame.columns:
+            found = frame.get_column(column).is_not_null().arg_true().to_list()
+            unreadable.update(index + 1 for index in found)
+    if not unreadable:
+        return failures
+    return [
+        failure
+        for failure in failures
+        if failure.row_number not in unreadable or failure.field in UNREADABLE_ROW_COLUMNS
+    ]
 
 
 def validate_batch(
@@ -304,12 +376,20 @@ def validate_batch(
     the run's batches of the table (``frame`` among them), validated together by GX. Returns the
     verdict and the batch converted to its contract types.
     """
+    if suite.registers:
+        raise ValueError(
+            f"{suite.name}: the codes of registers {sorted(suite.registers)} are read from the "
+            "warehouse first (TableSuite.with_registers, as gate_and_load does)"
+        )
     verdict = GateVerdict(
         batch_id=batch_id,
         suite=suite.name,
         checked_at=clock.now().isoformat(),
         row_count=frame.height,
     )
+    read_problems = _read_problems(frame)
+    if READ_PROBLEM_COLUMN in frame.columns:
+        frame = frame.drop(READ_PROBLEM_COLUMN)
     expected, actual = set(suite.columns), set(frame.columns)
     if expected != actual:
         missing, extra = sorted(expected - actual), sorted(actual - expected)
@@ -330,6 +410,8 @@ def validate_batch(
     verdict.row_failures.extend(
         RowFailure(f.row_number, TYPE_RULE, f.column, f.value) for f in type_failures
     )
+    verdict.row_failures.extend(read_problems)
+    verdict.row_failures.extend(_mojibake_failures(frame, suite))
     unconvertible = {(f.row_number, f.column) for f in type_failures}
     if typed.height:
         outcomes = pending.outcomes(batch_id) if pending is not None else None
@@ -386,6 +468,7 @@ def validate_batch(
                         ],
                     }
                 )
+    verdict.row_failures = _one_reason_for_unreadable_rows(verdict.row_failures, frame)
     if frame.height and not verdict.is_held:
         share = len(verdict.quarantined_rows) / frame.height
         if share > suite.max_bad_row_share:

@@ -318,3 +318,80 @@ def test_each_batch_of_a_run_is_judged_against_the_batches_decided_before_it(tmp
     ]
     assert loaded == (39,)
     assert "volume_against_recent_batches" in held[0]
+
+
+def test_a_log_line_that_is_not_json_is_quarantined_once_for_that_reason() -> None:
+    suite = load_suite("edocument_workflow", "events")
+    good = {
+        "event_id": "0b5e1c9a-3f7d-4a61-9d2e-5c8b7a6f4e31",
+        "event_type": "registered",
+        "event_time": "2023-09-01T05:00:00Z",
+        "document_id": "MOA-2023-00001",
+        "document_type": "letter",
+        "sender_ministry": "MOA",
+        "receiver_ministry": "MOF",
+        "deadline": "2023-09-10",
+        "department": "planning",
+        "logged_at": "2023-09-01T05:00:01Z",
+        "log_file": "events-2023-09-01.jsonl",
+        "log_line": "1",
+        "parse_error": None,
+        "raw_line": None,
+    }
+    rows = [{**good, "log_line": str(line)} for line in range(1, 9)]
+    rows.append(
+        {
+            **dict.fromkeys(good),
+            "log_file": "events-2023-09-01.jsonl",
+            "log_line": "9",
+            "parse_error": "events-2023-09-01.jsonl line 9: not JSON (Expecting value, column 1)",
+            "raw_line": "{broken",
+        }
+    )
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(good, pl.String))
+
+    verdict, _ = validate_batch("log", frame, suite)
+
+    assert [(f.row_number, f.rule, f.field) for f in verdict.row_failures] == [
+        (9, "expect_column_values_to_be_null", "parse_error")
+    ]
+
+
+def test_text_garbled_by_a_wrong_code_page_is_quarantined_and_clean_names_are_not() -> None:
+    names = [
+        "AЕџgabat",  # UTF-8 read as cp1251
+        "GГ¶kdepe",  # UTF-8 read as cp1251
+        "GÃ¶kdepe",  # UTF-8 read as Latin-1
+        "Pagta эьplьgi",  # cp1250 read as cp1251
+        "Gökdepe etrap häkimligi",
+        "Aşgabat şäheriniň Köpetdag etraby",
+        "Ашхабадский хлопкоочистительный завод",
+        "Türkmenabat «Lebap» ÝGS",
+        "office",
+        "office",
+    ]
+    frame = _reports(reported_by=names)
+
+    verdict, _ = validate_batch("names", frame, SUITE)
+
+    assert [(f.row_number, f.rule, f.value) for f in verdict.row_failures] == [
+        (1, "text_encoding", "AЕџgabat"),
+        (2, "text_encoding", "GГ¶kdepe"),
+        (3, "text_encoding", "GÃ¶kdepe"),
+        (4, "text_encoding", "Pagta эьplьgi"),
+    ]
+
+
+def test_a_value_the_reader_could_not_read_is_quarantined_with_its_field_not_a_schema_change() -> (
+    None
+):
+    problem = '{"field": "harvested_tonnes", "value": "5.5", "reason": "a decimal point"}'
+    frame = _reports(_read_problem=[None, problem, *[None] * 8])
+
+    verdict, typed = validate_batch("read", frame, SUITE)
+
+    assert verdict.status == "loaded_with_quarantine"
+    assert [(f.row_number, f.rule, f.field, f.value) for f in verdict.row_failures] == [
+        (2, "read_problem: a decimal point", "harvested_tonnes", "5.5")
+    ]
+    assert "_read_problem" not in typed.columns
