@@ -29,12 +29,18 @@ Options (table options override system options):
 ``format``
     ``csv`` or ``xlsx`` (default: from the file's suffix).
 ``encodings``
-    CSV encodings to try in order (default ``[utf-8-sig, cp1251]``; ``utf-8-sig`` drops a BOM).
+    CSV encodings the files may be in (default ``[utf-8-sig, cp1251]``; a BOM is dropped). A
+    file that is valid UTF-8 is read as UTF-8; otherwise the first other encoding that decodes
+    it. A file mixing UTF-8 lines with others is rejected naming both lines. One encoding
+    listed alone is used as declared.
 ``delimiter``
     CSV separator; detected from the header line among ``, ; tab |`` when absent.
 ``decimal``
-    ``comma``, ``point`` or ``auto`` (default: comma when the CSV separator is not a comma; point
-    for XLSX text cells, whose numbers are numbers already).
+    ``comma``, ``point`` or ``auto`` (default: point when commas separate the fields; else comma
+    if any number of the file is written with one, else point; point for XLSX text cells, whose
+    numbers are numbers already). In a decimal-comma file a point groups digits in threes
+    ("12.345" is 12345) or makes the row's value unreadable: the row is quarantined, never
+    read with a decimal point.
 ``title_rows``
     rows (lines) above the header, e.g. a form's title and period (default 0).
 ``header_rows``
@@ -61,13 +67,18 @@ Options (table options override system options):
 ``keep_as_text``
     columns whose values are never normalised (codes that look like numbers).
 ``settle_seconds``
-    leave files younger than this alone: they may still be being written (default 0).
+    leave files younger than this alone: they may still be being written (default 0). A file
+    whose size or modification time changes while it is read waits for the next run too.
+``incomplete_wait_seconds``
+    a CSV file whose last line has no line end is being written or was cut off: it waits this
+    long after its last change, then is rejected as cut off (default 600).
 ``processed_dir``, ``rejected_dir``
     system options; default ``processed`` and ``rejected`` beside the inbox.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -75,6 +86,7 @@ import fcntl
 import fnmatch
 import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -96,7 +108,8 @@ import polars as pl
 from maglumat import clock
 from pipelines.catalogue import CatalogueError
 from pipelines.extract import Extract, ExtractRequest
-from pipelines.landing import list_batches
+from pipelines.landing import list_batches, rejections
+from quality.gate import READ_PROBLEM_COLUMN
 
 if TYPE_CHECKING:
     from pipelines.catalogue import SourceSystem, SourceTable
@@ -106,6 +119,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECKSUM_PREFIX = "sha256:"
+CONTENT_PREFIX = "rows:"
 DEFAULT_ENCODINGS = ("utf-8-sig", "cp1251")
 DELIMITERS = (",", ";", "\t", "|")
 REASON_SUFFIX = ".reason.txt"
@@ -113,6 +127,10 @@ REASON_SUFFIX = ".reason.txt"
 _GROUPED = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+"
 _COMMA_NUMBER = re.compile(rf"^[+-]?(?:{_GROUPED}|\d+)(?:,\d+)?$")
 _POINT_NUMBER = re.compile(rf"^[+-]?{_GROUPED}(?:\.\d+)?$")
+# In a decimal-comma file: points that group digits in threes ("12.345", "1.234.567,5"), and a
+# number with one point that cannot be such a group ("12.5", "1 234.56").
+_DOTTED_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_POINT_IN_COMMA_FILE = re.compile(rf"^[+-]?(?:{_GROUPED}|\d+)\.\d+$")
 _GROUP_SEPARATORS = re.compile(r"[ \u00a0\u202f]")
 _CELL_ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -161,6 +179,7 @@ class InboxOptions:
     timezone: str | None = None
     keep_as_text: frozenset[str] = frozenset()
     settle_seconds: float = 0.0
+    incomplete_wait_seconds: float = 600.0
 
     @classmethod
     def of(cls, system: SourceSystem, table: SourceTable) -> InboxOptions:
@@ -238,6 +257,7 @@ class InboxOptions:
             timezone=None if timezone is None else str(timezone),
             keep_as_text=frozenset(str(c) for c in raw.get("keep_as_text") or ()),
             settle_seconds=float(raw.get("settle_seconds", 0)),
+            incomplete_wait_seconds=float(raw.get("incomplete_wait_seconds", 600)),
         )
 
     def format_of(self, path: Path) -> FileFormat:
@@ -335,17 +355,70 @@ def pending_files(inbox: Path, options: InboxOptions, now: float | None = None) 
     return [path for _, _, path in sorted(found)]
 
 
+def _still_being_written(
+    path: Path, before: os.stat_result, data: bytes, options: InboxOptions
+) -> str | None:
+    """``"wait"`` for a file that may still be being written, the reason to reject a file that
+    was cut off, or None for a complete file.
+
+    Two looks: the size and modification time before and after reading must agree with what
+    was read (a writer at work changes them). A CSV file ends with a line end; one that does
+    not is waited for while it is younger than ``incomplete_wait_seconds``, then rejected as
+    cut off in transfer (landing it would publish a partial day)."""
+    try:
+        after = path.stat()
+    except FileNotFoundError:
+        return "wait"
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        log.info("%s is still being written; left for the next run", path.name)
+        return "wait"
+    if options.format_of(path) != "csv" or not data.strip() or data.endswith((b"\n", b"\r")):
+        return None
+    # The operating system's clock, as in pending_files: compared with the file's mtime.
+    age = time.time() - after.st_mtime
+    if age < options.incomplete_wait_seconds:
+        log.info("%s does not end with a line end yet; left for the next run", path.name)
+        return "wait"
+    last_line = data.count(b"\n") + 1
+    return (
+        f"{path.name}: line {last_line} does not end with a line end, and the file has not "
+        f"changed for {age:.0f} s: it looks cut off in transfer; send it again whole"
+    )
+
+
 def _checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _content_digest(frame: pl.DataFrame) -> str:
+    """A digest of the rows as read: the same for a file saved again with a byte order mark,
+    other line ends, quoting or encoding, so such a copy is not landed as a correction."""
+    digest = hashlib.sha256("\x1f".join(frame.columns).encode("utf-8"))
+    step = 200_000
+    for offset in range(0, frame.height, step):
+        digest.update(frame.slice(offset, step).write_csv(include_header=False).encode("utf-8"))
+    return f"{CONTENT_PREFIX}{digest.hexdigest()}"
+
+
 def landed_checksums(landing_root: Path, system: str, table: str) -> dict[str, str]:
-    """Checksums of the files already landed for the table, to their batch id."""
-    return {
-        manifest.cursor_to.removeprefix(CHECKSUM_PREFIX): manifest.batch_id
-        for manifest in list_batches(landing_root, system, table)
-        if manifest.cursor_to and manifest.cursor_to.startswith(CHECKSUM_PREFIX)
+    """Checksums of the files landed for the table (their bytes and their rows), to their batch
+    id. A batch the steward rejected for extraction again is left out: the file sent again
+    (corrected or not) is landed again, as the steward asked."""
+    again = {
+        batch_id
+        for batch_id, rejection in rejections(landing_root, system, table).items()
+        if rejection.extract_again
     }
+    found: dict[str, str] = {}
+    for manifest in list_batches(landing_root, system, table):
+        if not manifest.cursor_to or manifest.batch_id in again:
+            continue
+        for part in manifest.cursor_to.split():
+            if part.startswith((CHECKSUM_PREFIX, CONTENT_PREFIX)):
+                found[part.removeprefix(CHECKSUM_PREFIX)] = manifest.batch_id
+    return found
 
 
 def move_without_overwrite(source: Path, folder: Path, tag: str | None = None) -> Path:
@@ -416,17 +489,76 @@ class _Sheet:
     decimal: DecimalMark = "point"
 
 
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
 def _decode(data: bytes, name: str, encodings: Sequence[str]) -> tuple[str, str]:
+    """The file's text, in the encoding the evidence shows among ``encodings``.
+
+    Valid UTF-8 is UTF-8 (a single-byte code page such as cp1251 decodes any bytes, so it can
+    only be the fallback). A file with UTF-8 lines and lines that are not is neither: it is
+    refused with the lines named, rather than garbled whole. One declared encoding is used as
+    declared."""
     if data.startswith(b"PK\x03\x04"):
         raise UnreadableFileError(f"{name}: a ZIP archive (an XLSX workbook?), not a CSV file")
     if b"\x00" in data[:8192]:
         raise UnreadableFileError(f"{name}: binary content (NUL bytes), not a CSV text file")
+    if len(encodings) == 1:
+        try:
+            return data.decode(encodings[0]), encodings[0]
+        except UnicodeDecodeError as error:
+            raise UnreadableFileError(
+                f"{name}: line {_line_of(data, error.start)} is not {encodings[0]} "
+                f"(byte 0x{data[error.start]:02x}), the encoding the catalogue declares"
+            ) from error
+    if any(_is_utf8(encoding) for encoding in encodings):
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        try:
+            return data[bom:].decode("utf-8"), "utf-8"
+        except UnicodeDecodeError as error:
+            _refuse_mixed_encodings(data, name, bom + error.start)
     for encoding in encodings:
+        if _is_utf8(encoding):
+            continue
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise UnreadableFileError(f"{name}: not text in any of the encodings {list(encodings)}")
+
+
+def _refuse_mixed_encodings(data: bytes, name: str, first_bad: int) -> None:
+    """Raise if lines that are not UTF-8 sit beside lines of UTF-8 letters (a name pasted from
+    another system): decoding the whole file with a code page would garble the UTF-8 ones."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        bad_line = _line_of(data, first_bad)
+        raise UnreadableFileError(
+            f"{name}: mixed encodings: line {number} is UTF-8 but line {bad_line} is not "
+            f"(byte 0x{data[first_bad]:02x}); the sending system must write one encoding"
+        )
+
+
+_DECIMAL_COMMA = re.compile(r"(?:^|[^\d,])\d+,\d+(?:$|[^\d,])", re.MULTILINE)
+
+
+def _decimal_mark_of(text: str, delimiter: str) -> DecimalMark:
+    """The decimal mark of a CSV file whose table does not declare it: a point when commas
+    separate the fields; otherwise a comma if any number is written with one ("82 145,3"),
+    else a point (a tab- or `|`-separated export of a system that writes points)."""
+    if delimiter == ",":
+        return "point"
+    return "comma" if _DECIMAL_COMMA.search(text) else "point"
 
 
 def _delimiter(line: str, candidates: Sequence[str]) -> str:
@@ -453,7 +585,7 @@ def _read_csv(data: bytes, name: str, options: InboxOptions) -> _Sheet:
     ]
     decimal = options.decimal
     if decimal == "auto":
-        decimal = "point" if delimiter == "," else "comma"
+        decimal = _decimal_mark_of(text, delimiter)
     return _Sheet(rows=rows, row_label="line", decimal=decimal)
 
 
@@ -641,13 +773,26 @@ class _Normaliser:
         text = value.strip()
         if not text:
             return None
-        if self.decimal == "comma" and _COMMA_NUMBER.match(text):
-            return _GROUP_SEPARATORS.sub("", text).replace(",", ".")
-        if _POINT_NUMBER.match(text):
+        if self.decimal == "comma":
+            if _COMMA_NUMBER.match(text):
+                return _GROUP_SEPARATORS.sub("", text).replace(",", ".")
+            if _DOTTED_GROUPS.match(text):  # "1.234.567,5": points group the digits
+                return text.replace(".", "").replace(",", ".")
+        elif _POINT_NUMBER.match(text):
             return _GROUP_SEPARATORS.sub("", text)
         if self.date_formats and _DATE_LIKE.match(text):
             return self._date(text)
         return text
+
+    def problem(self, value: str | None) -> str | None:
+        """Why a value cannot be read with confidence, or None: a number with a decimal point
+        in a decimal-comma file ("12.5") may be 12.5 or a misplaced group mark of 12 500."""
+        if value is None or self.decimal != "comma":
+            return None
+        text = value.strip()
+        if _POINT_IN_COMMA_FILE.match(text) and not _DOTTED_GROUPS.match(text):
+            return "a decimal point in a file whose numbers have decimal commas"
+        return None
 
     def _date(self, text: str) -> str:
         for date_format in self.date_formats:
@@ -748,15 +893,28 @@ def _frame(sheet: _Sheet, name: str, options: InboxOptions) -> pl.DataFrame:
             raise UnreadableFileError(f"{name}: {cell_name!r} is both a column and a title cell")
 
     data: dict[str, list[str | None]] = {}
+    problems: list[str | None] = [None] * len(body)
     for column, column_name in names.items():
         values = [row[column] if column < len(row) else None for _, row in body]
         if column_name in options.keep_as_text:
             data[column_name] = [v.strip() or None if v is not None else None for v in values]
-        else:
-            data[column_name] = [normalise(value) for value in values]
+            continue
+        data[column_name] = [normalise(value) for value in values]
+        for index, value in enumerate(values):
+            reason = normalise.problem(value) if problems[index] is None else None
+            if reason is not None:
+                problems[index] = _read_problem(column_name, value, reason)
     for cell_name, value in cell_values.items():
         data[cell_name] = [value] * len(body)
+    if any(problem is not None for problem in problems):
+        data[READ_PROBLEM_COLUMN] = problems
     return pl.DataFrame(data, schema={column: pl.String for column in data})
+
+
+def _read_problem(column: str, value: str | None, reason: str) -> str:
+    """The gate's record of a value read only in part (``quality.gate.READ_PROBLEM_COLUMN``)."""
+    text = None if value is None else value.strip()
+    return json.dumps({"field": column, "value": text, "reason": reason}, ensure_ascii=False)
 
 
 # --- the extractor --------------------------------------------------------------------------
@@ -776,10 +934,16 @@ def _table_lock(landing_root: Path, system: str, table: str) -> Iterator[None]:
 
 
 def _mover(
-    path: Path, folder: Path, read: os.stat_result, landed: dict[str, str], digest: str
+    path: Path,
+    folder: Path,
+    read: os.stat_result,
+    landed: dict[str, str],
+    digest: str,
+    content: str,
 ) -> Callable[[BatchManifest], None]:
     def move(manifest: BatchManifest) -> None:
         landed[digest] = manifest.batch_id
+        landed[content] = manifest.batch_id
         try:
             current = path.stat()
         except FileNotFoundError:
@@ -829,6 +993,9 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
                 )
             status = path.stat()
             data = path.read_bytes()
+            cut_off = _still_being_written(path, status, data, options)
+            if cut_off == "wait":
+                continue
             digest = _checksum(data)
             if digest in landed:
                 # Landed before (a run stopped before moving it, or the same file sent again).
@@ -837,16 +1004,29 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
                 continue
             try:
                 frame = read_table_file(path, options, data)
+                if cut_off is not None:
+                    raise UnreadableFileError(cut_off)
             except UnreadableFileError as error:
                 target = reject_file(path, rejected, str(error))
                 log.warning("rejected %s: %s", target, error)
                 continue
+            content = _content_digest(frame)
+            if content in landed:
+                target = move_without_overwrite(path, processed, tag=landed[content])
+                log.info(
+                    "%s holds the rows of batch %s (saved again: other bytes, same rows);"
+                    " moved to %s",
+                    path.name,
+                    landed[content],
+                    target,
+                )
+                continue
             yield Extract(
                 frame=frame,
                 cursor_from=None,
-                cursor_to=f"{CHECKSUM_PREFIX}{digest}",
+                cursor_to=f"{CHECKSUM_PREFIX}{digest} {content}",
                 source_file=path.name,
-                on_landed=_mover(path, processed, status, landed, digest),
+                on_landed=_mover(path, processed, status, landed, digest, content),
             )
 
 
@@ -984,7 +1164,7 @@ def _csv_columnar(data: bytes, name: str, options: InboxOptions) -> pl.DataFrame
     seen = {column_name: column for column, column_name in names.items()}
     decimal = options.decimal
     if decimal == "auto":
-        decimal = "point" if delimiter == "," else "comma"
+        decimal = _decimal_mark_of(text, delimiter)
     normalise = _Normaliser(options, decimal)
     sheet = _Sheet(rows=rows_above, row_label="line", decimal=decimal)
     cell_values = {spec.name: normalise(_cell_value(sheet, spec, name)) for spec in options.cells}
@@ -992,12 +1172,26 @@ def _csv_columnar(data: bytes, name: str, options: InboxOptions) -> pl.DataFrame
         if cell_name in seen:
             raise UnreadableFileError(f"{name}: {cell_name!r} is both a column and a title cell")
     columns: list[pl.Series] = []
+    problems: list[pl.Series] = []
     for column, column_name in names.items():
         if column_name in options.keep_as_text:
             values = _map_distinct(cells[column], lambda value: value.strip() or None)
         else:
             values = _map_distinct(cells[column], normalise)
+            problems.append(
+                _map_distinct(
+                    cells[column],
+                    lambda value, name=column_name: (
+                        None
+                        if (reason := normalise.problem(value)) is None
+                        else _read_problem(name, value, reason)
+                    ),
+                )
+            )
         columns.append(values.alias(column_name))
     for cell_name, value in cell_values.items():
         columns.append(pl.Series(cell_name, [value] * len(kept), dtype=pl.String))
+    first_problem = pl.select(pl.coalesce(problems)).to_series() if problems else None
+    if first_problem is not None and first_problem.null_count() < len(first_problem):
+        columns.append(first_problem.alias(READ_PROBLEM_COLUMN))
     return pl.DataFrame(columns)
