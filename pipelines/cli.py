@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.catalogue import load_catalogue
 from pipelines.landing import LandingError
 from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
@@ -293,9 +295,20 @@ def search(words: Sequence[str], language: str | None, limit: int, as_of: str | 
     return 0 if results.hits else 1
 
 
+_ROWS_SHOWN_PER_HELD_BATCH = 20
+
+
+def _row_label(row_json: str, key: tuple[str, ...]) -> str:
+    """The row as the source knows it: its business key's values, where the row has them."""
+    record = json.loads(row_json)
+    values = [f"{column}={record[column]}" for column in key if record.get(column) is not None]
+    return f" ({', '.join(values)})" if values else ""
+
+
 def quarantine(system: str | None) -> int:
-    """Held batches and quarantined rows, from the warehouse's audit (held batches never reach a
-    snapshot, so this reads the pipeline's file, briefly, under the writer lock)."""
+    """Held batches with their failing rows, and quarantined rows, from the warehouse's audit
+    (held batches never reach a snapshot, so this reads the pipeline's file, briefly, under the
+    writer lock). Each row is named by its file or batch, its row number and its business key."""
     import duckdb
 
     from warehouse.duck import writer_lock
@@ -303,6 +316,15 @@ def quarantine(system: str | None) -> int:
     paths = _paths()
     if not paths.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {paths.warehouse}: run the pipeline first")
+    keys = {
+        (source.name, table.name): table.business_key
+        for source in load_catalogue()
+        for table in source.tables
+    }
+    failure_columns = (
+        "q.batch_id, q.system, q.table_name, coalesce(b.source_file, q.landed_file),"
+        " q.row_number, q.rule, q.field, q.value, q.row_json"
+    )
     with writer_lock(paths.warehouse, timeout_seconds=60):
         connection = duckdb.connect(str(paths.warehouse), read_only=True)
         try:
@@ -312,10 +334,25 @@ def quarantine(system: str | None) -> int:
                 " order by batch_id",
                 [system, system],
             ).fetchall()
+            tables = {
+                row[0]
+                for row in connection.execute(
+                    "select table_name from information_schema.tables where table_schema = 'audit'"
+                ).fetchall()
+            }
+            held_rows = (
+                connection.execute(
+                    f"select {failure_columns} from audit.held_row_failures as q"  # noqa: S608
+                    " inner join audit.batches as b on q.batch_id = b.batch_id"
+                    " where b.status = 'held' and (? is null or q.system = ?)"
+                    " order by q.batch_id, q.row_number, q.rule",
+                    [system, system],
+                ).fetchall()
+                if "held_row_failures" in tables
+                else []
+            )
             rows = connection.execute(
-                "select q.system, q.table_name, coalesce(b.source_file, q.landed_file),"
-                " q.row_number, q.rule, q.field, q.value"
-                " from audit.quarantine as q"
+                f"select {failure_columns} from audit.quarantine as q"  # noqa: S608
                 " inner join audit.batches as b on q.batch_id = b.batch_id"
                 " where ? is null or q.system = ?"
                 " order by q.system, q.table_name, q.batch_id, q.row_number",
@@ -323,13 +360,26 @@ def quarantine(system: str | None) -> int:
             ).fetchall()
         finally:
             connection.close()
+
+    def line(row: tuple) -> str:
+        _, system_name, table, landed_file, row_number, rule, field, value, row_json = row
+        label = _row_label(row_json, keys.get((system_name, table), ()))
+        where = f"{system_name}.{table} {landed_file} row {row_number}{label}"
+        return f"{where}: {field} = {value!r} fails {rule}"
+
     print(f"Held batches: {len(held)}")
     for batch_id, system_name, table, reason, report in held:
         print(f"  {system_name}.{table} {batch_id}: {reason}\n    report: {report}")
+        failing = [row for row in held_rows if row[0] == batch_id]
+        if failing:
+            print(f"    failing rows: {len({row[4] for row in failing})}")
+        for row in failing[:_ROWS_SHOWN_PER_HELD_BATCH]:
+            print(f"    {line(row)}")
+        if len(failing) > _ROWS_SHOWN_PER_HELD_BATCH:
+            print(f"    ... and {len(failing) - _ROWS_SHOWN_PER_HELD_BATCH} more in the report")
     print(f"Quarantined rows: {len(rows)}")
-    for system_name, table, landed_file, row_number, rule, field, value in rows:
-        where = f"{system_name}.{table} {landed_file} row {row_number}"
-        print(f"  {where}: {field} = {value!r} fails {rule}")
+    for row in rows:
+        print(f"  {line(row)}")
     return 0
 
 

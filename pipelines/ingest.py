@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from maglumat import clock
 from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
@@ -20,6 +21,7 @@ from pipelines.landing import (
     list_batches,
     read_batch,
     record_rejection,
+    rejections,
 )
 from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
@@ -35,8 +37,12 @@ from warehouse.raw import (
     load_batch,
     open_holds,
     outlier_history,
+    raw_table,
     refresh_outlier_history,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ def gate_and_load(
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)
         ensure_raw_table(connection, system.name, table.name, suite.columns)
+        if suite.registers:
+            suite = suite.with_registers(register_codes(connection, system.name, suite.registers))
         ledger = batch_ledger(connection, system.name, table.name)
         wanted = [
             manifest
@@ -167,10 +175,42 @@ def gate_and_load(
     return GateOutcome(loads=loads, open_holds=holds)
 
 
+def register_codes(
+    connection: duckdb.DuckDBPyConnection, system: str, registers: tuple[tuple[str, str], ...]
+) -> dict[tuple[str, str], list[str]]:
+    """Every code a register of ``system`` has held (any version loaded), by (table, column):
+    a row that names a code the register has never listed is quarantined by the gate, where the
+    steward sees it, rather than failing a dbt test on every run."""
+    codes: dict[tuple[str, str], list[str]] = {}
+    for table, column in registers:
+        present = connection.execute(
+            "select count(*) from information_schema.columns"
+            " where table_schema = 'raw' and table_name = ? and column_name = ?",
+            [f"{system}__{table}", column],
+        ).fetchone()
+        if not present or not present[0]:
+            codes[(table, column)] = []
+            continue
+        rows = connection.execute(
+            f'select distinct "{column}" from {raw_table(system, table)}'  # noqa: S608
+            f' where "{column}" is not null'
+        ).fetchall()
+        codes[(table, column)] = sorted(str(row[0]) for row in rows)
+    return codes
+
+
 def readmit(paths: MaglumatPaths, batch_id: str) -> LoadOutcome:
     """Gate and load one landed batch again, with today's suite and reference data (after the
     data steward corrected them); its earlier verdict and quarantined rows are replaced."""
     manifest = find_batch(paths.landing, batch_id)
+    rejection = rejections(paths.landing, manifest.system, manifest.table).get(batch_id)
+    if rejection is not None and rejection.extract_again:
+        # Its rows are read from the source again: loading this copy too would count them twice.
+        raise ValueError(
+            f"batch {batch_id} was rejected on {rejection.rejected_at[:10]} for its rows to be "
+            "extracted again from the source; they arrive in a new batch, so this one cannot "
+            "be readmitted"
+        )
     system = next((s for s in load_catalogue() if s.name == manifest.system), None)
     if system is None:
         raise ValueError(f"batch {batch_id}: system {manifest.system!r} is not in the catalogue")

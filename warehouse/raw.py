@@ -56,6 +56,20 @@ create table if not exists audit.quarantine (
     row_json varchar not null,
     quarantined_at timestamptz not null
 );
+-- The failing rows of a held batch: nothing of it is loaded, so they are not quarantined, but
+-- the steward deciding to readmit or reject it needs to see them.
+create table if not exists audit.held_row_failures (
+    batch_id varchar not null,
+    system varchar not null,
+    table_name varchar not null,
+    landed_file varchar not null,
+    row_number integer not null,
+    rule varchar not null,
+    field varchar not null,
+    value varchar,
+    row_json varchar not null,
+    quarantined_at timestamptz not null
+);
 """
 
 
@@ -264,14 +278,18 @@ def load_batch(
                 "delete from audit.quarantine where batch_id = ?", [manifest.batch_id]
             )
             connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
+            connection.execute(
+                "delete from audit.held_row_failures where batch_id = ?", [manifest.batch_id]
+            )
         if not held:
             connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
         connection.unregister("passing_rows")
-        if verdict.row_failures and not held:
+        if verdict.row_failures:
             connection.register(
                 "quarantine_rows", _quarantine_rows(manifest, landed, verdict, now).to_arrow()
             )
-            connection.execute("insert into audit.quarantine select * from quarantine_rows")
+            target = "audit.held_row_failures" if held else "audit.quarantine"
+            connection.execute(f"insert into {target} select * from quarantine_rows")  # noqa: S608
             connection.unregister("quarantine_rows")
         outcome = LoadOutcome(
             batch_id=manifest.batch_id,
