@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,35 @@ class TableSuite:
     @property
     def name(self) -> str:
         return f"{self.source}.{self.table}"
+
+    @property
+    def registers(self) -> tuple[tuple[str, str], ...]:
+        """The (table, column) of this source's registers whose codes a column must be among
+        (``value_set: {register: <table>.<column>}``), still to be read from the warehouse."""
+        found = []
+        for expectation in self.expectations:
+            value_set = expectation.kwargs.get("value_set")
+            if isinstance(value_set, dict) and "register" in value_set:
+                table, column = str(value_set["register"]).split(".", 1)
+                found.append((table, column))
+        return tuple(dict.fromkeys(found))
+
+    def with_registers(self, codes: Mapping[tuple[str, str], Sequence[str]]) -> TableSuite:
+        """The suite with each register rule's value set read (``codes`` by (table, column)).
+
+        A register that has never been delivered cannot judge anything: its rules are left out
+        until its first batch is loaded (the table's dbt relationship test still guards)."""
+        expectations = []
+        for expectation in self.expectations:
+            value_set = expectation.kwargs.get("value_set")
+            if isinstance(value_set, dict) and "register" in value_set:
+                table, column = str(value_set["register"]).split(".", 1)
+                if not codes.get((table, column)):
+                    continue
+                kwargs = {**expectation.kwargs, "value_set": list(codes[(table, column)])}
+                expectation = Expectation(expectation.name, kwargs)
+            expectations.append(expectation)
+        return replace(self, expectations=tuple(expectations))
 
 
 @cache

@@ -13,6 +13,7 @@ from pipelines.catalogue import SourceSystem, SourceTable
 from pipelines.freshness import assess, last_delivery
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.resources import MaglumatResource
+from quality.suites import load_suite
 
 GATE_CHECK = "quality_gate"
 REACHABLE_CHECK = "source_reachable"
@@ -112,9 +113,15 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
 def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition:
     key = raw_key(system, table)
 
+    # A table whose codes must be in a register of its system is gated after that register.
+    registers = {register for register, _ in load_suite(system.name, table.name).registers}
+
     @dg.asset(
         key=key,
-        deps=[landing_key(system, table)],
+        deps=[
+            landing_key(system, table),
+            *(raw_key(system, system.table(name)) for name in sorted(registers)),
+        ],
         group_name=system.sector,
         kinds={"duckdb", "great_expectations"},
         tags={"sector": system.sector, "system": system.name},
