@@ -53,9 +53,13 @@ class WarehouseAddressTranslator(DagsterDbtTranslator):
 
 
 def dbt_executable() -> str:
-    """dbt from this environment, so that nothing depends on the caller's PATH."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else "dbt"
+    """dbt from this environment, so that nothing depends on the caller's PATH, started through
+    ``maglumat-dbt`` so that it dies with the run that started it (pipelines/dbt_child.py)."""
+    for name in ("maglumat-dbt", "dbt"):
+        beside_python = Path(sys.executable).parent / name
+        if beside_python.exists():
+            return str(beside_python)
+    return "dbt"
 
 
 def manifest_path() -> str:
