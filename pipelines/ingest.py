@@ -27,7 +27,7 @@ from pipelines.landing import high_water_mark as landed_high_water_mark
 from pipelines.settings import MaglumatPaths
 from quality.gate import PendingBatches, validate_batch
 from quality.report import write_gate_report
-from quality.suites import load_suite
+from quality.suites import TableSuite, load_suite
 from warehouse.duck import write_connection
 from warehouse.raw import (
     LoadOutcome,
@@ -143,6 +143,7 @@ def gate_and_load(
             if (manifest.batch_id in only if only is not None else manifest.batch_id not in ledger)
         ]
         loaded = outlier_history(connection, system.name, table.name, suite) if wanted else None
+        days = _loaded_days(connection, system.name, table, suite) if wanted else None
         for group in _gate_groups(wanted):
             pending = PendingBatches(
                 suite, {m.batch_id: read_batch(paths.landing, m) for m in group}
@@ -151,7 +152,14 @@ def gate_and_load(
                 landed = pending.frames[manifest.batch_id]
                 history = [rows for _, (rows, status) in sorted(ledger.items()) if status != "held"]
                 verdict, typed = validate_batch(
-                    manifest.batch_id, landed, suite, history, loaded, pending
+                    manifest.batch_id,
+                    landed,
+                    suite,
+                    history,
+                    loaded,
+                    pending,
+                    business_key=table.business_key,
+                    loaded_days=days,
                 )
                 page = write_gate_report(
                     paths.quality_results, system.name, table.name, verdict, manifest.file
@@ -167,12 +175,30 @@ def gate_and_load(
                 )
                 loads.append(load)
                 ledger[manifest.batch_id] = (load.extracted_rows, load.status)
+                if days is not None and load.loaded_rows:
+                    days = _loaded_days(connection, system.name, table, suite)
                 if loaded is not None:
                     loaded = refresh_outlier_history(
                         connection, system.name, table.name, loaded, manifest.batch_id
                     )
         holds = open_holds(connection, system.name, table.name)
     return GateOutcome(loads=loads, open_holds=holds)
+
+
+def _loaded_days(
+    connection: duckdb.DuckDBPyConnection, system: str, table: SourceTable, suite: TableSuite
+) -> dict[dt.date, int] | None:
+    """Rows (distinct business keys) by day already in raw, for the daily volume rule."""
+    rule = suite.daily_volume
+    if rule is None:
+        return None
+    key = ", ".join(f'"{column}"' for column in table.business_key)
+    day = f'"{rule.date_column}"'
+    rows = connection.execute(
+        f"select {day}, count(distinct ({key})) from {raw_table(system, table.name)}"  # noqa: S608
+        f" where {day} is not null group by {day}"
+    ).fetchall()
+    return {row[0]: int(row[1]) for row in rows}
 
 
 def register_codes(

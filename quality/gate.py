@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -32,6 +33,7 @@ VOLUME_RULE = "expect_table_row_count_to_be_between"
 TYPE_RULE = "type_contract"
 BAD_ROW_SHARE_RULE = "max_bad_row_share"
 HISTORY_VOLUME_RULE = "volume_against_recent_batches"
+DAILY_VOLUME_RULE = "daily_volume_against_same_weekday"
 OUTLIER_RULE = "outlier_modified_zscore"
 SEASONAL_OUTLIER_RULE = "outlier_against_last_year"
 READ_RULE = "read_problem"
@@ -361,6 +363,50 @@ def _one_reason_for_unreadable_rows(
     ]
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _daily_volume_failures(
+    typed: pl.DataFrame,
+    suite: TableSuite,
+    key: tuple[str, ...],
+    loaded_days: dict[dt.date, int],
+) -> list[str]:
+    """Days the batch brings for the first time with far fewer rows than the same weekday's
+    median over the last weeks (``loaded_days``: rows by day already in the warehouse)."""
+    rule = suite.daily_volume
+    if rule is None or rule.date_column not in typed.columns or typed.is_empty():
+        return []
+    counted = [column for column in key if column in typed.columns] or typed.columns
+    days = (
+        typed.filter(pl.col(rule.date_column).is_not_null())
+        .unique(subset=counted)
+        .group_by(rule.date_column)
+        .len()
+        .sort(rule.date_column)
+    )
+    problems = []
+    for day, rows in days.iter_rows():
+        if day in loaded_days:
+            continue  # sent again: a correction, judged by its rows, not its count
+        same_weekday = [
+            loaded_days[earlier]
+            for weeks in range(1, rule.history_weeks + 1)
+            if (earlier := day - dt.timedelta(weeks=weeks)) in loaded_days
+        ]
+        if len(same_weekday) < rule.min_history:
+            continue
+        usual = statistics.median(same_weekday)
+        if rows < rule.min_ratio * usual:
+            problems.append(
+                f"{day} ({_WEEKDAYS[day.weekday()]}): {rows} row{'' if rows == 1 else 's'}"
+                f" against a median of {usual:g}"
+                f" on the {len(same_weekday)} {_WEEKDAYS[day.weekday()]}s before it"
+                f" (at least {rule.min_ratio:.0%} expected; a file sent in part?)"
+            )
+    return problems
+
+
 def validate_batch(
     batch_id: str,
     frame: pl.DataFrame,
@@ -368,6 +414,8 @@ def validate_batch(
     history: list[int] | None = None,
     loaded: pl.DataFrame | None = None,
     pending: PendingBatches | None = None,
+    business_key: tuple[str, ...] = (),
+    loaded_days: dict[dt.date, int] | None = None,
 ) -> tuple[GateVerdict, pl.DataFrame]:
     """Validate ``frame`` (a landed batch, as extracted) against ``suite``.
 
@@ -410,6 +458,9 @@ def validate_batch(
     verdict.row_failures.extend(
         RowFailure(f.row_number, TYPE_RULE, f.column, f.value) for f in type_failures
     )
+    if loaded_days is not None:
+        for problem in _daily_volume_failures(typed, suite, business_key, loaded_days):
+            verdict.batch_failures.append(BatchFailure(DAILY_VOLUME_RULE, problem))
     verdict.row_failures.extend(read_problems)
     verdict.row_failures.extend(_mojibake_failures(frame, suite))
     unconvertible = {(f.row_number, f.column) for f in type_failures}

@@ -47,6 +47,20 @@ class VolumeRule:
 
 
 @dataclass(frozen=True)
+class DailyVolumeRule:
+    """Each day a batch brings for the first time against the same weekday's usual count.
+
+    A daily series (one file a day, or an archive month of days) delivered in part, such as a
+    file cut off at a line end, has fewer rows on its day than that weekday usually has. Rows are
+    counted by the table's business key; a day already loaded (a correction) is not judged."""
+
+    date_column: str
+    min_ratio: float = 0.8
+    history_weeks: int = 8
+    min_history: int = 4
+
+
+@dataclass(frozen=True)
 class OutlierRule:
     """A value far from its group's history (modified z-score above ``threshold``)."""
 
@@ -71,6 +85,7 @@ class TableSuite:
     min_rows: int = 1
     max_bad_row_share: float = 0.2
     volume: VolumeRule = field(default_factory=VolumeRule)
+    daily_volume: DailyVolumeRule | None = None
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
     outliers: tuple[OutlierRule, ...] = field(default_factory=tuple)
     suite_file: Path = field(default=Path(), compare=False)
@@ -176,6 +191,17 @@ def load_suite(
         expectations.append(Expectation(str(name), _resolve(dict(kwargs or {}), columns, now)))
     batch = raw.get("batch") or {}
     volume = batch.get("volume") or {}
+    daily = batch.get("daily_volume")
+    daily_volume = None
+    if daily:
+        if columns.get(str(daily.get("date_column"))) != "date":
+            raise SuiteError(f"{path}, table {table}: daily_volume.date_column must be a date")
+        daily_volume = DailyVolumeRule(
+            date_column=str(daily["date_column"]),
+            min_ratio=float(daily.get("min_ratio", 0.8)),
+            history_weeks=int(daily.get("history_weeks", 8)),
+            min_history=int(daily.get("min_history", 4)),
+        )
     return TableSuite(
         source=source,
         table=table,
@@ -188,6 +214,7 @@ def load_suite(
             min_ratio=float(volume.get("min_ratio", 0.0)),
             max_ratio=float(volume.get("max_ratio", float("inf"))),
         ),
+        daily_volume=daily_volume,
         expectations=tuple(expectations),
         outliers=tuple(
             OutlierRule(

@@ -266,3 +266,60 @@ def test_an_unknown_enterprise_is_quarantined_by_the_gate_and_loads_once_the_reg
         " where enterprise_code = 'TGZ-BRS'",
     ) == [(900.0,)]
     assert warehouse_rows(maglumat_home, "select count(*) from audit.quarantine") == [(0,)]
+
+
+def _day_rows(day: dt.date, codes: list[tuple[str, str]]) -> str:
+    sent = day + dt.timedelta(days=1)
+    return "".join(
+        f"{day},{code},{product},1000.0,{sent} 08:20:00+05:00\n" for code, product in codes
+    )
+
+
+def test_a_day_delivered_in_part_is_held_against_the_same_weekdays_usual_count(
+    maglumat_home: MaglumatPaths, fuel: SourceSystem
+) -> None:
+    inbox = _inbox(maglumat_home, FUEL)
+    daily = fuel.table("daily_production")
+    header = (NEW_EXPORT_WITH_BOM.split(b"\n")[0] + b"\n").decode("utf-8")
+    codes = [("TGZ-GLK", "GAZ"), ("TGZ-DWL", "GAZ"), ("TNB-GTD", "NBT"), ("ENR-MRY", "ELK")]
+    august = [dt.date(2023, 8, 1) + dt.timedelta(days=n) for n in range(31)]
+    archive = header + "".join(_day_rows(day, codes) for day in august)
+    drop_file(inbox, "fek_arhiw_2023-08.csv", archive.encode("utf-8"))
+    (archived,) = land_and_gate(maglumat_home, fuel)["daily_production"][1].loads
+    assert archived.status == "loaded"
+
+    # Tuesday 5 September arrives cut off at a line end: one row of the usual four.
+    drop_file(
+        inbox,
+        "fek_2023-09-05.csv",
+        (header + _day_rows(dt.date(2023, 9, 5), codes[:1])).encode("utf-8"),
+        LONG_AGO + dt.timedelta(days=1),
+    )
+    extract_to_landing(maglumat_home, fuel, daily)
+    (cut,) = gate_and_load(maglumat_home, fuel, daily).loads
+
+    assert cut.status == "held"
+    (summary,) = warehouse_rows(
+        maglumat_home, "select gate_summary from audit.batches where batch_id = ?", [cut.batch_id]
+    )[0:1]
+    assert (
+        "daily_volume_against_same_weekday: 2023-09-05 (Tuesday): 1 row against a median of 4 "
+        "on the 5 Tuesdays before it"
+    ) in summary[0]
+
+    # The whole day, sent next, loads; a correction of one row of a loaded day is not judged.
+    drop_file(
+        inbox,
+        "fek_2023-09-05_doly.csv",
+        (header + _day_rows(dt.date(2023, 9, 5), codes)).encode("utf-8"),
+        LONG_AGO + dt.timedelta(days=2),
+    )
+    correction = header + _day_rows(dt.date(2023, 8, 29), codes[:1]).replace("1000.0", "990.0")
+    drop_file(
+        inbox, "fek_2023-08-29_duzedis.csv", correction.encode(), LONG_AGO + dt.timedelta(days=3)
+    )
+    extract_to_landing(maglumat_home, fuel, daily)
+    assert [load.status for load in gate_and_load(maglumat_home, fuel, daily).loads] == [
+        "loaded",
+        "loaded",
+    ]
