@@ -36,6 +36,14 @@ HISTORY_VOLUME_RULE = "volume_against_recent_batches"
 DAILY_VOLUME_RULE = "daily_volume_against_same_weekday"
 OUTLIER_RULE = "outlier_modified_zscore"
 SEASONAL_OUTLIER_RULE = "outlier_against_last_year"
+RECENT_OUTLIER_RULE = "outlier_against_recent_median"
+BALANCE_RULE = "stock_balance"
+# Each kind of outlier rule: its name in the quarantine, and what its score measures.
+_OUTLIER_NAMES = {
+    "zscore": (OUTLIER_RULE, "modified z-score"),
+    "seasonal": (SEASONAL_OUTLIER_RULE, "ratio to the same period a year before"),
+    "ratio": (RECENT_OUTLIER_RULE, "ratio to the recent median"),
+}
 READ_RULE = "read_problem"
 TEXT_ENCODING_RULE = "text_encoding"
 # Written by an extractor beside a row it could read only in part (a file inbox): JSON
@@ -344,6 +352,28 @@ def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> st
     )
 
 
+def _balance_failures(typed: pl.DataFrame, suite: TableSuite) -> list[RowFailure]:
+    """Rows that break a stock identity of the suite (closing = opening + received - consumed)."""
+    failures = []
+    for rule in suite.balances:
+        columns = [rule.total, *rule.plus, *rule.minus]
+        if any(column not in typed.columns for column in columns):
+            continue
+        expected = pl.sum_horizontal(rule.plus) - pl.sum_horizontal(rule.minus or [pl.lit(0)])
+        broken = typed.select(
+            (pl.all_horizontal(pl.col(columns).is_not_null()))
+            & ((pl.col(rule.total) - expected).abs() > rule.tolerance)
+        ).to_series()
+        for index in broken.arg_true().to_list():
+            row = typed.row(index, named=True)
+            sums = " + ".join(f"{row[c]:g}" for c in rule.plus)
+            sums += "".join(f" - {row[c]:g}" for c in rule.minus)
+            failures.append(
+                RowFailure(index + 1, BALANCE_RULE, rule.total, f"{row[rule.total]:g} != {sums}")
+            )
+    return failures
+
+
 def _one_reason_for_unreadable_rows(
     failures: list[RowFailure], frame: pl.DataFrame
 ) -> list[RowFailure]:
@@ -495,14 +525,12 @@ def validate_batch(
                 verdict.row_failures.append(
                     RowFailure(position + 1, rule, column, _value(frame, first_column, position))
                 )
+    verdict.row_failures.extend(_balance_failures(typed, suite))
     if loaded is not None and not verdict.is_held:
         for rule in suite.outliers:
             if rule.column not in typed.columns:
                 continue
-            name = SEASONAL_OUTLIER_RULE if rule.period else OUTLIER_RULE
-            measure = (
-                "ratio to the same period a year before" if rule.period else "modified z-score"
-            )
+            name, measure = _OUTLIER_NAMES[rule.kind]
             for outlier in find_outliers(typed, loaded, rule):
                 verdict.row_failures.append(
                     RowFailure(outlier.row_number, name, rule.column, f"{outlier.value:g}")

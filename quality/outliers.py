@@ -33,8 +33,12 @@ def find_outliers(batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule)
     keys = list(rule.group_by)
     if batch.height == 0 or history.height == 0:
         return []
+    if rule.per:
+        batch, history = (_per(frame, rule) for frame in (batch, history))
     if rule.period:
         return _against_last_year(batch, history, rule)
+    if rule.method == "ratio":
+        return _against_recent_median(batch, history, rule)
     known = history.filter(pl.col(rule.column).is_not_null())
     if rule.window and rule.order_by:
         known = known.sort(rule.order_by).group_by(keys, maintain_order=True).tail(rule.window)
@@ -98,10 +102,75 @@ def _against_last_year(
         .select("_row", *keys, "_period", rule.column)
         .join(last_year, on=[*keys, "_period"], how="inner")
         .with_columns((pl.col(rule.column) / pl.col("_median")).alias("_ratio"))
-        .filter((pl.col("_ratio") > rule.max_ratio) | (pl.col("_ratio") < 1 / rule.max_ratio))
+        .filter((pl.col("_ratio") > rule.max_ratio) | (pl.col("_ratio") < rule.lowest_ratio))
         .sort("_row")
     )
     return [
         Outlier(int(row["_row"]), float(row[rule.column]), float(row["_median"]), row["_ratio"])
         for row in scored.iter_rows(named=True)
     ]
+
+
+def _per(frame: pl.DataFrame, rule: OutlierRule) -> pl.DataFrame:
+    """The rule's column divided by its companion (null where the companion is not positive)."""
+    per = str(rule.per)
+    return frame.with_columns(
+        pl.when(pl.col(per) > 0)
+        .then(pl.col(rule.column).cast(pl.Float64) / pl.col(per))
+        .otherwise(None)
+        .alias(rule.column)
+    )
+
+
+def _against_recent_median(
+    batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule
+) -> list[Outlier]:
+    """Rows whose value is more than ``max_ratio`` times (or less than 1/``max_ratio`` of) the
+    median of the group's last ``window`` positive values: a slip of the pen multiplies or
+    divides, whatever the series' own spread. Zero (a plant stopped) is never judged."""
+    keys = list(rule.group_by)
+    recent = (
+        history.filter(pl.col(rule.column).is_not_null() & (pl.col(rule.column) > 0))
+        .sort(str(rule.order_by))
+        .group_by(keys, maintain_order=True)
+        .tail(int(rule.window or 0))
+        .group_by(keys)
+        .agg(
+            pl.col(rule.column).median().alias("_median"),
+            pl.col(rule.column).count().alias("_count"),
+        )
+        .filter(pl.col("_count") >= rule.min_history)
+    )
+    scored = (
+        batch.with_row_index("_row", offset=1)
+        .select("_row", *keys, rule.column)
+        .filter(pl.col(rule.column) > 0)
+        .join(recent, on=keys, how="inner")
+        .with_columns((pl.col(rule.column) / pl.col("_median")).alias("_ratio"))
+        .filter((pl.col("_ratio") > rule.max_ratio) | (pl.col("_ratio") < rule.lowest_ratio))
+        .sort("_row")
+    )
+    return [
+        Outlier(int(row["_row"]), float(row[rule.column]), float(row["_median"]), row["_ratio"])
+        for row in scored.iter_rows(named=True)
+    ]
+
+
+def replay(rows: pl.DataFrame, rule: OutlierRule, last_periods: int | None = None) -> list[Outlier]:
+    """The alarms ``rule`` raises on a table's loaded rows when each period (by the rule's
+    ``order_by`` or ``period`` column) is judged against the periods before it, as daily runs
+    would have: a rule's thresholds are tuned so that a normal season raises none.
+    ``last_periods`` judges only the latest ones. Row numbers are positions in ``rows``."""
+    time = str(rule.period or rule.order_by)
+    ordered = rows.with_row_index("_position", offset=1)
+    periods = ordered.get_column(time).drop_nulls().unique().sort()
+    if last_periods is not None:
+        periods = periods.tail(last_periods)
+    alarms = []
+    for period in periods.to_list():
+        batch = ordered.filter(pl.col(time) == period)
+        history = ordered.filter(pl.col(time) < period)
+        for outlier in find_outliers(batch.drop("_position"), history, rule):
+            position = int(batch.get_column("_position")[outlier.row_number - 1])
+            alarms.append(Outlier(position, outlier.value, outlier.median, outlier.zscore))
+    return alarms

@@ -75,6 +75,38 @@ class OutlierRule:
     # a value more than `max_ratio` times that period's (or less than 1/`max_ratio`) fails.
     period: str | None = None
     max_ratio: float = 5.0
+    # "zscore" (default) or "ratio": the value against the median of the group's last `window`
+    # values by `order_by`, more than `max_ratio` times it or less than 1/`max_ratio` of it
+    # fails (a slip of the pen: x4, x10, x0.1, kilograms for tonnes). Zero is never a slip.
+    method: str = "zscore"
+    # Judge the column divided by another (``harvested_tonnes`` per ``harvested_ha``: the
+    # yield), when the measure itself swings but its ratio to a companion does not.
+    per: str | None = None
+    # A lower bound of its own for ratio rules (default 1/`max_ratio`): a plant stopping for
+    # weeks is a real fall, a value four times too high is not a real rise.
+    min_ratio: float | None = None
+
+    @property
+    def lowest_ratio(self) -> float:
+        return self.min_ratio if self.min_ratio is not None else 1 / self.max_ratio
+
+    @property
+    def kind(self) -> str:
+        """How the value is judged: ``seasonal``, ``ratio`` or ``zscore``."""
+        if self.period:
+            return "seasonal"
+        return self.method
+
+
+@dataclass(frozen=True)
+class BalanceRule:
+    """A stock identity each row must keep: ``total = sum(plus) - sum(minus)`` (closing stock =
+    opening + received - consumed). A slip in any one of its columns breaks it."""
+
+    total: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+    tolerance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,7 @@ class TableSuite:
     daily_volume: DailyVolumeRule | None = None
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
     outliers: tuple[OutlierRule, ...] = field(default_factory=tuple)
+    balances: tuple[BalanceRule, ...] = field(default_factory=tuple)
     suite_file: Path = field(default=Path(), compare=False)
 
     @property
@@ -165,6 +198,15 @@ def _resolve(kwargs: dict[str, Any], columns: dict[str, str], now: dt.datetime) 
     return resolved
 
 
+def _outlier_method(rule: Mapping[str, Any], path: Path, table: str) -> str:
+    method = str(rule.get("method", "zscore"))
+    if method not in ("zscore", "ratio"):
+        raise SuiteError(f"{path}, table {table}: outlier method must be zscore or ratio")
+    if method == "ratio" and not (rule.get("order_by") and rule.get("window")):
+        raise SuiteError(f"{path}, table {table}: a ratio outlier rule needs order_by and window")
+    return method
+
+
 def load_suite(
     source: str, table: str, suites_dir: Path = SUITES_DIR, now: dt.datetime | None = None
 ) -> TableSuite:
@@ -226,8 +268,20 @@ def load_suite(
                 window=int(rule["window"]) if rule.get("window") else None,
                 period=rule.get("period"),
                 max_ratio=float(rule.get("max_ratio", 5.0)),
+                method=_outlier_method(rule, path, table),
+                per=rule.get("per"),
+                min_ratio=float(rule["min_ratio"]) if "min_ratio" in rule else None,
             )
             for rule in raw.get("outliers") or []
+        ),
+        balances=tuple(
+            BalanceRule(
+                total=str(rule["total"]),
+                plus=tuple(str(column) for column in rule.get("plus") or ()),
+                minus=tuple(str(column) for column in rule.get("minus") or ()),
+                tolerance=float(rule.get("tolerance", 0)),
+            )
+            for rule in raw.get("balances") or []
         ),
         suite_file=path,
     )

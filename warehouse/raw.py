@@ -149,7 +149,7 @@ def _outlier_columns(suite: TableSuite) -> list[str]:
         {
             column
             for rule in suite.outliers
-            for column in (rule.column, *rule.group_by, rule.order_by, rule.period)
+            for column in (rule.column, *rule.group_by, rule.order_by, rule.period, rule.per)
             if column
         }
     )
