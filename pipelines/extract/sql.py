@@ -1,6 +1,10 @@
 """The generic SQL extractor (kind ``sql``): reads a table incrementally by its cursor column
 into polars, from SQLite, PostgreSQL or MySQL/MariaDB.
 
+A time cursor is read again from ``late_commit_seconds`` (a table or system option, default
+3600) before the high-water mark, and the rows already landed are left out: a row committed
+after a later one, with an earlier cursor value, is landed on the next run, not skipped.
+
 SQLite and PostgreSQL are read column-wise through their ADBC drivers (Arrow batches, no Python
 object per value); MySQL/MariaDB in batches of rows that polars turns into columns. Either way
 the landed frame is the one the DB-API rows always gave: integers Int64, floating point and
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -24,6 +29,8 @@ import polars as pl
 from pipelines.catalogue import IDENTIFIER, SourceTable
 from pipelines.extract import Extract, ExtractRequest
 from pipelines.extract.dbapi import Dialect, SourceUnreachableError, connect, dialect_of, redact
+
+log = logging.getLogger(__name__)
 
 FETCH_ROWS = 50_000  # rows per DB-API fetch on the row path: bounded Python lists
 
@@ -306,5 +313,92 @@ def extract_table(dsn: str, table: SourceTable, high_water_mark: str | None) -> 
     return Extract(frame=frame, cursor_from=high_water_mark, cursor_to=cursor_to)
 
 
+# How far behind the high-water mark an incremental table with a time cursor is read again, by
+# default: a row committed after a later one (a long transaction, a replica catching up) carries
+# an earlier cursor value and would otherwise be skipped for good.
+DEFAULT_LATE_COMMIT_SECONDS = 3600
+
+
+def _late_commit_seconds(request: ExtractRequest) -> float:
+    options = {**request.system.options, **request.table.options}
+    return float(options.get("late_commit_seconds", DEFAULT_LATE_COMMIT_SECONDS))
+
+
+def _earlier_cursor(mark: str, seconds: float) -> str | None:
+    """``mark`` moved back by ``seconds``, written as the mark is; None if it is not a time."""
+    try:
+        moment = dt.datetime.fromisoformat(mark)
+    except ValueError:
+        return None
+    separator = mark[10] if len(mark) > 10 and mark[10] in "T " else "T"
+    return (moment - dt.timedelta(seconds=seconds)).isoformat(sep=separator)
+
+
+def _as_time(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _landed_since(request: ExtractRequest, since: str, columns: list[str]) -> pl.DataFrame | None:
+    """The business keys and cursor values landed by the table's batches that reach past
+    ``since`` (as text), to tell a row read again from one committed late."""
+    from pipelines.landing import list_batches, rejections
+
+    landing, system, table = request.paths.landing, request.system.name, request.table.name
+    # A batch the steward rejected for its rows to be read again does not count as landed.
+    again = {b for b, r in rejections(landing, system, table).items() if r.extract_again}
+    frames = []
+    for manifest in list_batches(landing, system, table):
+        if manifest.cursor_to is None or manifest.batch_id in again:
+            continue
+        try:
+            reaches = _as_time(manifest.cursor_to) > _as_time(since)
+        except ValueError:
+            reaches = True
+        if reaches:
+            landed = pl.read_parquet(manifest.parquet_path(request.paths.landing), columns=columns)
+            frames.append(landed.select(pl.col(columns).cast(pl.String)))
+    return pl.concat(frames) if frames else None
+
+
 def extract(request: ExtractRequest) -> Iterator[Extract]:
-    yield extract_table(request.connection, request.table, request.high_water_mark)
+    """The rows past the high-water mark, and the rows committed late: a time cursor is read
+    again from ``late_commit_seconds`` (default 3600) before the mark, and the rows already
+    landed (same business key and cursor value) are left out."""
+    table, mark = request.table, request.high_water_mark
+    seconds = _late_commit_seconds(request)
+    read_from = (
+        _earlier_cursor(mark, seconds)
+        if table.mode == "incremental" and table.cursor and mark and seconds > 0
+        else None
+    )
+    if read_from is None or mark is None or table.cursor is None:
+        yield extract_table(request.connection, table, mark)
+        return
+    extracted = extract_table(request.connection, table, read_from)
+    frame = extracted.frame
+    columns = list(dict.fromkeys([*table.business_key, table.cursor]))
+    landed = _landed_since(request, read_from, columns) if frame.height else None
+    if landed is not None and all(column in frame.columns for column in columns):
+        keys = frame.select(pl.col(columns).cast(pl.String)).with_row_index("_position")
+        fresh = keys.join(landed.unique(), on=columns, how="anti", nulls_equal=True)
+        frame = frame[fresh.get_column("_position").sort().to_list()]
+    cursor_to = mark
+    if frame.height:
+        latest = cursor_text(frame.get_column(table.cursor).max())
+        if latest is not None and _as_time(latest) > _as_time(mark):
+            cursor_to = latest
+        late = sum(
+            1
+            for value in frame.get_column(table.cursor).to_list()
+            if value is not None and _as_time(str(cursor_text(value))) <= _as_time(mark)
+        )
+        if late:
+            log.warning(
+                "%s.%s: %d rows committed late (cursor at or before the mark %s) are landed",
+                request.system.name,
+                table.name,
+                late,
+                mark,
+            )
+    yield Extract(frame=frame, cursor_from=mark, cursor_to=cursor_to)
