@@ -31,7 +31,6 @@ ALLOWED = {
     ("maglumat/clock.py", "datetime.now"): "the clock itself",
     ("maglumat/clock.py", "now"): "the clock's own API",
     ("pipelines/extract/file_inbox.py", "time.time"): "compared with a file's mtime",
-    ("pipelines/extract/http_api.py", "datetime.now"): "compared with a server's HTTP date",
 }
 
 

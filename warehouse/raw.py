@@ -56,20 +56,9 @@ create table if not exists audit.quarantine (
     row_json varchar not null,
     quarantined_at timestamptz not null
 );
--- The failing rows of a held batch: nothing of it is loaded, so they are not quarantined, but
--- the steward deciding to readmit or reject it needs to see them.
-create table if not exists audit.held_row_failures (
-    batch_id varchar not null,
-    system varchar not null,
-    table_name varchar not null,
-    landed_file varchar not null,
-    row_number integer not null,
-    rule varchar not null,
-    field varchar not null,
-    value varchar,
-    row_json varchar not null,
-    quarantined_at timestamptz not null
-);
+-- The failing rows of a held batch, in the quarantine's shape: nothing of it is loaded, so they
+-- are not quarantined, but the steward deciding to readmit or reject it needs to see them.
+create table if not exists audit.held_row_failures as select * from audit.quarantine limit 0;
 """
 
 

@@ -167,8 +167,17 @@ def _dig(document: Any, path: str) -> tuple[bool, Any]:
     return True, value
 
 
-def _retry_after_seconds(header: str | None) -> float | None:
-    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date."""
+def _http_date(text: str | None) -> dt.datetime | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(text or "")
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _retry_after_seconds(header: str | None, answered: str | None) -> float | None:
+    """``Retry-After`` as seconds to wait: a number of seconds, or an HTTP date counted from
+    the answer's own ``Date`` (the server's clock against itself; None without one)."""
     if not header:
         return None
     text = header.strip()
@@ -176,14 +185,10 @@ def _retry_after_seconds(header: str | None) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         pass
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    moment, sent = _http_date(text), _http_date(answered)
+    if moment is None or sent is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    # The operating system's clock, not maglumat.clock: the server dated its answer by it.
-    return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
+    return max(0.0, (moment - sent).total_seconds())
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -238,7 +243,9 @@ class _Client:
             except urllib.error.HTTPError as error:
                 status = error.code
                 detail = error.read(300).decode("utf-8", "replace").strip()
-                retry_after = _retry_after_seconds(error.headers.get("Retry-After"))
+                retry_after = _retry_after_seconds(
+                    error.headers.get("Retry-After"), error.headers.get("Date")
+                )
                 error.close()
                 if status in (401, 403):
                     hint = (

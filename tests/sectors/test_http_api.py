@@ -442,3 +442,13 @@ def test_paging_that_never_ends_is_a_clear_error_not_a_hang(
     assert TOKEN not in str(raised.value)
     # Nothing of a runaway extraction is landed: its records are repeated or suspect.
     assert list_batches(maglumat_home.landing, system.name, READINGS.name) == []
+
+
+def test_a_retry_after_date_is_counted_from_the_answers_own_date_not_this_machines() -> None:
+    from pipelines.extract.http_api import _retry_after_seconds
+
+    # A server whose clock is years off still means "in 30 seconds".
+    answered = "Mon, 03 Sep 2001 10:00:00 GMT"
+    assert _retry_after_seconds("Mon, 03 Sep 2001 10:00:30 GMT", answered) == 30.0
+    assert _retry_after_seconds("7", answered) == 7.0
+    assert _retry_after_seconds("Mon, 03 Sep 2001 10:00:30 GMT", None) is None  # backoff then
