@@ -23,10 +23,12 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from maglumat import clock
 
@@ -76,13 +78,18 @@ def _write_once(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
     with temporary.open("wb") as handle:
         handle.write(data)
-        handle.flush()
+    _link_once(path, temporary)
+
+
+def _link_once(path: Path, written: Path) -> None:
+    """Put the finished file ``written`` in place as ``path``, read-only, never overwriting."""
+    with written.open("rb+") as handle:
         os.fsync(handle.fileno())
-    temporary.chmod(0o444)
+    written.chmod(0o444)
     try:
-        os.link(temporary, path)  # fails if the name exists: nothing is ever overwritten
+        os.link(written, path)  # fails if the name exists: nothing is ever overwritten
     finally:
-        temporary.unlink()
+        written.unlink()
 
 
 def land_batch(
@@ -91,7 +98,8 @@ def land_batch(
     system: str,
     table: str,
     mode: str,
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | None = None,
+    staged: Path | None = None,
     source: str,
     cursor_column: str | None = None,
     cursor_from: str | None = None,
@@ -99,25 +107,35 @@ def land_batch(
     source_file: str | None = None,
     extracted_at: dt.datetime | None = None,
 ) -> BatchManifest:
-    """Write ``frame`` as a new immutable batch and return its manifest."""
+    """Land ``frame``, or the Parquet file ``staged`` (written in slices by the extractor, on
+    the landing zone's file system; it is moved, not copied), as a new immutable batch and
+    return its manifest."""
+    if (frame is None) == (staged is None):
+        raise ValueError("land_batch takes either a frame or a staged Parquet file")
     extracted_at = extracted_at or clock.now()
     batch_id = new_batch_id(extracted_at)
     folder = landing_root / system / table / extracted_at.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     parquet_path = folder / f"{batch_id}.parquet"
-    scratch = folder / f".{batch_id}.parquet.writing"
-    frame.write_parquet(scratch, compression="zstd", statistics=True)
-    _write_once(parquet_path, scratch.read_bytes())
-    scratch.unlink()
+    if frame is not None:
+        written = folder / f".{batch_id}.parquet.writing"
+        frame.write_parquet(written, compression="zstd", statistics=True)
+        row_count, schema = frame.height, frame.schema
+    else:
+        assert staged is not None
+        written = folder / f".{batch_id}.parquet.writing"
+        staged.rename(written)
+        row_count, schema = pq.read_metadata(written).num_rows, pl.read_parquet_schema(written)
+    _link_once(parquet_path, written)
     manifest = BatchManifest(
         batch_id=batch_id,
         system=system,
         table=table,
         mode=mode,
         extracted_at=extracted_at.isoformat(),
-        row_count=frame.height,
+        row_count=row_count,
         sha256=_sha256(parquet_path),
-        columns={name: str(dtype) for name, dtype in frame.schema.items()},
+        columns={name: str(dtype) for name, dtype in schema.items()},
         cursor_column=cursor_column,
         cursor_from=cursor_from,
         cursor_to=cursor_to,
@@ -230,8 +248,27 @@ def high_water_mark(landing_root: Path, system: str, table: str) -> str | None:
 def read_batch(landing_root: Path, manifest: BatchManifest) -> pl.DataFrame:
     """The batch's rows, after checking the file is the one that was landed."""
     path = manifest.parquet_path(landing_root)
+    _verify(manifest, path)
+    return pl.read_parquet(path)
+
+
+def read_batch_slices(
+    landing_root: Path, manifest: BatchManifest, rows: int
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """The batch's rows ``rows`` at a time, each slice with the number of rows before it, after
+    checking the file is the one that was landed: a batch too big to hold at once."""
+    path = manifest.parquet_path(landing_root)
+    _verify(manifest, path)
+    offset = 0
+    for record_batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        frame = pl.from_arrow(record_batch)
+        assert isinstance(frame, pl.DataFrame)
+        yield offset, frame
+        offset += frame.height
+
+
+def _verify(manifest: BatchManifest, path: Path) -> None:
     if not path.exists():
         raise LandingError(f"batch {manifest.batch_id}: file {path} is missing")
     if _sha256(path) != manifest.sha256:
         raise LandingError(f"batch {manifest.batch_id}: {path} does not match its checksum")
-    return pl.read_parquet(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -17,7 +18,7 @@ import polars as pl
 
 from maglumat import clock
 from pipelines.landing import BatchManifest
-from quality.gate import GateVerdict
+from quality.gate import GateVerdict, RowFailure
 from quality.suites import TableSuite
 
 AUDIT_DDL = """
@@ -187,13 +188,17 @@ def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -
 
 
 def _quarantine_rows(
-    manifest: BatchManifest, landed: pl.DataFrame, verdict: GateVerdict, now: dt.datetime
+    manifest: BatchManifest,
+    landed: pl.DataFrame,
+    failures: list[RowFailure],
+    offset: int,
+    now: dt.datetime,
 ) -> pl.DataFrame:
-    """The rows of ``audit.quarantine`` for a batch, in its column order: one per failure."""
-    failures = verdict.row_failures
+    """The rows of ``audit.quarantine`` for ``failures`` of a batch's rows in ``landed`` (the
+    slice after ``offset`` rows), in its column order: one per failure."""
     numbers = sorted({failure.row_number for failure in failures})
     # Only the failing rows become Python objects, for their JSON.
-    records = dict(zip(numbers, landed[[n - 1 for n in numbers]].to_dicts(), strict=True))
+    records = dict(zip(numbers, landed[[n - offset - 1 for n in numbers]].to_dicts(), strict=True))
     row_json = {
         number: json.dumps(record, default=str, ensure_ascii=False)
         for number, record in records.items()
@@ -241,45 +246,67 @@ def load_batch(
     ``replaces=False`` says the ledger has no verdict for the batch yet (so neither raw nor the
     quarantine holds rows of it, as all three are written together): nothing to delete first.
     """
+    return load_batch_slices(
+        connection, manifest, [(0, landed, typed)], verdict, gate_report, replaces
+    )
+
+
+def load_batch_slices(
+    connection: duckdb.DuckDBPyConnection,
+    manifest: BatchManifest,
+    slices: Iterable[tuple[int, pl.DataFrame, pl.DataFrame]],
+    verdict: GateVerdict,
+    gate_report: str | None = None,
+    replaces: bool = True,
+) -> LoadOutcome:
+    """``load_batch`` for a batch given a slice at a time: (rows before the slice, landed rows,
+    the same converted to the contract). One transaction still: all of it or none."""
     # Identifiers come from the catalogue, where they are checked to be plain lowercase names.
     table = raw_table(manifest.system, manifest.table)
     quarantined = verdict.quarantined_rows
-    positions = pl.int_range(1, typed.height + 1, eager=True).alias("_row_number")
-    passing = typed.with_columns(
-        positions.cast(pl.Int32),
-        pl.lit(manifest.batch_id).alias("_batch_id"),
-        pl.lit(dt.datetime.fromisoformat(manifest.extracted_at))
-        .cast(pl.Datetime("us", "UTC"))
-        .alias("_extracted_at"),
-    ).filter(~pl.col("_row_number").is_in(sorted(quarantined)))
+    extracted_at = dt.datetime.fromisoformat(manifest.extracted_at)
     now = clock.now()
     held = verdict.is_held
-    loaded_rows = 0 if held else passing.height
+    loaded_rows = 0
     connection.execute("begin transaction")
     try:
-        connection.register("passing_rows", passing.to_arrow())
-        connection.execute(
-            f"create table if not exists {table} as select * from passing_rows limit 0"  # noqa: S608
-        )
-        if replaces:
-            connection.execute("delete from audit.batches where batch_id = ?", [manifest.batch_id])
-            connection.execute(
-                "delete from audit.quarantine where batch_id = ?", [manifest.batch_id]
-            )
-            connection.execute(f"delete from {table} where _batch_id = ?", [manifest.batch_id])  # noqa: S608
-            connection.execute(
-                "delete from audit.held_row_failures where batch_id = ?", [manifest.batch_id]
-            )
-        if not held:
-            connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
-        connection.unregister("passing_rows")
-        if verdict.row_failures:
-            connection.register(
-                "quarantine_rows", _quarantine_rows(manifest, landed, verdict, now).to_arrow()
-            )
-            target = "audit.held_row_failures" if held else "audit.quarantine"
-            connection.execute(f"insert into {target} select * from quarantine_rows")  # noqa: S608
-            connection.unregister("quarantine_rows")
+        first = True
+        for offset, landed, typed in slices:
+            positions = pl.int_range(offset + 1, offset + typed.height + 1, eager=True)
+            passing = typed.with_columns(
+                positions.cast(pl.Int32).alias("_row_number"),
+                pl.lit(manifest.batch_id).alias("_batch_id"),
+                pl.lit(extracted_at).cast(pl.Datetime("us", "UTC")).alias("_extracted_at"),
+            ).filter(~pl.col("_row_number").is_in(sorted(quarantined)))
+            # Scanned by its name, not registered: a registered table stays alive until the
+            # transaction ends, so a batch loaded in slices would be held whole in memory.
+            passing_rows = passing.to_arrow()
+            if first:
+                connection.execute(
+                    f"create table if not exists {table} as select * from passing_rows limit 0"  # noqa: S608
+                )
+                if replaces:
+                    _forget(connection, table, manifest.batch_id)
+                first = False
+            if not held:
+                connection.execute(f"insert into {table} by name select * from passing_rows")  # noqa: S608
+                loaded_rows += passing.height
+            del passing_rows, passing
+            failures = [
+                failure
+                for failure in verdict.row_failures
+                if offset < failure.row_number <= offset + landed.height
+            ]
+            if failures:
+                connection.register(
+                    "quarantine_rows",
+                    _quarantine_rows(manifest, landed, failures, offset, now).to_arrow(),
+                )
+                target = "audit.held_row_failures" if held else "audit.quarantine"
+                connection.execute(f"insert into {target} select * from quarantine_rows")  # noqa: S608
+                connection.unregister("quarantine_rows")
+        if first and replaces:
+            _forget(connection, table, manifest.batch_id)
         outcome = LoadOutcome(
             batch_id=manifest.batch_id,
             status=verdict.status,
@@ -299,7 +326,7 @@ def load_batch(
                 manifest.source_file,
                 manifest.file,
                 manifest.sha256,
-                dt.datetime.fromisoformat(manifest.extracted_at),
+                extracted_at,
                 manifest.cursor_from,
                 manifest.cursor_to,
                 outcome.extracted_rows,
@@ -317,3 +344,11 @@ def load_batch(
         connection.execute("rollback")
         raise
     return outcome
+
+
+def _forget(connection: duckdb.DuckDBPyConnection, table: str, batch_id: str) -> None:
+    """Remove an earlier verdict's rows of the batch (a readmission decides it again)."""
+    connection.execute("delete from audit.batches where batch_id = ?", [batch_id])
+    connection.execute("delete from audit.quarantine where batch_id = ?", [batch_id])
+    connection.execute(f"delete from {table} where _batch_id = ?", [batch_id])  # noqa: S608
+    connection.execute("delete from audit.held_row_failures where batch_id = ?", [batch_id])

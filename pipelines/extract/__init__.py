@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -34,14 +35,31 @@ class ExtractRequest:
 
 
 @dataclass(frozen=True)
-class Extract:
-    """Rows read from a source, to be landed as one batch."""
+class StagedRows:
+    """Rows already written to a Parquet file beside the landing zone (a file too large to
+    hold in memory, read in slices); landing moves the file into place."""
 
-    frame: pl.DataFrame
+    path: Path
+    row_count: int
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Rows read from a source, to be landed as one batch: in memory, or ``staged``."""
+
+    frame: pl.DataFrame | None
     cursor_from: str | None = None
     cursor_to: str | None = None
     source_file: str | None = None  # the file the rows came from, for inbox kinds
     on_landed: Callable[[BatchManifest], None] | None = field(default=None, compare=False)
+    staged: StagedRows | None = None
+
+    @property
+    def row_count(self) -> int:
+        if self.staged is not None:
+            return self.staged.row_count
+        assert self.frame is not None
+        return self.frame.height
 
 
 Extractor = Callable[[ExtractRequest], Iterable[Extract]]

@@ -95,7 +95,7 @@ import shutil
 import stat
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -107,7 +107,7 @@ import polars as pl
 
 from maglumat import clock
 from pipelines.catalogue import CatalogueError
-from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract import Extract, ExtractRequest, StagedRows, inbox_streaming
 from pipelines.landing import list_batches, rejections
 from quality.gate import READ_PROBLEM_COLUMN
 
@@ -141,6 +141,10 @@ DecimalMark = Literal["auto", "comma", "point"]
 
 class UnreadableFileError(ValueError):
     """A file that cannot be read as the table; the message names the file, row and field."""
+
+
+class NoDataRowsError(UnreadableFileError):
+    """A file (or a slice of a large one) with a header and no data rows under it."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,8 @@ class InboxOptions:
     keep_as_text: frozenset[str] = frozenset()
     settle_seconds: float = 0.0
     incomplete_wait_seconds: float = 600.0
+    stream_above_bytes: int = 64 << 20
+    stream_slice_bytes: int = 32 << 20
 
     @classmethod
     def of(cls, system: SourceSystem, table: SourceTable) -> InboxOptions:
@@ -258,12 +264,21 @@ class InboxOptions:
             keep_as_text=frozenset(str(c) for c in raw.get("keep_as_text") or ()),
             settle_seconds=float(raw.get("settle_seconds", 0)),
             incomplete_wait_seconds=float(raw.get("incomplete_wait_seconds", 600)),
+            stream_above_bytes=_positive(raw, "stream_above_bytes", 64 << 20),
+            stream_slice_bytes=_positive(raw, "stream_slice_bytes", 32 << 20),
         )
 
     def format_of(self, path: Path) -> FileFormat:
         if self.format is not None:
             return self.format
         return "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
+
+
+def _positive(raw: Mapping[str, Any], key: str, default: int) -> int:
+    value = int(raw.get(key, default))
+    if value < 1:
+        raise ValueError(f"{key} must be a positive number of bytes, not {value}")
+    return value
 
 
 def _parse_cell(name: str, spec: Any) -> CellField:
@@ -355,8 +370,27 @@ def pending_files(inbox: Path, options: InboxOptions, now: float | None = None) 
     return [path for _, _, path in sorted(found)]
 
 
+@dataclass(frozen=True)
+class Look:
+    """What reading a file's bytes saw, for the checks before it is landed."""
+
+    size: int
+    blank: bool  # nothing but whitespace
+    ends_with_line_end: bool
+    line_ends: int
+
+    @classmethod
+    def of(cls, data: bytes) -> Look:
+        return cls(
+            size=len(data),
+            blank=not data.strip(),
+            ends_with_line_end=data.endswith((b"\n", b"\r")),
+            line_ends=data.count(b"\n"),
+        )
+
+
 def _still_being_written(
-    path: Path, before: os.stat_result, data: bytes, options: InboxOptions
+    path: Path, before: os.stat_result, look: Look, options: InboxOptions
 ) -> str | None:
     """``"wait"`` for a file that may still be being written, the reason to reject a file that
     was cut off, or None for a complete file.
@@ -369,19 +403,20 @@ def _still_being_written(
         after = path.stat()
     except FileNotFoundError:
         return "wait"
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
+    if (after.st_size, after.st_mtime_ns) != (
+        before.st_size,
+        before.st_mtime_ns,
+    ) or look.size != after.st_size:
         log.info("%s is still being written; left for the next run", path.name)
         return "wait"
-    if options.format_of(path) != "csv" or not data.strip() or data.endswith((b"\n", b"\r")):
+    if options.format_of(path) != "csv" or look.blank or look.ends_with_line_end:
         return None
     # The operating system's clock, as in pending_files: compared with the file's mtime.
     age = time.time() - after.st_mtime
     if age < options.incomplete_wait_seconds:
         log.info("%s does not end with a line end yet; left for the next run", path.name)
         return "wait"
-    last_line = data.count(b"\n") + 1
+    last_line = look.line_ends + 1
     return (
         f"{path.name}: line {last_line} does not end with a line end, and the file has not "
         f"changed for {age:.0f} s: it looks cut off in transfer; send it again whole"
@@ -392,13 +427,23 @@ def _checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+CONTENT_DIGEST_STEP = 200_000  # rows written to text at a time for the digest
+
+
 def _content_digest(frame: pl.DataFrame) -> str:
     """A digest of the rows as read: the same for a file saved again with a byte order mark,
     other line ends, quoting or encoding, so such a copy is not landed as a correction."""
-    digest = hashlib.sha256("\x1f".join(frame.columns).encode("utf-8"))
-    step = 200_000
-    for offset in range(0, frame.height, step):
-        digest.update(frame.slice(offset, step).write_csv(include_header=False).encode("utf-8"))
+    step = CONTENT_DIGEST_STEP
+    return content_digest_of(
+        frame.columns, (frame.slice(offset, step) for offset in range(0, frame.height, step))
+    )
+
+
+def content_digest_of(columns: Sequence[str], slices: Iterable[pl.DataFrame]) -> str:
+    """``_content_digest`` of the rows given slice by slice (any slicing gives the same)."""
+    digest = hashlib.sha256("\x1f".join(columns).encode("utf-8"))
+    for rows in slices:
+        digest.update(rows.write_csv(include_header=False).encode("utf-8"))
     return f"{CONTENT_PREFIX}{digest.hexdigest()}"
 
 
@@ -808,11 +853,14 @@ class _Normaliser:
         return text
 
 
-def read_table_file(path: Path, options: InboxOptions, data: bytes | None = None) -> pl.DataFrame:
+def read_table_file(
+    path: Path, options: InboxOptions, data: bytes | None = None, line_offset: int = 0
+) -> pl.DataFrame:
     """Read one inbox file as the table's rows, every value as text (None when empty).
 
     Raises ``UnreadableFileError`` naming the file, the line or row and the field when the file
-    cannot be read as a table at all.
+    cannot be read as a table at all. ``line_offset`` is added to the numbers of data lines in
+    messages: ``data`` is then a slice of a large file with its header lines in front.
     """
     name = path.name
     if data is None:
@@ -822,7 +870,7 @@ def read_table_file(path: Path, options: InboxOptions, data: bytes | None = None
     if options.format_of(path) == "xlsx":
         sheet = _read_xlsx(path, name, options)
     else:
-        frame = _csv_columnar(data, name, options)
+        frame = _csv_columnar(data, name, options, line_offset)
         if frame is not None:
             return frame
         try:
@@ -830,7 +878,7 @@ def read_table_file(path: Path, options: InboxOptions, data: bytes | None = None
         except csv.Error as error:
             raise UnreadableFileError(f"{name}: not a well-formed CSV file: {error}") from error
     _fill_merged(sheet)
-    return _frame(sheet, name, options)
+    return _frame(sheet, name, options, line_offset)
 
 
 def _check_csv_rows(
@@ -849,7 +897,7 @@ def _check_csv_rows(
             )
 
 
-def _frame(sheet: _Sheet, name: str, options: InboxOptions) -> pl.DataFrame:
+def _frame(sheet: _Sheet, name: str, options: InboxOptions, line_offset: int = 0) -> pl.DataFrame:
     header_at = options.title_rows
     while header_at < len(sheet.rows) and not any(sheet.rows[header_at]):
         header_at += 1  # blank rows between the title and the header
@@ -869,9 +917,9 @@ def _frame(sheet: _Sheet, name: str, options: InboxOptions) -> pl.DataFrame:
             continue
         if options.footer_pattern and options.footer_pattern.search(filled[0].strip()):
             break
-        body.append((index + 1, row))
+        body.append((index + 1 + line_offset, row))
     if not body:
-        raise UnreadableFileError(f"{name}: no data rows under the header")
+        raise NoDataRowsError(f"{name}: no data rows under the header")
 
     # Columns without a label are kept only if they hold values (then the gate sees them).
     width = max(len(labels), *(len(row) for _, row in body))
@@ -978,6 +1026,10 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
         if other.name != table.name
     }
     with _table_lock(request.paths.landing, system.name, table.name):
+        # Slices of large files are written here before landing; what is left is debris of a
+        # run that stopped.
+        staging = request.paths.landing / system.name / table.name / ".staging"
+        shutil.rmtree(staging, ignore_errors=True)
         landed = landed_checksums(request.paths.landing, system.name, table.name)
         for path in pending_files(inbox, options):
             claimed = [
@@ -992,26 +1044,42 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
                     f"patterns of tables {table.name} and {', '.join(claimed)}"
                 )
             status = path.stat()
-            data = path.read_bytes()
-            cut_off = _still_being_written(path, status, data, options)
+            large = _read_in_slices(path, status, options)
+            if large:
+                survey = inbox_streaming.survey(path, options)
+                look, digest = survey.look, survey.checksum
+            else:
+                data = path.read_bytes()
+                look, digest = Look.of(data), _checksum(data)
+            cut_off = _still_being_written(path, status, look, options)
             if cut_off == "wait":
                 continue
-            digest = _checksum(data)
             if digest in landed:
                 # Landed before (a run stopped before moving it, or the same file sent again).
                 target = move_without_overwrite(path, processed, tag=landed[digest])
                 log.info("%s is already batch %s; moved to %s", path.name, landed[digest], target)
                 continue
+            frame: pl.DataFrame | None = None
+            staged: StagedRows | None = None
             try:
-                frame = read_table_file(path, options, data)
-                if cut_off is not None:
-                    raise UnreadableFileError(cut_off)
+                if large:
+                    if cut_off is not None:
+                        raise UnreadableFileError(cut_off)
+                    staged, content = inbox_streaming.read_in_slices(
+                        path, options, survey, staging / path.name
+                    )
+                else:
+                    frame = read_table_file(path, options, data)
+                    if cut_off is not None:
+                        raise UnreadableFileError(cut_off)
+                    content = _content_digest(frame)
             except UnreadableFileError as error:
                 target = reject_file(path, rejected, str(error))
                 log.warning("rejected %s: %s", target, error)
                 continue
-            content = _content_digest(frame)
             if content in landed:
+                if staged is not None:
+                    staged.path.unlink()
                 target = move_without_overwrite(path, processed, tag=landed[content])
                 log.info(
                     "%s holds the rows of batch %s (saved again: other bytes, same rows);"
@@ -1023,11 +1091,22 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
                 continue
             yield Extract(
                 frame=frame,
+                staged=staged,
                 cursor_from=None,
                 cursor_to=f"{CHECKSUM_PREFIX}{digest} {content}",
                 source_file=path.name,
                 on_landed=_mover(path, processed, status, landed, digest, content),
             )
+
+
+def _read_in_slices(path: Path, status: os.stat_result, options: InboxOptions) -> bool:
+    """Whether the file is read slice by slice (``inbox_streaming``): a large CSV file whose
+    table ends with the file (a footer row ends it otherwise, which slices cannot see)."""
+    return (
+        options.format_of(path) == "csv"
+        and options.footer_pattern is None
+        and status.st_size >= options.stream_above_bytes
+    )
 
 
 # --- large CSV files, column-wise ---------------------------------------------------------------
@@ -1057,7 +1136,9 @@ def _map_distinct(values: pl.Series, function: Callable[[str], str | None]) -> p
     return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.String)
 
 
-def _csv_columnar(data: bytes, name: str, options: InboxOptions) -> pl.DataFrame | None:
+def _csv_columnar(
+    data: bytes, name: str, options: InboxOptions, line_offset: int = 0
+) -> pl.DataFrame | None:
     """A large CSV file's table read column-wise (polars), exactly as ``_frame`` reads rows.
 
     Returns None when the file needs the csv module: quoted fields, carriage returns that end
@@ -1133,8 +1214,8 @@ def _csv_columnar(data: bytes, name: str, options: InboxOptions) -> pl.DataFrame
             keep = keep & (pl.int_range(0, body.height, eager=True) < footer_rows[0])
     kept = keep.arg_true()
     if kept.is_empty():
-        raise UnreadableFileError(f"{name}: no data rows under the header")
-    numbers = kept.cast(pl.Int64) + first_data + 1
+        raise NoDataRowsError(f"{name}: no data rows under the header")
+    numbers = kept.cast(pl.Int64) + first_data + 1 + line_offset
     counts = field_counts.gather(kept)
     width = max(len(labels), int(counts.max() or 0))
     labels += [None] * (width - len(labels))

@@ -377,6 +377,7 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
         return
     extracted = extract_table(request.connection, table, read_from)
     frame = extracted.frame
+    assert frame is not None  # a SQL extract is read into memory
     columns = list(dict.fromkeys([*table.business_key, table.cursor]))
     landed = _landed_since(request, read_from, columns) if frame.height else None
     if landed is not None and all(column in frame.columns for column in columns):

@@ -147,13 +147,13 @@ def test_a_file_that_changes_between_two_looks_waits(maglumat_home: MaglumatPath
     path = drop_file(_inbox(maglumat_home, FUEL), "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
     options = file_inbox.InboxOptions(patterns=("fek_*.csv",))
     first_look = path.stat()
-    data = path.read_bytes()
-    assert file_inbox._still_being_written(path, first_look, data, options) is None
+    read = file_inbox.Look.of(path.read_bytes())
+    assert file_inbox._still_being_written(path, first_look, read, options) is None
 
     with path.open("ab") as writer:  # the sender goes on writing after the first look
         writer.write(b"2023-09-12,TGZ-DWL,GAZ,70000.0,2023-09-13 08:20:00+05:00\n")
 
-    assert file_inbox._still_being_written(path, first_look, data, options) == "wait"
+    assert file_inbox._still_being_written(path, first_look, read, options) == "wait"
 
 
 def test_a_rejected_files_batch_lands_again_when_the_file_is_sent_again_and_is_not_readmitted(
