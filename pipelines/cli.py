@@ -311,6 +311,7 @@ def quarantine(system: str | None) -> int:
     writer lock). Each row is named by its file or batch, its row number and its business key."""
     import duckdb
 
+    from pipelines import dbt_failures
     from warehouse.duck import writer_lock
 
     paths = _paths()
@@ -358,6 +359,11 @@ def quarantine(system: str | None) -> int:
                 " order by q.system, q.table_name, q.batch_id, q.row_number",
                 [system, system],
             ).fetchall()
+            failed_tests = [
+                description
+                for description in dbt_failures.recorded(connection)
+                if system is None or system in description
+            ]
         finally:
             connection.close()
 
@@ -380,6 +386,10 @@ def quarantine(system: str | None) -> int:
     print(f"Quarantined rows: {len(rows)}")
     for row in rows:
         print(f"  {line(row)}")
+    if failed_tests:
+        print(f"Blocking dbt tests that failed in the last build: {len(failed_tests)}")
+        for description in failed_tests:
+            print(f"  {description}")
     return 0
 
 

@@ -15,7 +15,9 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from pipelines import dbt_failures
 from pipelines.catalogue import load_catalogue
 from pipelines.dbt_plan import (
     DbtBuildPlan,
@@ -113,14 +115,52 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             built_with = plan.project_fingerprint
             if not plan.is_empty:
                 invocation = _start_build(context, dbt, parsed, [*models_alone, *tests_alone])
-                yield from invocation.stream()
+                try:
+                    yield from invocation.stream()
+                except DagsterDbtCliRuntimeError as error:
+                    _name_the_rows_behind(context, maglumat, invocation, error)
+                    raise
                 # Remember the project dbt actually built (its own parse of the files), which
                 # the next plan compares with the parse the definitions were loaded from.
                 built_with = project_fingerprint(invocation.get_artifact("manifest.json"), settings)
             with connection_under_lock(maglumat.paths.warehouse) as connection:
                 finish_build(connection, build_number, built_with)
+                dbt_failures.record(connection, [])
 
     return warehouse_models
+
+
+def _name_the_rows_behind(
+    context: dg.AssetExecutionContext,
+    maglumat: MaglumatResource,
+    invocation: DbtCliInvocation,
+    error: DagsterDbtCliRuntimeError,
+) -> None:
+    """After failed dbt tests: raise a failure naming the landed batches and rows behind each
+    (pipelines/dbt_failures.py), kept for ``maglumat quarantine`` too."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+        manifest = invocation.get_artifact("manifest.json")
+    except (OSError, ValueError):
+        return  # dbt stopped before writing its results: its own error says why
+    with connection_under_lock(maglumat.paths.warehouse) as connection:
+        traced = dbt_failures.trace(connection, manifest, run_results)
+        if not traced:
+            return
+        dbt_failures.record(connection, traced)
+    descriptions = [test.describe() for test in traced]
+    for description in descriptions:
+        context.log.error(description)
+    raise dg.Failure(
+        description="\n".join(
+            [
+                f"{len(traced)} blocking dbt test{'s' if len(traced) != 1 else ''} failed,"
+                " so nothing is published; `maglumat quarantine` lists them again:",
+                *descriptions,
+            ]
+        ),
+        metadata={"failed tests": len(traced)},
+    ) from error
 
 
 def _start_build(
