@@ -7,28 +7,44 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from pipelines import cli_arguments as arguments_of
 from pipelines.catalogue import load_catalogue
+from pipelines.cli_arguments import UsageError
 from pipelines.landing import LandingError
 from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 
 def _paths() -> MaglumatPaths:
+    """The home of a command that makes it (demo, simulate, prepare, run)."""
     paths = MaglumatPaths.from_env()
     os.environ["MAGLUMAT_HOME"] = str(paths.home)  # dbt, run as a subprocess, reads it
     paths.ensure()
     return paths
 
 
-def _as_of(text: str | None) -> dt.datetime:
+def _existing_paths() -> MaglumatPaths:
+    """The home of a command that reads it: never made here, so a mistyped MAGLUMAT_HOME is
+    an error rather than a new, empty warehouse."""
+    paths = MaglumatPaths.from_env()
+    if not paths.warehouse.exists() and not paths.snapshots.exists():
+        where = "MAGLUMAT_HOME" if os.environ.get("MAGLUMAT_HOME") else "the default home"
+        raise UsageError(
+            f"{where} {paths.home} holds no warehouse: set MAGLUMAT_HOME to the folder the"
+            " pipeline writes (`make demo` makes ./var), or run the pipeline first"
+        )
+    os.environ["MAGLUMAT_HOME"] = str(paths.home)
+    return paths
+
+
+def _as_of(value: dt.datetime | None) -> dt.datetime:
     from simulator.agriculture import DEFAULT_AS_OF
 
-    if not text:
-        return DEFAULT_AS_OF
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return DEFAULT_AS_OF if value is None else value
 
 
 def _seed(seed: int | None) -> int:
@@ -44,7 +60,7 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def simulate(as_of: str | None, seed: int | None) -> None:
+def simulate(as_of: dt.datetime | None, seed: int | None) -> None:
     from simulator import simulate_all
 
     paths = _paths()
@@ -67,7 +83,9 @@ def prepare() -> None:
     ).wait()
 
 
-def run_pipeline(simulated: bool = False, as_of: str | None = None, seed: int | None = None) -> int:
+def run_pipeline(
+    simulated: bool = False, as_of: dt.datetime | None = None, seed: int | None = None
+) -> int:
     """Run the daily job end to end on this machine's Dagster instance; 0 when all is green.
 
     With ``simulated``, the simulated network services (the HTTP APIs) run for the duration.
@@ -82,23 +100,27 @@ def run_pipeline(simulated: bool = False, as_of: str | None = None, seed: int | 
                 print(f"[run] simulated services up: {', '.join(served)}")
             return run_pipeline(simulated=False)
 
+    from maglumat import clock
     from pipelines.definitions import DAILY_JOB, build_definitions
+    from pipelines.progress import elapsed_since, new_log_path, quiet_run, stage_figures
+    from pipelines.progress import stage_lines as lines_of
 
+    started = time.perf_counter()
     paths = _paths()
-    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # the local instance: SQLite storage in this folder
+    _dagster_home(paths)
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         prepare()
-    print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot")
     job = build_definitions().resolve_job_def(DAILY_JOB)
-    with dg.DagsterInstance.get() as instance:
+    log_path = new_log_path(paths.home / "logs", clock.now())
+    print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot")
+    with quiet_run(log_path), dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config=_progress_config(log_path, len(job.graph.nodes)),
         )
+    for line in lines_of(stage_figures(result)):
+        print(line)
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     for evaluation in failed:
         key = evaluation.asset_check_key
@@ -114,9 +136,24 @@ def run_pipeline(simulated: bool = False, as_of: str | None = None, seed: int | 
                 )
         print("[run] the snapshot was not updated: readers keep the last good one.")
         print("[run] see `maglumat quarantine` for held batches and quarantined rows.")
+        print(f"[run] full log: {_relative(log_path)}")
         return 1
-    print(f"[run] run {result.run_id} succeeded")
+    print(f"[run] run {result.run_id} succeeded in {elapsed_since(started)}")
+    print(f"[run] full log: {_relative(log_path)}")
     return 0
+
+
+def _dagster_home(paths: MaglumatPaths) -> None:
+    """Dagster's local instance: SQLite storage in the home's folder (or DAGSTER_HOME)."""
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()
+
+
+def _progress_config(log_path: Path, steps: int) -> dict[str, Any]:
+    """The command line's logger (pipelines/progress.py) instead of Dagster's console."""
+    return {"loggers": {"progress": {"config": {"log_file": str(log_path), "total_steps": steps}}}}
 
 
 def summary() -> None:
@@ -163,53 +200,79 @@ def render_reports(
     went well."""
     import dagster as dg
 
+    from maglumat import clock
     from pipelines.assets.reports import REPORT_KEYS, report_job_name
     from pipelines.definitions import build_definitions
+    from pipelines.progress import elapsed_since, new_log_path, quiet_run
     from pipelines.reporting.delivery import LANGUAGES
     from pipelines.reporting.periods import (
+        FIRST_DAY,
+        FIRST_MONDAY,
         WEEKLY,
         ministry_ids,
         partition_key_for,
+        partitions_for,
         period_containing,
     )
 
-    paths = _paths()
-    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()
+    if ministries and kind != WEEKLY:
+        raise UsageError(f"--ministry: only the weekly_ministry report is per ministry, not {kind}")
+    chosen = [
+        arguments_of.one_of(ministry, list(ministry_ids()), "ministry", "--ministry")
+        for ministry in ministries or ()
+    ]
     period = period_containing(kind, period_day)
-    if kind == WEEKLY:
-        unknown = set(ministries or ()) - set(ministry_ids())
-        if unknown:
-            raise ValueError(f"unknown ministries {sorted(unknown)}: {', '.join(ministry_ids())}")
-        keys = [partition_key_for(period, ministry) for ministry in ministries or ministry_ids()]
-    else:
-        keys = [partition_key_for(period)]
+    partitions = partitions_for(kind)
+    keys = (
+        [partition_key_for(period, ministry) for ministry in chosen or ministry_ids()]
+        if kind == WEEKLY
+        else [partition_key_for(period)]
+    )
+    if not partitions.has_partition_key(keys[0]):
+        first = period_containing(kind, FIRST_DAY if kind != WEEKLY else FIRST_MONDAY)
+        raise UsageError(
+            f"--period {period_day}: no {kind} report covers it; its periods run from"
+            f" {first.label} to the latest one complete ({_latest_label(kind, partitions)})"
+        )
+    paths = _existing_paths()
+    _dagster_home(paths)
     job = build_definitions().resolve_job_def(report_job_name(kind))
+    log_path = new_log_path(paths.home / "logs", clock.now())
     run_config = {
         "ops": {
             REPORT_KEYS[kind].to_python_identifier(): {
                 "config": {"languages": list(languages or LANGUAGES), "deliver": deliver}
             }
         },
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        **_progress_config(log_path, 1),
     }
-    failures = 0
-    with dg.DagsterInstance.get() as instance:
+    failures, started = 0, time.perf_counter()
+    with quiet_run(log_path), dg.DagsterInstance.get() as instance:
         for key in keys:
             result = job.execute_in_process(
                 instance=instance, partition_key=key, run_config=run_config, raise_on_error=False
             )
             if result.success:
-                print(f"[report] {kind} {period.label} ({key}): done")
                 continue
             failures += 1
             for event in result.all_events:
                 if event.is_step_failure:
                     message = event.event_specific_data.error.message
-                    print(f"[report] {kind} {period.label}: {message}")
+                    print(f"[report] {kind} {period.label} ({key}): {message}", file=sys.stderr)
+    done = len(keys) - failures
+    scope = f"{done} of {len(keys)} ministries" if kind == WEEKLY else "rendered"
+    print(
+        f"[report] {kind} {period.label}: {scope}, {len(languages or LANGUAGES)} languages"
+        f" ({elapsed_since(started)}); log: {_relative(log_path)}"
+    )
     return 1 if failures else 0
+
+
+def _latest_label(kind: str, partitions: Any) -> str:
+    from pipelines.reporting.periods import period_of_partition
+
+    last = partitions.get_last_partition_key()
+    return period_of_partition(kind, last)[0].label if last else "none yet"
 
 
 def demo_reports(as_of: dt.datetime) -> int:
@@ -239,12 +302,11 @@ def demo_reports(as_of: dt.datetime) -> int:
         (WEEKLY, latest_complete_period(WEEKLY, today).start),
         (MONTHLY, latest_complete_period(MONTHLY, today).start),
     ):
-        print(f"[demo] {kind} report for the period of {day.isoformat()}")
         status |= render_reports(kind, day)
     return status
 
 
-def demo(as_of: str | None, seed: int | None) -> int:
+def demo(as_of: dt.datetime | None, seed: int | None) -> int:
     simulate(as_of, seed)
     prepare()
     status = run_pipeline(simulated=True, as_of=as_of, seed=seed)
@@ -254,30 +316,67 @@ def demo(as_of: str | None, seed: int | None) -> int:
     return status
 
 
-def sql(query: str, output: str | None, as_of: str | None = None) -> int:
-    """Query the published snapshot (or the one in force ``as_of``); print the result, or write
-    it to ``output`` (.csv, .xlsx or .parquet). Bad SQL is one line on stderr and exit code 2."""
+def sql(
+    query: str,
+    output: str | None,
+    as_of: str | None = None,
+    max_rows: int = 50,
+    excel_csv: bool = False,
+) -> int:
+    """Query the published snapshot (or the one in force ``as_of``): print each statement's
+    result (at most ``max_rows`` rows, 0 for all; full width into a pipe), or write the one
+    statement's result to ``output`` (.csv, .xlsx or .parquet). Bad SQL is one line on stderr
+    and exit code 2."""
     import duckdb
     import polars as pl
 
     from warehouse.client import Warehouse, check_output_path, write_frame
 
     target = check_output_path(Path(output)) if output else None
-    with Warehouse(_paths().home, as_of=as_of) as warehouse:
+    if excel_csv and (target is None or target.suffix.lower() != ".csv"):
+        raise UsageError("--excel-csv: goes with --output FILE.csv")
+    with Warehouse(_existing_paths().home, as_of=as_of) as warehouse:
         if as_of:
             print(f"[sql] snapshot {warehouse.snapshot_id}, in force at {as_of}", file=sys.stderr)
         try:
-            frame = warehouse.sql(query)
+            statements = [s.query.strip() for s in warehouse.connection.extract_statements(query)]
+            if not statements:
+                raise UsageError(
+                    'QUERY: no SQL statement in it; e.g. maglumat sql "select 1"'
+                    " (`maglumat search WORDS` finds tables and indicators)"
+                )
+            if target and len(statements) > 1:
+                raise UsageError(
+                    f"--output: writes one statement's result, and the query has {len(statements)}"
+                )
+            results = [(statement, warehouse.sql(statement)) for statement in statements]
         except duckdb.Error as error:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             print(f"maglumat sql: {first_line}", file=sys.stderr)
             return 2
     if target:
-        write_frame(frame, target)
+        ((_, frame),) = results
+        write_frame(frame, target, excel=excel_csv)
         print(f"{frame.height} rows written to {output}")
         return 0
-    with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=40, tbl_width_chars=160):
-        print(frame)
+    into_pipe = not sys.stdout.isatty()
+    for statement, frame in results:
+        if len(results) > 1:
+            print(f"-- {statement}")
+        shown = frame.height if max_rows == 0 else min(max_rows, frame.height)
+        with pl.Config(
+            tbl_rows=shown,
+            tbl_cols=-1 if into_pipe else 20,
+            fmt_str_lengths=10_000 if into_pipe else 40,
+            tbl_width_chars=65_535 if into_pipe else 160,
+        ):
+            print(frame)
+        if shown < frame.height:
+            print(
+                f"[sql] {shown} of {frame.height} rows shown: --max-rows N or --all to see"
+                " more, --output FILE.xlsx to keep them all",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -287,7 +386,7 @@ def search(words: Sequence[str], language: str | None, limit: int, as_of: str | 
     from warehouse.search import render
     from warehouse.search import search as search_catalogue
 
-    with Warehouse(_paths().home, as_of=as_of) as warehouse:
+    with Warehouse(_existing_paths().home, as_of=as_of) as warehouse:
         results = search_catalogue(
             warehouse.connection, " ".join(words), language=language, limit=limit
         )
@@ -314,12 +413,17 @@ def quarantine(system: str | None) -> int:
     from pipelines import dbt_failures
     from warehouse.duck import writer_lock
 
-    paths = _paths()
+    paths = _existing_paths()
     if not paths.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {paths.warehouse}: run the pipeline first")
+    catalogue = load_catalogue()
+    if system is not None:
+        system = arguments_of.one_of(
+            system, sorted(source.name for source in catalogue), "sector system", "--system"
+        )
     keys = {
         (source.name, table.name): table.business_key
-        for source in load_catalogue()
+        for source in catalogue
         for table in source.tables
     }
     failure_columns = (
@@ -370,7 +474,12 @@ def quarantine(system: str | None) -> int:
     def line(row: tuple) -> str:
         _, system_name, table, landed_file, row_number, rule, field, value, row_json = row
         label = _row_label(row_json, keys.get((system_name, table), ()))
-        where = f"{system_name}.{table} {landed_file} row {row_number}{label}"
+        record = json.loads(row_json)
+        if record.get("log_file") and record.get("log_line"):
+            # An event log's batch spans many files: the row's own file and line name it.
+            where = f"{system_name}.{table} {record['log_file']} line {record['log_line']}"
+        else:
+            where = f"{system_name}.{table} {landed_file} row {row_number}{label}"
         return f"{where}: {field} = {value!r} fails {rule}"
 
     print(f"Held batches: {len(held)}")
@@ -415,7 +524,7 @@ def publish_serving() -> int:
     except psycopg.ProgrammingError:
         # Not psycopg's own message: it quotes the whole string, password included.
         raise ValueError(f"{SERVING_DSN_ENV} is not a PostgreSQL connection string") from None
-    snapshot = current_snapshot(_paths())
+    snapshot = current_snapshot(_existing_paths())
     if snapshot is None:
         raise FileNotFoundError("no snapshot has been published yet: run the pipeline first")
     prefix = os.environ.get(SERVING_ROLE_PREFIX_ENV) or DEFAULT_ROLE_PREFIX
@@ -425,7 +534,19 @@ def publish_serving() -> int:
             snapshot.path, snapshot.snapshot_id, dsn, prefix, log=print
         )
     except psycopg.OperationalError as error:
-        raise ConnectionError(f"cannot reach the serving database {where}") from error
+        # The server's own reason (no such database, a wrong password, refused): psycopg's
+        # message names host, port and user, never the password.
+        cause = " ".join(str(error).split())
+        raise ConnectionError(f"cannot publish to the serving database {where}: {cause}") from error
+    except psycopg.Error as error:
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        hint = ""
+        if isinstance(error, psycopg.errors.InsufficientPrivilege):
+            hint = " (the publisher needs CREATEROLE and to own the serving schemas)"
+        elif isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
+            hint = " (the connection is read-only: a standby, or default_transaction_read_only)"
+        print(f"maglumat publish-serving: {where}: {cause}{hint}", file=sys.stderr)
+        return 1
     except ServingError as error:
         print(f"maglumat: {error}", file=sys.stderr)
         return 1
@@ -438,137 +559,276 @@ def publish_serving() -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="maglumat", description="Maglumat: government data warehouse and ETL pipeline."
+_EXAMPLES = {
+    "demo": "maglumat demo\n  maglumat demo --as-of 2023-10-15T06:00Z --seed 7",
+    "simulate": "maglumat simulate --as-of 2023-10-02T06:00Z",
+    "prepare": "maglumat prepare",
+    "run": "maglumat run\n  maglumat run --simulated --as-of 2023-10-02T06:00Z",
+    "sql": (
+        'maglumat sql "select * from indicators.dim_indicators limit 5"\n'
+        '  maglumat sql "select * from marts.dim_regions" --all | less -S\n'
+        '  maglumat sql "select * from indicators.ind_campaign_progress" --output progress.xlsx\n'
+        '  maglumat sql "select * from marts.dim_regions" --output regions.csv --excel-csv\n'
+        '  maglumat sql "select count(*) from marts.fct_source_quality" --as-of 2023-09-30'
+    ),
+    "search": "maglumat search bugday hasyl\n  maglumat search хлопок --language ru",
+    "readmit": "maglumat readmit 20231002T063000123456Z-a1b2c3",
+    "reject": (
+        'maglumat reject 20231002T063000123456Z-a1b2c3 --reason "schema changed; IT fixes it"\n'
+        '  maglumat reject 20231002T063000123456Z-a1b2c3 --reason "duplicate" --skip-rows'
+    ),
+    "quarantine": "maglumat quarantine\n  maglumat quarantine --system fuel_energy_production",
+    "publish-serving": (
+        "MAGLUMAT_SERVING_DSN=postgresql://maglumat@db.example/serving maglumat publish-serving"
+    ),
+    "report": (
+        "maglumat report daily_campaign --period 2023-09-30\n"
+        "  maglumat report weekly_ministry --period 2023-09-25 --ministry energy --language en\n"
+        "  maglumat report monthly_government --period 2023-09-01 --deliver"
+    ),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = arguments_of.Parser(
+        prog="maglumat",
+        description="Maglumat: government data warehouse and ETL pipeline.",
+        epilog='Examples:\n  maglumat demo\n  maglumat sql "select 1"\n'
+        "  maglumat quarantine\nEach command has its own --help with examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="simulate the sector systems and run everything")
-    simulate_parser = commands.add_parser("simulate", help="bring the simulated systems to a date")
-    commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
-    run_parser = commands.add_parser("run", help="run the daily job once, end to end")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected error"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do (each has --help)"
+    )
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"Example:\n  {_EXAMPLES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    demo_parser = command("demo", "simulate the sector systems and run everything once")
+    simulate_parser = command("simulate", "bring the simulated sector systems to a time")
+    command("prepare", "parse the dbt project (writes its manifest; run after an upgrade)")
+    run_parser = command("run", "run the daily job once, end to end")
     run_parser.add_argument(
         "--simulated", action="store_true", help="serve the simulated APIs during the run"
     )
     for sub in (demo_parser, simulate_parser, run_parser):
-        sub.add_argument("--as-of", help="simulated time, ISO 8601 (default 2023-10-01T06:00Z)")
+        sub.add_argument(
+            "--as-of",
+            type=arguments_of.instant,
+            metavar="TIME",
+            help="simulated time, ISO 8601, UTC unless a zone is given (default 2023-10-01T06:00Z)",
+        )
         sub.add_argument("--seed", type=int, help="simulation seed (default: the demo's)")
-    sql_parser = commands.add_parser("sql", help="query the published snapshot (read-only)")
-    sql_parser.add_argument("query")
+    sql_parser = command("sql", "query the published snapshot (read-only)")
+    sql_parser.add_argument("query", metavar="QUERY", help="one or more SQL statements")
     sql_parser.add_argument(
-        "--output", "--csv", dest="output", help="write the result to FILE.csv, .xlsx or .parquet"
+        "--output",
+        "--csv",
+        dest="output",
+        metavar="FILE",
+        help="write the result to FILE.xlsx (for spreadsheets: typed cells), FILE.csv (UTF-8,"
+        " commas: for programs) or FILE.parquet",
     )
-    search_parser = commands.add_parser(
-        "search", help="find indicators, tables and columns (Turkmen, Russian, English)"
+    sql_parser.add_argument(
+        "--excel-csv",
+        action="store_true",
+        help="write FILE.csv for Excel in a Russian or Turkmen locale: a byte order mark, `;`"
+        " and decimal commas",
     )
-    search_parser.add_argument("words", nargs="+")
-    search_parser.add_argument("--language", choices=["tk", "ru", "en"])
-    search_parser.add_argument("--limit", type=int, default=10, help="results of each kind")
+    shown = sql_parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--max-rows",
+        type=arguments_of.positive,
+        default=50,
+        metavar="N",
+        help="rows printed of each result (default 50)",
+    )
+    shown.add_argument(
+        "--all", dest="max_rows", action="store_const", const=0, help="print every row"
+    )
+    search_parser = command(
+        "search", "find indicators, tables and columns (Turkmen, Russian, English)"
+    )
+    search_parser.add_argument("words", nargs="+", metavar="WORD", help="words to find, all of")
+    search_parser.add_argument(
+        "--language", choices=["tk", "ru", "en"], help="only names in this language"
+    )
+    search_parser.add_argument(
+        "--limit", type=arguments_of.positive, default=10, help="results of each kind (10)"
+    )
     for sub in (sql_parser, search_parser):
         sub.add_argument(
-            "--as-of", help="read the snapshot in force at the end of this date (Aşgabat)"
+            "--as-of",
+            type=arguments_of.day_or_time,
+            metavar="DATE",
+            help="read the snapshot in force at the end of this date (Aşgabat) or at this time",
         )
-    readmit_parser = commands.add_parser(
-        "readmit", help="gate and load a landed batch again (after its suite or data was fixed)"
+    readmit_parser = command(
+        "readmit", "gate and load a landed batch again (after its suite or data was fixed)"
     )
-    readmit_parser.add_argument("batch_id")
-    reject_parser = commands.add_parser(
-        "reject", help="keep a held batch out for good, releasing its table"
+    readmit_parser.add_argument(
+        "batch_id", metavar="BATCH_ID", help="as `maglumat quarantine` lists it"
     )
-    reject_parser.add_argument("batch_id")
-    reject_parser.add_argument("--reason", required=True)
+    reject_parser = command("reject", "keep a held batch out for good, releasing its table")
+    reject_parser.add_argument(
+        "batch_id", metavar="BATCH_ID", help="a held batch, as `maglumat quarantine` lists it"
+    )
+    reject_parser.add_argument("--reason", required=True, help="why, recorded with the batch")
     reject_parser.add_argument(
         "--skip-rows",
         action="store_true",
         help="skip the batch's rows for good instead of extracting them again (recorded)",
     )
-    quarantine_parser = commands.add_parser(
-        "quarantine", help="list held batches and quarantined rows"
+    quarantine_parser = command(
+        "quarantine", "list held batches, quarantined rows and failed blocking dbt tests"
     )
-    quarantine_parser.add_argument("--system")
-    commands.add_parser(
+    quarantine_parser.add_argument(
+        "--system", metavar="NAME", help="only this sector system (as in sources.yml)"
+    )
+    command(
         "publish-serving",
-        help="publish the current snapshot to the BI PostgreSQL database (MAGLUMAT_SERVING_DSN)",
+        "publish the current snapshot to the BI PostgreSQL database (MAGLUMAT_SERVING_DSN)",
     )
-    report_parser = commands.add_parser(
-        "report", help="render a report for a past period into the archive (again)"
+    report_parser = command("report", "render a report for a past period into the archive")
+    report_parser.add_argument(
+        "kind",
+        choices=("daily_campaign", "weekly_ministry", "monthly_government"),
+        help="which report",
     )
     report_parser.add_argument(
-        "kind", choices=("daily_campaign", "weekly_ministry", "monthly_government")
+        "--period",
+        required=True,
+        type=arguments_of.day,
+        metavar="YYYY-MM-DD",
+        help="a day of the period (its week, its month)",
     )
     report_parser.add_argument(
-        "--period", required=True, help="a day of the period, YYYY-MM-DD (its week, its month)"
+        "--language",
+        action="append",
+        choices=("tk", "ru", "en"),
+        help="only this language (repeatable; default all three)",
     )
     report_parser.add_argument(
-        "--language", action="append", choices=("tk", "ru", "en"), help="only this language"
-    )
-    report_parser.add_argument(
-        "--ministry", action="append", help="weekly report: only this ministry (repeatable)"
+        "--ministry",
+        action="append",
+        metavar="ID",
+        help="weekly report: only this ministry (repeatable; any case)",
     )
     report_parser.add_argument(
         "--deliver", action="store_true", help="also e-mail the recipients (needs SMTP settings)"
     )
-    arguments = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from warehouse.duck import WarehouseBusyError
+    from warehouse.snapshot import SnapshotNotFoundError
+
+    arguments = _parser().parse_args(argv)
+    name = f"maglumat {arguments.command}"
     try:
-        if arguments.command == "demo":
-            return demo(arguments.as_of, arguments.seed)
-        if arguments.command == "simulate":
-            simulate(arguments.as_of, arguments.seed)
-            return 0
-        if arguments.command == "prepare":
-            prepare()
-            return 0
-        if arguments.command == "run":
-            return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
-        if arguments.command == "sql":
-            return sql(arguments.query, arguments.output, arguments.as_of)
-        if arguments.command == "search":
-            return search(arguments.words, arguments.language, arguments.limit, arguments.as_of)
-        if arguments.command == "report":
-            return render_reports(
-                arguments.kind,
-                dt.date.fromisoformat(arguments.period),
-                arguments.language,
-                arguments.ministry,
-                arguments.deliver,
-            )
-        if arguments.command == "readmit":
-            from pipelines.ingest import readmit
-
-            load = readmit(_paths(), arguments.batch_id)
-            print(
-                f"batch {load.batch_id}: {load.status}; {load.extracted_rows} extracted ="
-                f" {load.loaded_rows} loaded + {load.quarantined_rows} quarantined"
-                f" + {load.held_rows} held"
-            )
-            return 0 if load.status != "held" else 1
-        if arguments.command == "reject":
-            from pipelines.ingest import reject
-
-            rejection = reject(
-                _paths(),
-                arguments.batch_id,
-                arguments.reason,
-                extract_again=not arguments.skip_rows,
-            )
-            if rejection.extract_again:
-                print(
-                    f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
-                    " rows are extracted again on the next run (held again until the source is"
-                    " fixed; --skip-rows skips them)"
-                )
-            else:
-                print(
-                    f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
-                    " rows are skipped for good (recorded in the ledger and the landing zone)"
-                )
-            return 0
-        if arguments.command == "publish-serving":
-            return publish_serving()
-        return quarantine(arguments.system)
-    except (FileNotFoundError, ConnectionError, TimeoutError, ValueError, LandingError) as error:
-        print(f"maglumat: {error}", file=sys.stderr)
+        return _dispatch(arguments)
+    except (
+        UsageError,
+        FileNotFoundError,
+        ConnectionError,
+        TimeoutError,
+        ValueError,
+        LandingError,
+        SnapshotNotFoundError,
+        WarehouseBusyError,
+    ) as error:
+        if arguments.debug:
+            raise
+        print(f"{name}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if arguments.debug:
+            raise
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        print(
+            f"{name}: unexpected error ({type(error).__name__}: {first_line}); run it again"
+            " with `maglumat --debug` for the traceback",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _dispatch(arguments: argparse.Namespace) -> int:
+    if arguments.command == "demo":
+        return demo(arguments.as_of, arguments.seed)
+    if arguments.command == "simulate":
+        simulate(arguments.as_of, arguments.seed)
+        return 0
+    if arguments.command == "prepare":
+        prepare()
+        return 0
+    if arguments.command == "run":
+        return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
+    if arguments.command == "sql":
+        return sql(
+            arguments.query,
+            arguments.output,
+            arguments.as_of,
+            arguments.max_rows,
+            arguments.excel_csv,
+        )
+    if arguments.command == "search":
+        return search(arguments.words, arguments.language, arguments.limit, arguments.as_of)
+    if arguments.command == "report":
+        return render_reports(
+            arguments.kind,
+            arguments.period,
+            arguments.language,
+            arguments.ministry,
+            arguments.deliver,
+        )
+    if arguments.command == "readmit":
+        from pipelines.ingest import readmit
+
+        load = readmit(_existing_paths(), arguments.batch_id)
+        print(
+            f"batch {load.batch_id}: {load.status}; {load.extracted_rows} extracted ="
+            f" {load.loaded_rows} loaded + {load.quarantined_rows} quarantined"
+            f" + {load.held_rows} held"
+        )
+        return 0 if load.status != "held" else 1
+    if arguments.command == "reject":
+        from pipelines.ingest import reject
+
+        rejection = reject(
+            _existing_paths(),
+            arguments.batch_id,
+            arguments.reason,
+            extract_again=not arguments.skip_rows,
+        )
+        if rejection.extract_again:
+            print(
+                f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
+                " rows are extracted again on the next run (held again until the source is"
+                " fixed; --skip-rows skips them)"
+            )
+        else:
+            print(
+                f"batch {arguments.batch_id} rejected; it stays in the landing zone, and its"
+                " rows are skipped for good (recorded in the ledger and the landing zone)"
+            )
+        return 0
+    if arguments.command == "publish-serving":
+        return publish_serving()
+    return quarantine(arguments.system)
 
 
 if __name__ == "__main__":

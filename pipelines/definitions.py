@@ -17,6 +17,7 @@ from pipelines.assets.serving import build_serving_assets, serving_resources
 from pipelines.assets.sources import build_source_assets
 from pipelines.assets.transform import DBT_PROJECT, build_dbt_assets, dbt_executable
 from pipelines.catalogue import load_catalogue
+from pipelines.progress import progress_logger
 from pipelines.reporting.schedules import build_report_schedules
 from pipelines.resources import MaglumatResource, ReportDeliveryResource
 from pipelines.sensors import build_inbox_sensors
@@ -48,6 +49,9 @@ def build_definitions(
     report_jobs = build_report_jobs()
     return dg.Definitions(
         assets=assets,
+        # The console for the UI and the daemon; `progress` for the command line, which
+        # configures it (a run uses only the loggers its configuration names).
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
         jobs=[daily_job, *report_jobs.values()],
         schedules=[
             dg.ScheduleDefinition(

@@ -106,13 +106,19 @@ def check_output_path(path: Path) -> Path:
     return path
 
 
-def write_frame(frame: pl.DataFrame, path: Path) -> None:
+def write_frame(frame: pl.DataFrame, path: Path, excel: bool = False) -> None:
     """Write a query result as CSV, XLSX (one sheet, with a header row) or Parquet, chosen by
     the file's extension. The file is written by the calling process, never by the read-only
-    snapshot connection."""
+    snapshot connection.
+
+    CSV is UTF-8 with commas and decimal points, for programs; ``excel`` writes it as Excel in
+    a Russian or Turkmen locale reads a double-clicked file: a byte order mark (or Cyrillic
+    and Turkmen letters are garbled), `;` between fields and decimal commas."""
     suffix = check_output_path(path).suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
+    if suffix == ".csv" and excel:
+        frame.write_csv(path, include_bom=True, separator=";", decimal_comma=True)
+    elif suffix == ".csv":
         frame.write_csv(path)
     elif suffix == ".xlsx":
         frame.write_excel(path, worksheet="result", autofit=True)
@@ -212,6 +218,22 @@ class Warehouse:
             close = difflib.get_close_matches(indicator_id, every["indicator_id"].to_list(), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(f"no indicator {indicator_id!r} in the catalogue{hint}")
+        for argument, column, given in (
+            ("level", "region_level", level),
+            ("period_type", "period_type", period_type),
+        ):
+            if given is None:
+                continue
+            present = self.sql(
+                f"select distinct {column} from indicators.fct_indicator_values"  # noqa: S608
+                f" where indicator_id = ? order by 1",
+                [indicator_id],
+            ).to_series()
+            if given not in present.to_list():
+                raise ValueError(
+                    f"{argument}={given!r}: {indicator_id} has values for"
+                    f" {argument} {', '.join(map(str, present.to_list())) or 'nothing yet'}"
+                )
         regions = [region] if isinstance(region, str) else region
         return self.sql(
             """

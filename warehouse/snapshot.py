@@ -189,9 +189,29 @@ def prune(paths: MaglumatPaths, retention_days: int, keep: str) -> list[str]:
             folder = paths.snapshots / snapshot_id
             for child in folder.iterdir():
                 child.chmod(0o644)
+            # Recorded first: a reader asking for an earlier day is told retention removed it.
+            _record_removed(paths, snapshot_id)
             shutil.rmtree(folder)
             removed.append(snapshot_id)
     return removed
+
+
+REMOVED_MARK = ".removed_through"  # the newest snapshot id retention has removed
+
+
+def _record_removed(paths: MaglumatPaths, snapshot_id: str) -> None:
+    previous = _removed_through(paths)
+    if previous is not None and previous >= snapshot_id:
+        return
+    mark = paths.snapshots / REMOVED_MARK
+    scratch = mark.with_name(f"{REMOVED_MARK}.tmp")
+    scratch.write_text(snapshot_id + "\n", encoding="utf-8")
+    scratch.replace(mark)
+
+
+def _removed_through(paths: MaglumatPaths) -> str | None:
+    mark = paths.snapshots / REMOVED_MARK
+    return mark.read_text(encoding="utf-8").strip() or None if mark.exists() else None
 
 
 def current_snapshot(paths: MaglumatPaths) -> Snapshot | None:
@@ -236,11 +256,15 @@ def snapshot_in_force(paths: MaglumatPaths, moment: dt.datetime) -> Snapshot:
     kept = list_snapshots(paths)
     earlier = [snapshot_id for snapshot_id in kept if snapshot_id < before]
     if not earlier:
-        oldest = (
-            f"the oldest snapshot kept was published at {publication_time(kept[0]).isoformat()}"
-            " (snapshots older than the retention period are removed)"
-            if kept
-            else "none has been published yet"
-        )
+        if not kept:
+            oldest = "none has been published yet"
+        elif _removed_through(paths) is None:
+            oldest = f"the first was published at {publication_time(kept[0]).isoformat()}"
+        else:
+            oldest = (
+                f"the oldest snapshot kept was published at"
+                f" {publication_time(kept[0]).isoformat()}; older ones were removed after the"
+                " retention period"
+            )
         raise SnapshotNotFoundError(f"no snapshot was in force at {moment.isoformat()}: {oldest}")
     return load_snapshot(paths, earlier[-1])

@@ -1,6 +1,8 @@
 -- Fails where a ratio indicator's province value is not the sum of its districts' numerators
 -- over the sum of their denominators (times the factor): a roll-up that averaged percentages or
 -- lost rows. Checked for the sectors whose facts place every row in a district.
+-- In Dagster it is a check of fct_indicator_values, whose values it compares.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicator_values'}}}) }}
 with
 
 indicators as (

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.catalogue import SourceTable, load_catalogue
+from pipelines.cli import main
 from pipelines.extract.event_log import read_log
 from pipelines.extract.sql import extract_table
 from pipelines.ingest import extract_to_landing, gate_and_load
@@ -185,6 +186,8 @@ def _event_positions(log: edocument.EventLog) -> tuple[set[tuple], list[tuple[st
 
 def test_landed_and_gated_events_are_the_logs_lines(
     february: tuple[MaglumatPaths, edocument.EventLog],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     paths, lines = february
     expected, broken = _event_positions(lines)
@@ -204,6 +207,12 @@ def test_landed_and_gated_events_are_the_logs_lines(
     ((file_name, line_number),) = broken
     ((value,),) = quarantined
     assert value.startswith(f"{file_name} line {line_number}: not JSON")
+    # The steward's listing names the log's own file and line, not the batch's landed file.
+    monkeypatch.setenv("MAGLUMAT_HOME", str(paths.home))
+    assert main(["quarantine", "--system", "edocument_workflow"]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if "parse_error" in line]
+    assert len(listed) == 1, listed
+    assert f" {file_name} line {line_number}: parse_error = " in listed[0]
 
 
 def test_new_lines_are_read_incrementally(
