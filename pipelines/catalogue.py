@@ -36,6 +36,8 @@ class SourceTable:
     mode: ExtractMode
     cursor: str | None = None
     description: str = ""
+    # The system's name in Turkmen, Russian and English (``title`` in the catalogue).
+    titles: dict[str, str] = field(default_factory=dict, compare=False)
     options: dict[str, Any] = field(default_factory=dict, compare=False)  # kind-specific
 
 
@@ -61,6 +63,8 @@ class SourceSystem:
     delivery: Delivery
     tables: tuple[SourceTable, ...]
     description: str = ""
+    # The system's name in Turkmen, Russian and English (``title`` in the catalogue).
+    titles: dict[str, str] = field(default_factory=dict, compare=False)
     options: dict[str, Any] = field(default_factory=dict, compare=False)  # kind-specific
     catalogue_file: Path = field(default=Path(), compare=False)
 
@@ -138,9 +142,21 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
         ),
         tables=tuple(_parse_table(table, where) for table in raw.get("tables", [])),
         description=str(raw.get("description", "")).strip(),
+        titles=_titles(raw.get("title"), where),
         options=dict(raw.get("options") or {}),
         catalogue_file=catalogue_file,
     )
+
+
+TITLE_LANGUAGES = ("tk", "ru", "en")
+
+
+def _titles(raw: Any, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) != set(TITLE_LANGUAGES):
+        raise CatalogueError(f"{where}: title must give the name in tk, ru and en, not {raw!r}")
+    return {language: str(raw[language]).strip() for language in TITLE_LANGUAGES}
 
 
 def load_catalogue(root: Path = CATALOGUE_DIR) -> list[SourceSystem]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -102,6 +102,13 @@ def extract_to_landing(
 class GateOutcome:
     loads: list[LoadOutcome]
     open_holds: list[str]
+    # The first failing rows of the run's batches, as the steward reads them: (file or batch,
+    # row, field, value, rule); and the validation page of each batch decided.
+    findings: list[tuple[str, int, str, str | None, str]] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+
+
+FINDINGS_SHOWN = 10
 
 
 # Batches gated together hold at most about this many rows in memory (one larger batch goes
@@ -143,6 +150,8 @@ def gate_and_load(
     """
     suite = load_suite(system.name, table.name, now=now)
     loads: list[LoadOutcome] = []
+    findings: list[tuple[str, int, str, str | None, str]] = []
+    pages: list[str] = []
     with write_connection(paths.warehouse) as connection:
         ensure_audit_schema(connection)
         ensure_raw_table(connection, system.name, table.name, suite.columns)
@@ -219,10 +228,16 @@ def gate_and_load(
                     replaces=manifest.batch_id in ledger,
                 )
                 loads.append(load)
+                pages.append(str(page))
+                where = manifest.source_file or manifest.batch_id
+                findings.extend(
+                    (where, failure.row_number, failure.field, failure.value, failure.rule)
+                    for failure in verdict.row_failures[: FINDINGS_SHOWN - len(findings)]
+                )
                 ledger[manifest.batch_id] = (load.extracted_rows, load.status)
                 stale, stale_days = manifest.batch_id, bool(load.loaded_rows)
         holds = open_holds(connection, system.name, table.name)
-    return GateOutcome(loads=loads, open_holds=holds)
+    return GateOutcome(loads=loads, open_holds=holds, findings=findings, pages=pages)
 
 
 def _loaded_days(

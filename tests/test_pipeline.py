@@ -269,6 +269,17 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
 
     assert result.success
     assert failed_checks(result) == []
+    # The gate check shows the steward the failing rows and the batch's validation page.
+    (gate,) = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.asset_key.to_user_string() == "raw/agriculture_campaign__daily_reports"
+    ]
+    failing = gate.metadata["failing_rows"].value
+    assert "| district_code | TM-X-99 | expect_column_values_to_be_in_set |" in failing
+    assert "| harvested_tonnes | -20.0 | expect_column_values_to_be_between |" in failing
+    assert gate.metadata["validation_page"].value.endswith(".html")
+    assert Path(gate.metadata["validation_page"].value).exists()
     quarantined = _snapshot_rows(
         paths,
         "select row_number, rule, field, value from audit.quarantine order by value",

@@ -99,3 +99,47 @@ def test_week_label_names_the_iso_week() -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown language"):
         Formatter("de")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("tk", "01.10.2023 00:30 (Aşgabat wagty)"),
+        ("ru", "01.10.2023 00:30 (ашхабадское время)"),
+        ("en", "1 Oct 2023 00:30 (Ashgabat time)"),
+    ],
+)
+def test_times_are_shown_in_ashgabat_with_the_zone_named(language: str, expected: str) -> None:
+    # 19:30 UTC on 30 September is half past midnight on 1 October in Aşgabat (UTC+5).
+    assert Formatter(language).timestamp("2023-09-30T19:30:00+00:00") == expected
+    assert (
+        Formatter(language).timestamp(dt.datetime(2023, 9, 30, 19, 30, tzinfo=dt.UTC)) == expected
+    )
+
+
+def test_a_plan_version_is_shown_only_where_it_changes_the_figure() -> None:
+    from warehouse.reports.weekly_ministry import without_repeated_plan_versions
+
+    september = dt.date(2023, 9, 1)
+
+    def row(indicator_id: str, value: float) -> dict:
+        return {"indicator_id": indicator_id, "breakdown": None, "period_start": september,
+                "value": value}  # fmt: skip
+
+    rows = [
+        row("fe_gas_plan_fulfilment_pct", 98.2),
+        row("fe_gas_plan_original_fulfilment_pct", 98.2),
+        row("fe_gas_plan_in_force_fulfilment_pct", 98.2),
+        row("fe_gas_plan_latest_fulfilment_pct", 98.2),
+        row("fe_oil_plan_original_fulfilment_pct", 96.3),
+        row("fe_oil_plan_in_force_fulfilment_pct", 98.2),
+        row("fe_oil_plan_latest_fulfilment_pct", 98.2),
+        row("fe_gas_output_bcm", 6.08),
+    ]
+    kept = without_repeated_plan_versions(rows)
+    assert [(r["indicator_id"], r.get("differs_by")) for r in kept] == [
+        ("fe_gas_plan_fulfilment_pct", None),
+        ("fe_oil_plan_original_fulfilment_pct", pytest.approx(-1.9)),
+        ("fe_oil_plan_in_force_fulfilment_pct", None),
+        ("fe_gas_output_bcm", None),
+    ]

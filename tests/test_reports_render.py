@@ -10,6 +10,7 @@ import statistics
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 
 from pipelines.settings import MaglumatPaths
 from simulator import agriculture
+from tests.browser import browser
 from tests.support import expected_campaign_progress
 from warehouse.reports import render, weekly_ministry
 from warehouse.reports.formatting import Formatter
@@ -94,8 +96,10 @@ def reports(
         "held_batches": [HELD],
         "late_systems": ["textile_mill_output"],
         "deliveries": [
+            *(d for d in metadata["deliveries"] if d["system"] != "textile_mill_output"),
             {"system": "textile_mill_output", "is_late": True,
-             "last_delivery": "2023-09-04 06:00:00+00:00"}
+             "last_delivery": "2023-09-04 06:00:00+00:00",
+             "due_since": "2023-09-08T13:00:00+00:00"},
         ],
     }  # fmt: skip
     rendered: dict[str, Rendered] = {}
@@ -153,8 +157,11 @@ def test_daily_report_shows_the_progress_computed_from_the_simulator(
     assert f"{country.pct:.1f} %" in html
     assert f"{country.pct:.1f} %" in pdf
     assert f"{country.cumulative:,.0f} of {country.plan:,.0f} t" in html
-    # The workbook: the headline on its summary sheet, the provinces' numbers in their sheet.
-    assert f"{country.pct:.1f} %" in [_plain(str(cell)) for cell in cells]
+    # The workbook: the headline on its summary sheet (a number, typed), the provinces'
+    # numbers in their sheet.
+    summary = load_workbook(english.report.xlsx_path).worksheets[0]
+    headline = [row[1].value for row in summary.iter_rows() if row[1].value is not None]
+    assert any(isinstance(value, float) and abs(value - country.pct) < 0.05 for value in headline)
     assert _has_number(cells, progress["TM-M"].plan, tolerance=0.5)
     for province in ("TM-A", "TM-B", "TM-D", "TM-L", "TM-M"):
         assert f"{progress[province].pct:.1f}" in pdf
@@ -222,7 +229,7 @@ def test_workbooks_have_frozen_headers_number_formats_and_native_charts(
             chart_xml = archive.read(charts[0]).decode()
             assert "<c:barChart>" in chart_xml or "<c:lineChart>" in chart_xml
         workbook = load_workbook(path)
-        table_sheets = workbook.worksheets[1:-1]
+        table_sheets = [sheet for sheet in workbook.worksheets[1:] if sheet.title != "Data status"]
         assert table_sheets
         for sheet in table_sheets:
             assert sheet.freeze_panes == "A4", (name, sheet.title)
@@ -346,19 +353,36 @@ def test_monthly_summary_shows_edocument_discipline(
 ASHGABAT = dt.timezone(dt.timedelta(hours=5))
 
 
-def test_data_status_names_held_batches_and_late_systems(reports: dict[str, Rendered]) -> None:
+def test_data_status_speaks_of_each_system_by_name_in_words(
+    reports: dict[str, Rendered],
+) -> None:
     monthly = reports["monthly_en"]
-    for text in (monthly.html, monthly.pdf):
+    for text in (unescape(monthly.html), _plain(monthly.pdf)):
         assert "Data status" in text
         assert "Held by the quality gate and not included:" in text
-        assert "chemical_monthly_form.monthly_output" in text
-        assert "Late sector systems" in text
-        assert "textile_mill_output" in text
-    daily = reports["daily_en"]
-    assert "No batch is held by the quality gate." in daily.pdf
-    assert "Held by the quality gate" not in daily.html
+        assert "Chemical industry monthly form (1-Ö) (batches held: 1)" in text
+        assert "Late sector systems (their latest data is not included): Textile mills' output" in (
+            text
+        )
+        assert "late since 8 Sep 2023 18:00 (Ashgabat time)" in text
+        assert "Figures as published" in text
+        # machine state stays out: no system ids, batch ids, checksums or cursors
+        for machine in ("textile_mill_output", "chemical_monthly_form", HELD["batch_id"], "sha256"):
+            assert machine not in text
+    # the table of systems: a monthly system's data is named by its month, a daily one by its day
+    assert re.search(
+        r"Chemical industry monthly form \(1-Ö\)</td><td[^>]*>[A-Z][a-z]+ 20\d\d<", monthly.html
+    )
+    assert re.search(
+        r"Fuel and energy daily production dispatch</td><td[^>]*>\d+ [A-Z][a-z]{2} 20", monthly.html
+    )
     cells = monthly.cells()
-    assert any(isinstance(cell, str) and HELD["batch_id"] in cell for cell in cells)
+    assert "Textile mills' output" in cells
+    assert HELD["batch_id"] not in " ".join(str(cell) for cell in cells)
+    daily = reports["daily_tk"]
+    assert "Hil barlagynda saklanan maglumat bukjasy ýok." in daily.html
+    assert "Ýangyç-energetika toplumynyň gündelik önümçilik hasabaty" in daily.html
+    assert "Held by the quality gate" not in reports["daily_en"].html
 
 
 def test_daily_report_is_none_outside_any_campaign(
@@ -405,3 +429,111 @@ def test_a_failed_render_leaves_no_report_file(
     with pytest.raises(OSError, match="disk full"):
         render_report("daily_campaign", REPORT_DAY, "en", None, connection, metadata, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+_LAYOUT = """
+const boxes = Array.from(document.querySelectorAll('.table-scroll'));
+return {
+    page: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    title_left: document.querySelector('h1').getBoundingClientRect().left,
+    title_right: window.innerWidth - document.querySelector('h1').getBoundingClientRect().right,
+    widest_box: Math.max(0, ...boxes.map(box => box.getBoundingClientRect().right)),
+    footer: document.querySelector('footer.screen').innerText,
+};
+"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("name", ["daily_en", "weekly_en", "monthly_en"])
+def test_the_html_report_reads_on_a_phone_and_a_desk_in_a_real_browser(
+    reports: dict[str, Rendered], tmp_path: Path, name: str, width: int
+) -> None:
+    with browser(width) as page:
+        page.open(reports[name].report.html_path.as_uri())
+        layout = page.run(_LAYOUT)
+        shot = page.screenshot(tmp_path / f"{name}_{width}.png")
+    assert layout["width"] == width
+    # Nothing pushes the page past the window: wide tables scroll inside their own box.
+    assert layout["page"] <= width, layout
+    assert layout["widest_box"] <= width, layout
+    # Text keeps a margin from the window's edges.
+    assert layout["title_left"] >= 10, layout
+    assert layout["title_right"] >= 10 or width < 500, layout
+    assert "(Ashgabat time)" in layout["footer"]
+    assert shot.stat().st_size > 10_000
+
+
+def _attention(html: str) -> list[str]:
+    """The findings of the report's first section, which must be "Needs attention"."""
+    headings = re.findall(r"<h2>(.*?)</h2>", html)
+    assert headings[0] == "Needs attention", headings[:3]
+    block = html.split("<h2>Needs attention</h2>", 1)[1].split("<h2>", 1)[0]
+    return re.findall(r"<p>(.*?)</p>", block)
+
+
+def test_each_report_opens_with_what_needs_attention(
+    reports: dict[str, Rendered], snapshot: tuple[duckdb.DuckDBPyConnection, dict]
+) -> None:
+    connection, _ = snapshot
+    findings = _attention(reports["monthly_en"].html)
+    assert 2 <= len(findings) <= 6
+    assert "Textile mills' output: its data is late" in unescape(" ".join(findings))
+    assert "Chemical industry monthly form (1-Ö): 1 batch(es) held" in " ".join(findings)
+    # Independently: every indicator and breakdown whose latest month (August, for a system
+    # that reports weeks after the month, or September) is red at country level.
+    (red,) = connection.execute(
+        """
+        with latest as (
+            select indicator_id, breakdown, max(period_start) as month
+            from indicators.fct_indicator_values
+            where period_type = 'month' and region_level = 'country' and enterprise_id is null
+                and status is not null and period_start <= date '2023-09-30'
+            group by all
+        )
+        select count(*) from indicators.fct_indicator_values as facts
+        inner join latest
+            on facts.indicator_id = latest.indicator_id
+            and facts.breakdown is not distinct from latest.breakdown
+            and facts.period_start = latest.month
+        where facts.period_type = 'month' and facts.region_level = 'country'
+            and facts.enterprise_id is null and facts.status is not null
+            and latest.month >= date '2023-08-01' and facts.status = 'red'
+        """
+    ).fetchone() or (0,)
+    named = [f for f in findings if ", red in " in f or ", still red in " in f]
+    more = re.search(r"(\d+) more red indicators", " ".join(findings))
+    assert len(named) + (int(more.group(1)) if more else 0) == red
+    assert 1 <= len(named) <= 3
+    # The detail follows, each table under its own title.
+    assert "<h3>Indicators by sector and their status</h3>" in reports["monthly_en"].html
+    # The daily report's first glance is about the campaigns.
+    daily = _attention(reports["daily_en"].html)
+    assert daily
+    assert all("Textile" not in finding for finding in daily)
+
+
+def test_workbook_figures_are_typed_cells_and_sheets_are_named_for_what_they_hold(
+    reports: dict[str, Rendered],
+) -> None:
+    monthly = load_workbook(reports["monthly_en"].report.xlsx_path)
+    summary = monthly.worksheets[0]
+    figures = {
+        row[0].value: row[1] for row in summary.iter_rows(min_row=1) if row[0].value and row[1]
+    }
+    on_time = next(cell for label, cell in figures.items() if "on time" in str(label))
+    assert isinstance(on_time.value, float)
+    assert on_time.number_format.endswith('"%"')
+    median = next(cell for label, cell in figures.items() if "median" in str(label).lower())
+    assert isinstance(median.value, float)
+    assert '"days"' in median.number_format
+    daily = load_workbook(reports["daily_en"].report.xlsx_path).worksheets[0]
+    finish = [
+        row[1] for row in daily.iter_rows() if row[0].value == "expected finish at the current pace"
+    ]
+    assert all(cell.is_date or isinstance(cell.value, str) for cell in finish)
+    weekly = load_workbook(reports["weekly_en"].report.xlsx_path)
+    assert not [name for name in weekly.sheetnames if re.fullmatch(r"Trend \d+", name)]
+    for sheet in weekly.worksheets[1:]:
+        if sheet.title != "Data status":  # the status in words; its table has its own sheet
+            assert sheet.freeze_panes is not None, sheet.title

@@ -42,6 +42,7 @@ def build_publish_assets(transform: dg.AssetsDefinition) -> list[dg.AssetsDefini
                     "sector": system.sector,
                     "is_late": freshness.is_late,
                     "last_delivery": str(freshness.last_delivery or ""),
+                    "due_since": freshness.due_since.isoformat(),
                     "message": freshness.message,
                 }
             )

@@ -174,6 +174,12 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
                         "held_batches": ", ".join(outcome.open_holds) or "none",
                         "reconciles": extracted == loaded + quarantined + held,
                         "quarantined_rows": quarantined,
+                        "failing_rows": dg.MetadataValue.md(_findings_table(outcome.findings)),
+                        **(
+                            {"validation_page": dg.MetadataValue.path(outcome.pages[-1])}
+                            if outcome.pages
+                            else {}
+                        ),
                     },
                     description=(
                         "all batches passed"
@@ -187,6 +193,17 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
         )
 
     return load
+
+
+def _findings_table(findings: list[tuple[str, int, str, str | None, str]]) -> str:
+    """The first failing rows of the run's batches as a Markdown table for the Dagster UI."""
+    if not findings:
+        return "No row failed a rule."
+    lines = ["| file or batch | row | field | value | rule |", "| --- | ---: | --- | --- | --- |"]
+    for where, row, field_name, value, rule in findings:
+        shown = "" if value is None else str(value).replace("|", "\\|")[:60]
+        lines.append(f"| {where} | {row} | {field_name} | {shown} | {rule} |")
+    return "\n".join(lines)
 
 
 def build_source_assets(systems: list[SourceSystem]) -> list[dg.AssetsDefinition]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -216,6 +217,21 @@ def render_schedules_csv(systems: list[SourceSystem]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_source_systems_csv(systems: list[SourceSystem]) -> str:
+    """Every system's name in Turkmen, Russian and English, from pipelines/<sector>/sources.yml:
+    what reports and BI users call a system instead of its id."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["system_name", "sector", "name_tk", "name_ru", "name_en"])
+    for system in sorted(systems, key=lambda item: item.name):
+        if not system.titles:
+            raise CatalogueError(f"{system.catalogue_file}, system {system.name}: no title")
+        writer.writerow(
+            [system.name, system.sector, *(system.titles[lang] for lang in ("tk", "ru", "en"))]
+        )
+    return buffer.getvalue()
+
+
 def render_delivery_macro(deliveries: list[dict[str, Any]]) -> str:
     payload = json.dumps(deliveries, ensure_ascii=False, indent=1, sort_keys=True)
     return (
@@ -396,8 +412,12 @@ def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
     files[project_dir / "macros" / "indicators" / "source_delivery_catalogue.sql"] = (
         render_delivery_macro(load_deliveries(project_dir))
     )
+    systems = load_source_catalogue()
     files[project_dir / "seeds" / "reference" / "ref_delivery_schedules.csv"] = (
-        render_schedules_csv(load_source_catalogue())
+        render_schedules_csv(systems)
+    )
+    files[project_dir / "seeds" / "reference" / "ref_source_systems.csv"] = (
+        render_source_systems_csv(systems)
     )
     for sector in sectors(indicators):
         files[models / f"int_indicator_values_{sector}.sql"] = render_values_model(sector)

@@ -7,7 +7,9 @@ import vl_convert as vlc
 
 # Charts of the rendered reports: labels come translated, fonts are the ones WeasyPrint uses too.
 CHART_FONT = "DejaVu Sans"
-BAR_COLOUR = "#2e7d32"
+BAR_COLOUR = "#546e7a"  # a bar without a status: neither good nor bad
+# A bar with a status takes its colour, as the traffic lights of the tables do.
+STATUS_COLOURS = {"green": "#2e7d32", "amber": "#e09b00", "red": "#c62828"}
 LINE_COLOUR = "#1565c0"
 TARGET_COLOUR = "#b00020"
 
@@ -38,14 +40,26 @@ def horizontal_bars(
     domain_max: float | None = None,
     width: int = 440,
     language: str = "en",
+    statuses: list[str | None] | None = None,
 ) -> bytes:
-    """One bar per category, labelled with its value; ``reference`` draws a dashed target line."""
-    data = [{"category": category, "value": value} for category, value in rows]
+    """One bar per category, labelled with its value; ``reference`` draws a dashed target line.
+    With ``statuses`` (green, amber, red or None per row), each bar takes its status colour."""
+    kinds = statuses or [None] * len(rows)
+    data = [
+        {"category": category, "value": value, "status": kind or "none"}
+        for (category, value), kind in zip(rows, kinds, strict=True)
+    ]
     base = alt.Chart(alt.Data(values=data))
     scale = alt.Scale(domain=[0, domain_max]) if domain_max else alt.Undefined
-    bars = base.mark_bar(color=BAR_COLOUR).encode(
+    colours = {**STATUS_COLOURS, "none": BAR_COLOUR}
+    bars = base.mark_bar().encode(
         x=alt.X("value:Q", title=axis_title, scale=scale),
         y=alt.Y("category:N", sort=None, title=None, axis=alt.Axis(labelLimit=380)),
+        color=alt.Color(
+            "status:N",
+            scale=alt.Scale(domain=list(colours), range=list(colours.values())),
+            legend=None,
+        ),
     )
     labels = base.mark_text(align="left", dx=3, fontSize=10).encode(
         x="value:Q", y=alt.Y("category:N", sort=None), text=alt.Text("value:Q", format=value_format)

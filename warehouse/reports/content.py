@@ -68,6 +68,11 @@ class Headline:
     value: str
     label: str
     status: str | None = None
+    # The same figure typed, for the workbook: a number (with its unit and digits), or a date.
+    amount: float | int | dt.date | None = None
+    kind: ColumnKind = "text"
+    digits: int = 0
+    unit: str = ""
 
 
 @dataclass

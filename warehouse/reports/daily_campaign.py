@@ -95,6 +95,22 @@ def _lagging_ids(
     return {row[0] for row in rows}
 
 
+def _progress_statuses(
+    connection: duckdb.DuckDBPyConnection, campaign_id: str, report_date: dt.date
+) -> dict[str, str]:
+    """The status of each region's progress that day, against the planned path (the
+    catalogue's agr_campaign_progress_pct), by region id."""
+    rows = connection.execute(
+        """
+        select region_id, status from indicators.fct_indicator_values
+        where indicator_id = 'agr_campaign_progress_pct' and period_type = 'day'
+            and period_start = ? and breakdown = ? and enterprise_id is null
+        """,
+        [report_date, campaign_id],
+    ).fetchall()
+    return {region: status for region, status in rows if status}
+
+
 def _campaign_section(
     connection: duckdb.DuckDBPyConnection,
     campaign_id: str,
@@ -137,21 +153,38 @@ def _campaign_section(
                 plan=formatter.number(country["plan_amount"]),
                 unit=unit,
             ),
+            amount=country["progress_pct"],
+            kind="percent",
+            digits=1,
         ),
         Headline(
             f"{formatter.number(country['required_daily_rate'])} {unit}",
             label("daily.required_rate", date=formatter.short_date(country["planned_end_date"])),
+            amount=country["required_daily_rate"],
+            kind="number",
+            unit=unit,
         ),
-        Headline(f"{formatter.number(country['pace_per_day'])} {unit}", label("daily.pace")),
+        Headline(
+            f"{formatter.number(country['pace_per_day'])} {unit}",
+            label("daily.pace"),
+            amount=country["pace_per_day"],
+            kind="number",
+            unit=unit,
+        ),
         Headline(
             formatter.short_date(country["expected_finish_date"])
             if country["expected_finish_date"]
             else label("daily.not_at_this_pace"),
             label("daily.expected_finish"),
+            amount=country["expected_finish_date"],
+            kind="date" if country["expected_finish_date"] else "text",
         ),
         Headline(
             formatter.signed(country_change),
             label("daily.change_points"),
+            amount=country_change,
+            kind="number",
+            digits=1,
         ),
         Headline(
             f"{country['received_reports']} / {country['expected_reports']}",
@@ -163,11 +196,13 @@ def _campaign_section(
         (row for row in today if row["region_level"] == "province"),
         key=lambda row: -(row["progress_pct"] or 0),
     )
+    statuses = _progress_statuses(connection, campaign_id, report_date)
     section.blocks.append(
         Figure(
             title=label("daily.chart_title"),
             png=horizontal_bars(
                 [(row[name], row["progress_pct"] or 0.0) for row in provinces],
+                statuses=[statuses.get(row["region_id"]) for row in provinces],
                 axis_title="%",
                 reference=100.0,
                 domain_max=max(110.0, *((row["progress_pct"] or 0) + 10 for row in provinces)),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from maglumat import clock
+
 LANGUAGES = ("tk", "ru", "en")
 LABELS_FILE = Path(__file__).parent / "labels.yml"
 NO_BREAK_SPACE = "\u00a0"
@@ -162,10 +164,12 @@ class Formatter:
         )
 
     def timestamp(self, value: str | dt.datetime | None) -> str:
-        """A UTC timestamp from snapshot.json: date and time to the minute."""
+        """An instant (snapshot.json keeps UTC) as a reader in Aşgabat reads it: the date and
+        time to the minute there, with the zone named."""
         if value is None:
             return MISSING
         moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.UTC)
-        return f"{self.short_date(moment.date())} {moment:%H:%M} UTC"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)  # recorded in UTC
+        local = moment.astimezone(clock.LOCAL_TIMEZONE)
+        return f"{self.short_date(local.date())} {local:%H:%M} {self.label('time_zone')}"

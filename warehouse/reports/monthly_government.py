@@ -165,6 +165,33 @@ def _month_value(
     return {"value": rows[0][0], "status": rows[0][1]} if rows else None
 
 
+def _status_by_thresholds(
+    connection: duckdb.DuckDBPyConnection, indicator_id: str, value: float | None
+) -> str | None:
+    """The status ``value`` has by the indicator's thresholds in the catalogue (on the value
+    itself; a ministry's share is judged as the country's is)."""
+    if value is None:
+        return None
+    row = connection.execute(
+        """
+        select
+            case
+                when green_threshold is null then null
+                when direction = 'lower_is_better' then
+                    case when ? <= green_threshold then 'green'
+                        when ? <= amber_threshold then 'amber' else 'red' end
+                else
+                    case when ? >= green_threshold then 'green'
+                        when ? >= amber_threshold then 'amber' else 'red' end
+            end
+        from indicators.dim_indicators
+        where indicator_id = ? and coalesce(threshold_basis, 'value') = 'value'
+        """,
+        [value, value, value, value, indicator_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _median_by_ministry(connection: duckdb.DuckDBPyConnection, month: dt.date) -> dict[str, float]:
     rows = connection.execute(
         """
@@ -194,13 +221,32 @@ def edocument_section(
             formatter.percent(on_time["value"] if on_time else None),
             label("monthly.on_time"),
             on_time["status"] if on_time else None,
+            amount=on_time["value"] if on_time else None,
+            kind="percent",
+            digits=1,
         ),
         Headline(
             formatter.number(sum(row["overdue_documents"] for row in by_ministry)),
             label("monthly.overdue"),
+            amount=sum(row["overdue_documents"] for row in by_ministry),
+            kind="number",
         ),
-        Headline(f"{formatter.number(totals['median'], 1)} {days}", label("monthly.median")),
-        Headline(f"{formatter.number(totals['p90'], 1)} {days}", label("monthly.p90")),
+        Headline(
+            f"{formatter.number(totals['median'], 1)} {days}",
+            label("monthly.median"),
+            amount=totals["median"],
+            kind="number",
+            digits=1,
+            unit=days,
+        ),
+        Headline(
+            f"{formatter.number(totals['p90'], 1)} {days}",
+            label("monthly.p90"),
+            amount=totals["p90"],
+            kind="number",
+            digits=1,
+            unit=days,
+        ),
     ]
     # The median by ministry is the catalogue's indicator; the 90th percentile, which the
     # catalogue does not break down by ministry, is computed the same way from the mart.
@@ -223,6 +269,9 @@ def edocument_section(
                 title=label("monthly.on_time_by_ministry"),
                 png=horizontal_bars(
                     [(row[0], row[2]) for row in charted],
+                    statuses=[
+                        _status_by_thresholds(connection, EDOC_ON_TIME, row[2]) for row in charted
+                    ],
                     axis_title="%",
                     reference=100.0,
                     domain_max=110.0,
@@ -289,6 +338,7 @@ def plan_section(
                 title=label("monthly.plan_chart"),
                 png=horizontal_bars(
                     [(row[1], row[3]) for row in table_rows if row[3] is not None],
+                    statuses=[row[4] for row in table_rows if row[3] is not None],
                     axis_title="%",
                     reference=100.0,
                     domain_max=max(

@@ -25,7 +25,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from maglumat import clock
 from warehouse.reports import daily_campaign, monthly_government, weekly_ministry
-from warehouse.reports.content import Column, ReportContent, Section
+from warehouse.reports.attention import attention_section, system_names
+from warehouse.reports.content import Column, ReportContent, Section, Table
 from warehouse.reports.formatting import LANGUAGES, Formatter
 
 __all__ = [
@@ -158,76 +159,140 @@ def write_pdf(html: str, path: Path) -> None:
     HTML(string=html, base_url=str(TEMPLATES)).write_pdf(path)
 
 
-def data_status_section(snapshot_metadata: dict[str, Any], formatter: Formatter) -> Section:
-    """What the numbers do not include yet: held batches and late systems, from snapshot.json."""
-    section = Section(title=formatter.label("status.title"))
-    held = snapshot_metadata.get("held_batches") or []
-    if held:
-        batches = "; ".join(
-            formatter.label(
-                "status.batch",
-                system=batch["system"],
-                table=batch["table"],
-                batch_id=batch["batch_id"],
-            )
-            for batch in held
+def data_status_section(
+    snapshot_metadata: dict[str, Any],
+    formatter: Formatter,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Section:
+    """What the figures rest on, per sector system in the reader's language: its name, the
+    last day (or month) of data it delivered, whether it is late and since when, and what of
+    it is held or quarantined, from snapshot.json and the snapshot's own ledger."""
+    label = formatter.label
+    section = Section(title=label("status.title"))
+    systems = system_names(connection, formatter.language)
+    monthly = _monthly_systems(connection)
+    quarantined = _quarantined_rows(connection)
+
+    def name(system: str) -> str:
+        return systems.get(system, system)
+
+    held_by_system: dict[str, int] = {}
+    for batch in snapshot_metadata.get("held_batches") or []:
+        held_by_system[batch["system"]] = held_by_system.get(batch["system"], 0) + 1
+    if held_by_system:
+        held = "; ".join(
+            label("status.held_system", system=name(system), batches=count)
+            for system, count in sorted(held_by_system.items(), key=lambda item: name(item[0]))
         )
         section.warnings.add(len(section.paragraphs))
-        section.paragraphs.append(formatter.label("status.held", batches=batches))
+        section.paragraphs.append(label("status.held", batches=held))
     else:
-        section.paragraphs.append(formatter.label("status.no_held"))
+        section.paragraphs.append(label("status.no_held"))
     deliveries = {d["system"]: d for d in snapshot_metadata.get("deliveries") or []}
-    late = list(snapshot_metadata.get("late_systems") or [])
+    late = [system for system, delivery in deliveries.items() if delivery.get("is_late")]
     if late:
-        systems = "; ".join(
-            formatter.label(
-                "status.late_system",
-                system=system,
-                last=_last_delivery(deliveries.get(system, {}).get("last_delivery"), formatter),
-            )
-            for system in late
-        )
         section.warnings.add(len(section.paragraphs))
-        section.paragraphs.append(formatter.label("status.late", systems=systems))
+        section.paragraphs.append(
+            label("status.late", systems="; ".join(sorted(name(system) for system in late)))
+        )
     else:
-        section.paragraphs.append(formatter.label("status.no_late"))
+        section.paragraphs.append(label("status.no_late"))
     through: dict[str, str] = {}
     for source in snapshot_metadata.get("sources") or []:
         value = source.get("data_through")
         if value and str(value) > through.get(source["system"], ""):
             through[source["system"]] = str(value)
-    if through:
-        sources = "; ".join(
-            f"{system} {_data_through(value, formatter)}"
-            for system, value in sorted(through.items())
+    rows = []
+    for system in sorted(set(deliveries) | set(through), key=name):
+        delivery = deliveries.get(system, {})
+        if delivery.get("is_late"):
+            since = delivery.get("due_since")
+            state = label("status.late_since", since=formatter.timestamp(since) if since else "–")
+        else:
+            state = label("status.on_time")
+        rows.append(
+            [
+                name(system),
+                _data_through(
+                    through.get(system), delivery.get("last_delivery"), formatter, system in monthly
+                ),
+                state,
+                held_by_system.get(system, 0),
+                quarantined.get(system, 0),
+            ]
         )
-        section.paragraphs.append(formatter.label("status.data_through", sources=sources))
+    if rows:
+        section.blocks.append(
+            Table(
+                key=label("status.title"),
+                title=label("status.systems"),
+                columns=[
+                    Column(label("status.col.system")),
+                    Column(label("status.col.through"), nowrap=True),
+                    Column(label("status.col.delivery")),
+                    Column(label("status.col.held"), "number"),
+                    Column(label("status.col.quarantined"), "number"),
+                ],
+                rows=rows,
+                flagged_rows={
+                    index
+                    for index, row in enumerate(rows)
+                    if row[3] or row[2] != label("status.on_time")
+                },
+            )
+        )
     section.paragraphs.append(
-        formatter.label(
-            "status.snapshot",
-            snapshot=snapshot_metadata.get("snapshot_id", "–"),
-            published=formatter.timestamp(snapshot_metadata.get("published_at")),
+        label(
+            "status.published", published=formatter.timestamp(snapshot_metadata.get("published_at"))
         )
     )
     return section
 
 
-def _last_delivery(value: str | None, formatter: Formatter) -> str:
-    if not value:
-        return "–"
-    try:
-        return formatter.timestamp(value)
-    except ValueError:
-        return value
+def _monthly_systems(connection: duckdb.DuckDBPyConnection | None) -> set[str]:
+    if connection is None or not _has_table(connection, "reference", "ref_delivery_schedules"):
+        return set()
+    rows = connection.execute(
+        "select system_name from reference.ref_delivery_schedules where every = 'month'"
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
-def _data_through(value: str, formatter: Formatter) -> str:
-    """A source's high-water mark: a date or timestamp when it is one, else as recorded."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return formatter.short_date(moment.date())
+def _quarantined_rows(connection: duckdb.DuckDBPyConnection | None) -> dict[str, int]:
+    """Rows each system has in quarantine (the loaded batches' failing rows)."""
+    if connection is None or not _has_table(connection, "marts", "fct_source_quality"):
+        return {}
+    rows = connection.execute(
+        "select system_name, sum(quarantined_rows) from marts.fct_source_quality group by 1"
+    ).fetchall()
+    return {system: int(count or 0) for system, count in rows}
+
+
+def _has_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _data_through(
+    mark: str | None, delivered: str | None, formatter: Formatter, monthly: bool
+) -> str:
+    """A system's last data: the date of its high-water mark where that is a date or time,
+    else the day it last delivered (an inbox's mark is a checksum); a month for a monthly
+    system."""
+    for value in (mark, delivered):
+        if not value:
+            continue
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(clock.LOCAL_TIMEZONE)
+        return formatter.month(moment.date()) if monthly else formatter.short_date(moment.date())
+    return "–"
 
 
 def render_report(
@@ -257,7 +322,13 @@ def render_report(
     content = _BUILDERS[kind](connection, period_start, period_end, scope, formatter)
     if content is None:
         return None
-    content.data_status = data_status_section(snapshot_metadata, formatter)
+    content.sections.insert(
+        0,
+        attention_section(
+            connection, kind, period_start, period_end, scope, snapshot_metadata, formatter
+        ),
+    )
+    content.data_status = data_status_section(snapshot_metadata, formatter, connection)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(kind, period_start, language, scope)

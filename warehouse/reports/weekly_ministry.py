@@ -25,6 +25,7 @@ from warehouse.reports.content import (
 )
 from warehouse.reports.formatting import Formatter, turkmen_ordinal
 from warehouse.reports.indicators import (
+    PLAN_VERSION_VARIANT,
     Indicator,
     add_months,
     breakdown_label,
@@ -110,7 +111,48 @@ def indicator_rows(
     rows = country_values(connection, weekly, "week", week_start)
     rows += latest_month_values(connection, monthly, last_complete_month(period_end))
     order = list(indicators)
-    return sorted(totals_or_breakdowns(rows), key=lambda row: order.index(row["indicator_id"]))
+    rows = sorted(totals_or_breakdowns(rows), key=lambda row: order.index(row["indicator_id"]))
+    return without_repeated_plan_versions(rows)
+
+
+# Plan fulfilment against the original plan, the plan in force and the latest revision: the
+# same figure unless the plan was revised. A revision is shown where it changes the figure.
+SAME_FIGURE = 0.05
+
+
+def _plan_family(indicator_id: str) -> str:
+    return PLAN_VERSION_VARIANT.sub("_", indicator_id)
+
+
+def without_repeated_plan_versions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan in force's fulfilment of each commodity, with the original plan's or the latest
+    revision's only where it differs from it (``differs_by``: its value minus the plan in
+    force's, in points)."""
+
+    def rank(identifier: str) -> int:  # the plan in force first: the family's own figure
+        if _plan_family(identifier) == identifier:
+            return 0
+        return 1 if "_in_force_" in identifier else 2
+
+    primary: dict[tuple[str, str | None, Any], dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda row: rank(row["indicator_id"])):
+        primary.setdefault(
+            (_plan_family(row["indicator_id"]), row["breakdown"], row["period_start"]), row
+        )
+    kept = []
+    for row in rows:
+        reference = primary[
+            (_plan_family(row["indicator_id"]), row["breakdown"], row["period_start"])
+        ]
+        if reference is row:
+            kept.append(row)
+            continue
+        if row["value"] is None or reference["value"] is None:
+            continue
+        difference = row["value"] - reference["value"]
+        if abs(difference) >= SAME_FIGURE:
+            kept.append({**row, "differs_by": difference})
+    return kept
 
 
 def indicators_table(
@@ -137,8 +179,11 @@ def indicators_table(
     table_rows = []
     for row in rows:
         indicator = indicators[row["indicator_id"]]
+        name = indicator_title(indicator, row["breakdown"], formatter)
+        if row.get("differs_by") is not None:
+            name += " " + label("weekly.differs_by", points=formatter.signed(row["differs_by"]))
         values = [
-            indicator_title(indicator, row["breakdown"], formatter),
+            name,
             indicator.unit,
             period_cell(
                 row["period_type"],
@@ -178,7 +223,13 @@ def status_headlines(rows: list[dict[str, Any]], formatter: Formatter) -> list[H
         status: sum(row["status"] == status for row in rows) for status in ("red", "amber", "green")
     }
     return [
-        Headline(str(counts[status]), formatter.label(f"weekly.count_{status}"), status)
+        Headline(
+            str(counts[status]),
+            formatter.label(f"weekly.count_{status}"),
+            status,
+            amount=counts[status],
+            kind="number",
+        )
         for status in ("red", "amber", "green")
     ]
 
@@ -235,7 +286,7 @@ def trend_blocks(
         )
         tables.append(
             Table(
-                key=f"{label('weekly.trend_sheet')} {len(tables) + 1}",
+                key=title,
                 title=f"{label('weekly.trends')}: {title}",
                 columns=[
                     Column(label("col.period")),

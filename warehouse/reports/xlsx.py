@@ -15,7 +15,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from warehouse.reports.content import Column, ReportContent, Table
+from warehouse.reports.content import Column, Headline, ReportContent, Table
 from warehouse.reports.formatting import Formatter
 
 STATUS_COLOURS = {"green": "#C8E6C9", "amber": "#FFE0B2", "red": "#FFCDD2"}
@@ -57,12 +57,44 @@ class _Formats:
             for status, colour in STATUS_COLOURS.items()
         }
         self._numbers: dict[int, Format] = {}
+        self._figures: dict[tuple[int, str, str], Format] = {}
+
+    def figure(self, digits: int, unit: str, status: str | None) -> Format:
+        """A headline number's format: its digits and its unit as literal text, and its
+        status colour."""
+        key = (digits, unit, status or "")
+        if key not in self._figures:
+            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            if unit:
+                pattern += ' "' + unit.replace('"', "") + '"'
+            spec: dict[str, Any] = {"num_format": pattern, "align": "right"}
+            if status in STATUS_COLOURS:
+                spec["bg_color"] = STATUS_COLOURS[status]
+            self._figures[key] = self.workbook.add_format(spec)
+        return self._figures[key]
 
     def number(self, digits: int) -> Format:
         if digits not in self._numbers:
             pattern = "#,##0" + ("." + "0" * digits if digits else "")
             self._numbers[digits] = self.workbook.add_format({"num_format": pattern})
         return self._numbers[digits]
+
+
+def _write_headline(sheet: Worksheet, row: int, headline: Headline, formats: _Formats) -> None:
+    """A headline figure as a typed cell (a number with its unit and digits in the number
+    format, or a date), coloured by its status; text only where the figure is words."""
+    amount = headline.amount
+    if isinstance(amount, dt.date):
+        sheet.write_datetime(row, 1, dt.datetime.combine(amount, dt.time()), formats.date)
+    elif headline.kind in ("number", "percent") and isinstance(amount, numbers.Real | Decimal):
+        unit = "%" if headline.kind == "percent" else headline.unit
+        sheet.write_number(
+            row, 1, float(amount), formats.figure(headline.digits, unit, headline.status)
+        )
+    else:
+        sheet.write_string(
+            row, 1, headline.value, formats.status.get(headline.status or "", formats.text)
+        )
 
 
 def _column_width(column: Column, rows: list[list[Any]], index: int) -> float:
@@ -173,9 +205,7 @@ def write_workbook(content: ReportContent, path: Path) -> None:
         row += 1
         for headline in section.headlines:
             summary.write_string(row, 0, headline.label, formats.wrapped)
-            summary.write_string(
-                row, 1, headline.value, formats.status.get(headline.status or "", formats.text)
-            )
+            _write_headline(summary, row, headline, formats)
             row += 1
         for paragraph in section.paragraphs:
             summary.write_string(row, 0, paragraph, formats.wrapped)
@@ -190,4 +220,7 @@ def write_workbook(content: ReportContent, path: Path) -> None:
     status_sheet.write_string(0, 0, content.data_status.title, formats.title)
     for offset, paragraph in enumerate(content.data_status.paragraphs, start=2):
         status_sheet.write_string(offset, 0, paragraph, formats.wrapped)
+    for table in content.data_status.tables():
+        sheet = workbook.add_worksheet(sheet_name(table.title))
+        _write_table(workbook, sheet, table, formats, formatter)
     workbook.close()
