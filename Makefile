@@ -19,7 +19,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# setuptools warns that folders named like the packages may shadow them: they are them.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 # The main job end to end on the embedded default: simulated systems, DuckDB, Dagster's local instance.

@@ -148,7 +148,10 @@ def _dagster_home(paths: MaglumatPaths) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()
+    settings = dagster_home / "dagster.yaml"
+    if not settings.exists() or not settings.read_text(encoding="utf-8").strip():
+        # A ministry's servers reach no internet: Dagster's usage statistics stay off.
+        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
 
 def _progress_config(log_path: Path, steps: int) -> dict[str, Any]:

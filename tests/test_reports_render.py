@@ -537,3 +537,15 @@ def test_workbook_figures_are_typed_cells_and_sheets_are_named_for_what_they_hol
     for sheet in weekly.worksheets[1:]:
         if sheet.title != "Data status":  # the status in words; its table has its own sheet
             assert sheet.freeze_panes is not None, sheet.title
+
+
+def test_every_code_a_report_prints_has_its_name(reports: dict[str, Rendered]) -> None:
+    html = unescape(reports["monthly_en"].html)
+    # the e-document section names the receiving bodies (marts.dim_breakdowns)
+    assert "Ministry of Textile Industry" in html
+    assert "State Committee of Statistics" in html
+    assert not re.search(r">(MTX|SCS|MAG|CBT)<", html)
+    # units, services and products of the breakdowns are words, not codes
+    assert "(thousand pieces)" in html
+    for code in ("thousand_pieces", "fixed_internet", "medicine_facility_reports:", "thousand_m2"):
+        assert code not in html

@@ -8,7 +8,8 @@ English groups with a comma and uses a decimal point. Dates: Turkmen "2023-nji Ã
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -79,6 +80,8 @@ class Formatter:
     """Formats values and looks up fixed labels for one language."""
 
     language: str = "tk"
+    # Names of coded values (marts.dim_breakdowns) in this language, by code.
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

@@ -114,10 +114,25 @@ def last_complete_month(period_end: dt.date) -> dt.date:
     return add_months(month_start(period_end), -1)
 
 
+def breakdown_names(connection: duckdb.DuckDBPyConnection, language: str) -> dict[str, str]:
+    """The name of every coded breakdown value in ``language`` (marts.dim_breakdowns; none
+    for a snapshot from before it was built)."""
+    try:
+        rows = connection.execute(
+            f"select breakdown, name_{language} from marts.dim_breakdowns"  # noqa: S608
+            f" where name_{language} is not null"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return dict(rows)
+
+
 def breakdown_label(breakdown: str | None, formatter: Formatter) -> str:
     """A breakdown value for a reader: campaigns and livestock species translated."""
     if breakdown is None:
         return ""
+    if breakdown in formatter.names:
+        return formatter.names[breakdown]
     kind, _, year = breakdown.rpartition("_")
     if year.isdigit():
         try:

@@ -29,6 +29,7 @@ from warehouse.reports.content import (
 from warehouse.reports.formatting import Formatter
 from warehouse.reports.indicators import (
     Indicator,
+    breakdown_label,
     catalogue,
     latest_month_values,
     totals_or_breakdowns,
@@ -253,7 +254,7 @@ def edocument_section(
     medians = _median_by_ministry(connection, month)
     rows = [
         [
-            row["receiver_ministry_code"],
+            breakdown_label(row["receiver_ministry_code"], formatter),
             row["executed_documents"],
             row["on_time_pct"],
             row["overdue_documents"],
