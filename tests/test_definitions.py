@@ -56,3 +56,19 @@ def test_daily_schedule_runs_the_daily_job() -> None:
     assert schedule.job_name == DAILY_JOB
     assert schedule.execution_timezone == "Asia/Ashgabat"
     assert schedule.cron_schedule == "30 10 * * *"
+
+
+def test_the_landing_and_raw_nodes_of_a_table_say_their_stage() -> None:
+    """In the UI both nodes are labelled with the table's name; their kinds and the start of
+    their description tell the extraction from the quality gate."""
+    graph = defs.resolve_asset_graph()
+    for system in load_catalogue():
+        for table in system.tables:
+            landing = graph.get(dg.AssetKey(["landing", f"{system.name}__{table.name}"]))
+            raw = graph.get(dg.AssetKey(["raw", f"{system.name}__{table.name}"]))
+            assert "extract" in landing.kinds
+            assert "gate" not in landing.kinds
+            assert "gate" in raw.kinds
+            assert "extract" not in raw.kinds
+            assert (landing.description or "").startswith("Extract and land: ")
+            assert (raw.description or "").startswith("Gate and load: ")

@@ -34,8 +34,9 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
     @dg.asset(
         key=key,
         group_name=system.sector,
-        kinds={system.kind, "parquet"},
-        tags={"sector": system.sector, "system": system.name},
+        # The node's label is the table's name, as its raw asset's: the stage kind tells them apart.
+        kinds={"extract", system.kind, "parquet"},
+        tags={"sector": system.sector, "system": system.name, "stage": "extract"},
         check_specs=[
             dg.AssetCheckSpec(
                 REACHABLE_CHECK,
@@ -52,7 +53,8 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
             ),
         ],
         description=(
-            f"New rows of `{table.name}` from {system.ministry} ({system.name}), landed as an "
+            f"Extract and land: new rows of `{table.name}` from {system.ministry}"
+            f" ({system.name}), landed as an "
             f"immutable Parquet batch. {table.description} "
             + {
                 "incremental": f"Read incrementally past the last landed `{table.cursor}`.",
@@ -123,8 +125,8 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
             *(raw_key(system, system.table(name)) for name in sorted(registers)),
         ],
         group_name=system.sector,
-        kinds={"duckdb", "great_expectations"},
-        tags={"sector": system.sector, "system": system.name},
+        kinds={"gate", "duckdb", "great_expectations"},
+        tags={"sector": system.sector, "system": system.name, "stage": "gate"},
         check_specs=[
             dg.AssetCheckSpec(
                 GATE_CHECK,
@@ -137,7 +139,8 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
             )
         ],
         description=(
-            f"`{table.name}` of {system.name} in the warehouse (raw.{system.name}__{table.name}): "
+            f"Gate and load: `{table.name}` of {system.name} in the warehouse"
+            f" (raw.{system.name}__{table.name}): "
             "every landed batch not yet decided is validated by its expectation suite; rows that "
             "fail a rule go to audit.quarantine, batches that fail a batch rule are held."
         ),
