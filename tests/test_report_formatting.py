@@ -143,3 +143,24 @@ def test_a_plan_version_is_shown_only_where_it_changes_the_figure() -> None:
         ("fe_oil_plan_in_force_fulfilment_pct", None),
         ("fe_gas_output_bcm", None),
     ]
+
+
+def test_english_writes_every_turkmen_name_as_the_reference_writes_places() -> None:
+    """The reference data's English names of provinces and districts are the oracle: the
+    transliteration applied to enterprise names gives each of them from its Turkmen name."""
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+    from warehouse.reports.formatting import english_name
+
+    pairs = []
+    for seed in ("ref_provinces.csv", "ref_districts.csv"):
+        with (DBT_PROJECT_DIR / "seeds" / "reference" / seed).open(encoding="utf-8") as handle:
+            pairs += [(row["name_tk"], row["name_en"]) for row in csv.DictReader(handle)]
+    assert len(pairs) > 50
+    # A name with an established English form keeps it (the reference data gives those).
+    established = {"S. Nyýazow": "S. Niyazov"}
+    differ = [(tk, en) for tk, en in pairs if english_name(tk) != en]
+    assert differ == list(established.items())
+    assert Formatter("en").proper_name("Galkynyş gaz käni") == "Galkynysh gaz kani"
+    assert Formatter("tk").proper_name("Galkynyş gaz käni") == "Galkynyş gaz käni"

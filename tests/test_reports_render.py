@@ -549,3 +549,12 @@ def test_every_code_a_report_prints_has_its_name(reports: dict[str, Rendered]) -
     assert "(thousand pieces)" in html
     for code in ("thousand_pieces", "fixed_internet", "medicine_facility_reports:", "thousand_m2"):
         assert code not in html
+
+
+def test_the_english_report_writes_every_name_in_one_script(reports: dict[str, Rendered]) -> None:
+    """Districts and enterprises alike: English text carries no Turkmen letters."""
+    html = unescape(reports["weekly_en"].html)
+    enterprises = html.split("<h3>Enterprises</h3>", 1)[1].split("</table>", 1)[0]
+    names = re.findall(r"<tr[^>]*><td class=\"text\">([^<]+)</td>", enterprises)
+    assert names
+    assert not [name for name in names if re.search("[şçžňýäöüŞÇŽŇÝÄÖÜ]", name)]

@@ -75,6 +75,22 @@ def all_labels() -> dict[str, dict[str, str]]:
     return _labels()
 
 
+# Turkmen letters in English text: the transliteration the reference data uses for places
+# (Daşoguz -> Dashoguz, Döwletli -> Dovletli), applied to every Turkmen name in English.
+_LATIN_TRANSLITERATION = str.maketrans(
+    {
+        "ş": "sh", "Ş": "Sh", "ç": "ch", "Ç": "Ch", "ž": "zh", "Ž": "Zh",
+        "ň": "n", "Ň": "N", "ý": "y", "Ý": "Y", "ä": "a", "Ä": "A",
+        "ö": "o", "Ö": "O", "ü": "u", "Ü": "U", "w": "v", "W": "V",
+    }
+)  # fmt: skip
+
+
+def english_name(turkmen: str) -> str:
+    """A Turkmen proper name as English text writes it."""
+    return turkmen.translate(_LATIN_TRANSLITERATION)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats values and looks up fixed labels for one language."""
@@ -86,6 +102,13 @@ class Formatter:
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
             raise ValueError(f"unknown language {self.language!r}; expected one of {LANGUAGES}")
+
+    def proper_name(self, turkmen: str | None) -> str | None:
+        """A name the warehouse holds only in Turkmen (an enterprise's), in this language's
+        script where it has a rule: transliterated for English, as written otherwise."""
+        if turkmen is None or self.language != "en":
+            return turkmen
+        return english_name(turkmen)
 
     def label(self, key: str, **values: object) -> str:
         """The fixed label ``key`` in this language, with ``{name}`` placeholders filled."""

@@ -342,7 +342,9 @@ def below_plan_table(
         ],
         rows=[
             [
-                row["enterprise_name"] if enterprises else row["region_name"],
+                formatter.proper_name(row["enterprise_name"])
+                if enterprises
+                else row["region_name"],
                 row["province_name"],
                 indicator_title(indicators[row["indicator_id"]], row["breakdown"], formatter),
                 row["value"],
