@@ -283,7 +283,7 @@ def test_weekly_report_takes_nothing_after_its_week(
     )
     assert content is not None
     table = content.sections[0].tables()[0]
-    periods = {row[2] for row in table.rows}
+    periods = {str(row[2]) for row in table.rows}
     assert "Sep 2023" not in periods
     assert "Aug 2023" in periods
     assert "week 38 2023" in periods
@@ -296,7 +296,7 @@ def test_weekly_report_takes_nothing_after_its_week(
         )
         / 1000
     )
-    weekly_values = [row[3] for row in table.rows if row[2] == "week 38 2023"]
+    weekly_values = [row[3] for row in table.rows if str(row[2]) == "week 38 2023"]
     assert any(abs(value - week_gwh) < 1e-6 for value in weekly_values)
 
 
@@ -532,6 +532,17 @@ def test_workbook_figures_are_typed_cells_and_sheets_are_named_for_what_they_hol
         row[1] for row in daily.iter_rows() if row[0].value == "expected finish at the current pace"
     ]
     assert all(cell.is_date or isinstance(cell.value, str) for cell in finish)
+    # Periods are dates written as the report writes them (a month, the partial mark after it).
+    periods = [
+        cell
+        for sheet in monthly.worksheets
+        for row in sheet.iter_rows(min_row=4)
+        for cell in row
+        if isinstance(cell.number_format, str) and "mmm yyyy" in cell.number_format
+    ]
+    assert periods
+    assert all(cell.is_date for cell in periods)
+    assert any(cell.number_format.endswith('" *"') for cell in periods)
     weekly = load_workbook(reports["weekly_en"].report.xlsx_path)
     assert not [name for name in weekly.sheetnames if re.fullmatch(r"Trend \d+", name)]
     for sheet in weekly.worksheets[1:]:

@@ -24,6 +24,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A period in a table cell: read as ``text`` (with the partial-period mark), and a date in
+    the workbook (the period's first day, in a format that writes it as the text does)."""
+
+    kind: str  # day, week or month
+    start: dt.date
+    text: str
+    partial: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class ExcelChart:
     """A native chart in the table's XLSX sheet: ``value_columns`` over ``category_column``."""
 

@@ -38,7 +38,7 @@ from warehouse.reports.weekly_ministry import (
     indicator_title,
     indicators_table,
     partial_note,
-    period_cell,
+    period_value,
     sector_label,
     status_headlines,
 )
@@ -322,7 +322,7 @@ def plan_section(
         [
             sector_label(indicators[row["indicator_id"]].sector, formatter),
             indicator_title(indicators[row["indicator_id"]], row["breakdown"], formatter),
-            period_cell(
+            period_value(
                 row["period_type"],
                 row["period_start"],
                 formatter,

@@ -15,7 +15,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from warehouse.reports.content import Column, Headline, ReportContent, Table
+from warehouse.reports.content import Column, Headline, Period, ReportContent, Table
 from warehouse.reports.formatting import Formatter
 
 STATUS_COLOURS = {"green": "#C8E6C9", "amber": "#FFE0B2", "red": "#FFCDD2"}
@@ -58,6 +58,24 @@ class _Formats:
         }
         self._numbers: dict[int, Format] = {}
         self._figures: dict[tuple[int, str, str], Format] = {}
+        self._periods: dict[tuple[str, bool, str], Format] = {}
+
+    def period(self, period: Period, formatter: Formatter) -> Format:
+        """A period's first day written as the report writes the period: its month, its day,
+        or the week it begins; the partial-period mark after it."""
+        key = (period.kind, period.partial, formatter.language)
+        if key not in self._periods:
+            if period.kind == "month":
+                pattern = "mmm yyyy"
+            elif period.kind == "week":
+                words = formatter.label("xlsx.week_from").replace('"', "")
+                pattern = f'"{words} "dd.mm.yyyy'
+            else:
+                pattern = "dd.mm.yyyy"
+            if period.partial:
+                pattern += '" *"'
+            self._periods[key] = self.workbook.add_format({"num_format": pattern})
+        return self._periods[key]
 
     def figure(self, digits: int, unit: str, status: str | None) -> Format:
         """A headline number's format: its digits and its unit as literal text, and its
@@ -114,6 +132,9 @@ def _write_cell(
 ) -> None:
     if value is None:
         sheet.write_blank(row, col, None)
+    elif isinstance(value, Period) and value.kind in ("day", "week", "month"):
+        moment = dt.datetime.combine(value.start, dt.time())
+        sheet.write_datetime(row, col, moment, formats.period(value, formatter))
     elif column.kind in ("number", "percent") and isinstance(value, numbers.Real | Decimal):
         sheet.write_number(row, col, float(value), formats.number(digits))
     elif column.kind == "date" and isinstance(value, dt.date):
