@@ -21,6 +21,8 @@ from typing import IO, Any
 
 import dagster as dg
 
+DBT_PROGRESS = "dbt progress:"  # as pipelines/assets/transform.py logs it
+
 # Step keys start with the first part of the asset key: the stage.
 _STAGES = {
     "landing": "extract",
@@ -54,13 +56,16 @@ class _Terminal(logging.Handler):
         meta = getattr(record, "dagster_meta", {}) or {}
         event = meta.get("dagster_event")
         step = meta.get("step_key")
+        message = str(meta.get("orig_message") or record.getMessage())
         if event is not None and event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             self.done += 1
             if self.live:
                 self._progress(stage_of(step), step)
+        elif self.live and message.startswith(DBT_PROGRESS):
+            # dbt is one step: its own results move the line while it runs.
+            self._progress("dbt", message.removeprefix(DBT_PROGRESS).strip() + " models and tests")
         if record.levelno < logging.WARNING:
             return
-        message = str(meta.get("orig_message") or record.getMessage())
         if any(noise in message for noise in _QUIET):
             return
         self._clear()

@@ -46,3 +46,10 @@ def test_a_pipe_gets_no_progress_line() -> None:
     terminal.emit(_record(logging.DEBUG, "done", "STEP_SUCCESS", "landing__fuel__daily"))
     terminal.emit(_record(logging.ERROR, "extraction failed", step="landing__fuel__daily"))
     assert pipe.getvalue() == "[run] ERROR landing__fuel__daily: extraction failed\n"
+
+
+def test_the_dbt_step_moves_the_line_while_it_runs() -> None:
+    screen = _Screen()
+    terminal = _Terminal(screen, total_steps=4)
+    terminal.emit(_record(logging.DEBUG, "dbt progress: 120/663", step="warehouse_models"))
+    assert "dbt: 120/663 models and tests" in screen.getvalue()

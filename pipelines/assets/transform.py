@@ -30,9 +30,12 @@ from pipelines.dbt_plan import (
     start_build,
 )
 from pipelines.ingest import ensure_raw_tables
+from pipelines.progress import DBT_PROGRESS
 from pipelines.resources import MaglumatResource
 from pipelines.settings import DBT_PROJECT_DIR
 from warehouse.duck import connection_under_lock, writer_lock
+
+DBT_PROGRESS_EVERY = 20  # dbt results between two progress records
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's unit tests check the SQL against fixtures: they run in `make test`, not in production.
@@ -115,8 +118,20 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             built_with = plan.project_fingerprint
             if not plan.is_empty:
                 invocation = _start_build(context, dbt, parsed, [*models_alone, *tests_alone])
+                to_build = (
+                    sum(
+                        node.get("resource_type") in ("model", "seed", "snapshot", "test")
+                        for node in parsed["nodes"].values()
+                    )
+                    - len(models_alone)
+                    - len(tests_alone)
+                )
                 try:
-                    yield from invocation.stream()
+                    for number, event in enumerate(invocation.stream(), start=1):
+                        yield event
+                        if number % DBT_PROGRESS_EVERY == 0:
+                            # The command line's progress line reads it (pipelines/progress.py).
+                            context.log.debug(f"{DBT_PROGRESS} {number}/{max(to_build, number)}")
                 except DagsterDbtCliRuntimeError as error:
                     _name_the_rows_behind(context, maglumat, invocation, error)
                     raise
