@@ -101,15 +101,21 @@ def run_pipeline(
             return run_pipeline(simulated=False)
 
     from maglumat import clock
-    from pipelines.definitions import DAILY_JOB, build_definitions
+    from pipelines.dbt_plan import parse_is_current
     from pipelines.progress import elapsed_since, new_log_path, quiet_run, stage_figures
     from pipelines.progress import stage_lines as lines_of
 
     started = time.perf_counter()
     paths = _paths()
     _dagster_home(paths)
-    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists() or not parse_is_current(manifest, DBT_PROJECT_DIR):
+        # After an upgrade the parse is older than the project: the definitions would not
+        # know the new models dbt is about to build. Parsed before the definitions are
+        # imported, which read the manifest once per process.
         prepare()
+    from pipelines.definitions import DAILY_JOB, build_definitions
+
     job = build_definitions().resolve_job_def(DAILY_JOB)
     log_path = new_log_path(paths.home / "logs", clock.now())
     print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot")

@@ -31,6 +31,7 @@ _STAGES = {
     "snapshot": "publish",
     "serving": "serve",
 }
+PROGRESS_WIDTH = 110  # characters of the progress line
 # Warnings of the libraries that say nothing to the reader of a green run.
 _QUIET = ("Logging an `AssetObservation` instead of an `AssetCheckResult`",)
 
@@ -78,13 +79,13 @@ class _Terminal(logging.Handler):
         filled = round(width * self.done / max(self.total, 1))
         bar = "#" * filled + "-" * (width - filled)
         line = f"  [{bar}] {self.done}/{self.total} steps  {stage}: {step or ''}"
-        self.stream.write("\r" + line[:110].ljust(110))
+        self.stream.write("\r" + line[:PROGRESS_WIDTH].ljust(PROGRESS_WIDTH))
         self.stream.flush()
         self.shown = True
 
     def _clear(self) -> None:
         if self.shown:
-            self.stream.write("\r" + " " * 110 + "\r")
+            self.stream.write("\r" + " " * PROGRESS_WIDTH + "\r")
             self.shown = False
 
 
@@ -143,6 +144,9 @@ def quiet_run(log_path: Path) -> Iterator[IO[str]]:
         finally:
             root.handlers, root.level = saved_handlers, saved_level
             _TERMINAL.stream = sys.stdout
+            if terminal.isatty():  # the progress line gives way to what follows
+                terminal.write("\r" + " " * PROGRESS_WIDTH + "\r")
+                terminal.flush()
 
 
 @dataclass
