@@ -280,10 +280,10 @@ def _has_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -
 def _data_through(
     mark: str | None, delivered: str | None, formatter: Formatter, monthly: bool
 ) -> str:
-    """A system's last data: the date of its high-water mark where that is a date or time,
-    else the day it last delivered (an inbox's mark is a checksum); a month for a monthly
-    system."""
-    for value in (mark, delivered):
+    """When a system last delivered: the day (the month, for a monthly system) its latest
+    batch was landed, in Aşgabat; without a delivery record, its high-water mark where that
+    is a date (an inbox's mark is a checksum)."""
+    for value in (delivered, mark):
         if not value:
             continue
         try:
