@@ -63,8 +63,9 @@ DEFAULT_ROLE_PREFIX = "maglumat_"
 GOVERNMENT = "government"
 LOGIN_SUFFIX = "_bi"
 
-# Dimensions that carry no ministry's figures and that every ministry's facts join to.
-SHARED_TABLES = frozenset({"dim_regions", "dim_dates", "dim_ministries"})
+# Dimensions that carry no ministry's figures and that every ministry's facts join to (the
+# names of coded breakdowns are vocabulary: bodies, systems, products, terms).
+SHARED_TABLES = frozenset({"dim_regions", "dim_dates", "dim_ministries", "dim_breakdowns"})
 # Tables of one sector whose names do not say so (the agriculture campaign spine).
 TABLE_SECTORS = {
     "dim_campaigns": "agriculture",
