@@ -46,7 +46,7 @@ from warehouse.snapshot import Snapshot, current_snapshot
 
 pytestmark = pytest.mark.postgres
 
-REFERENCE_DIMENSIONS = ("dim_regions", "dim_dates", "dim_ministries")
+REFERENCE_DIMENSIONS = ("dim_regions", "dim_dates", "dim_ministries", "dim_breakdowns")
 AGRICULTURE_CAMPAIGN_TABLES = (
     "dim_campaigns",
     "dim_farms",
