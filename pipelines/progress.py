@@ -89,15 +89,6 @@ class _Terminal(logging.Handler):
             self.shown = False
 
 
-@dataclass
-class RunLog:
-    """Where a command-line run's full log goes, and the terminal it reports to."""
-
-    path: Path
-    terminal: IO[str] = field(default_factory=lambda: sys.stdout)
-    total_steps: int = 0
-
-
 @dg.logger(
     config_schema={"log_file": str, "total_steps": int},
     description="The command line's logger: everything to a file, stage lines to the terminal.",

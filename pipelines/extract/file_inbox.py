@@ -1044,7 +1044,7 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
                     f"patterns of tables {table.name} and {', '.join(claimed)}"
                 )
             status = path.stat()
-            large = _read_in_slices(path, status, options)
+            large = _reads_in_slices(path, status, options)
             if large:
                 survey = inbox_streaming.survey(path, options)
                 look, digest = survey.look, survey.checksum
@@ -1099,7 +1099,7 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
             )
 
 
-def _read_in_slices(path: Path, status: os.stat_result, options: InboxOptions) -> bool:
+def _reads_in_slices(path: Path, status: os.stat_result, options: InboxOptions) -> bool:
     """Whether the file is read slice by slice (``inbox_streaming``): a large CSV file whose
     table ends with the file (a footer row ends it otherwise, which slices cannot see)."""
     return (

@@ -214,7 +214,7 @@ def data_status_section(
         rows.append(
             [
                 name(system),
-                _data_through(
+                _last_delivered(
                     through.get(system), delivery.get("last_delivery"), formatter, system in monthly
                 ),
                 state,
@@ -229,7 +229,7 @@ def data_status_section(
                 title=label("status.systems"),
                 columns=[
                     Column(label("status.col.system")),
-                    Column(label("status.col.through"), nowrap=True),
+                    Column(label("status.col.delivered"), nowrap=True),
                     Column(label("status.col.delivery")),
                     Column(label("status.col.held"), "number"),
                     Column(label("status.col.quarantined"), "number"),
@@ -251,33 +251,34 @@ def data_status_section(
 
 
 def _monthly_systems(connection: duckdb.DuckDBPyConnection | None) -> set[str]:
-    if connection is None or not _has_table(connection, "reference", "ref_delivery_schedules"):
-        return set()
-    rows = connection.execute(
-        "select system_name from reference.ref_delivery_schedules where every = 'month'"
-    ).fetchall()
+    rows = _rows_if_built(
+        connection,
+        "select system_name from reference.ref_delivery_schedules where every = 'month'",
+    )
     return {row[0] for row in rows}
 
 
 def _quarantined_rows(connection: duckdb.DuckDBPyConnection | None) -> dict[str, int]:
     """Rows each system has in quarantine (the loaded batches' failing rows)."""
-    if connection is None or not _has_table(connection, "marts", "fct_source_quality"):
-        return {}
-    rows = connection.execute(
-        "select system_name, sum(quarantined_rows) from marts.fct_source_quality group by 1"
-    ).fetchall()
+    rows = _rows_if_built(
+        connection,
+        "select system_name, sum(quarantined_rows) from marts.fct_source_quality group by 1",
+    )
     return {system: int(count or 0) for system, count in rows}
 
 
-def _has_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
+def _rows_if_built(connection: duckdb.DuckDBPyConnection | None, sql: str) -> list[tuple]:
+    """The query's rows; none without a connection or from a snapshot built before the
+    table it reads existed."""
+    if connection is None:
+        return []
+    try:
+        return connection.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
 
 
-def _data_through(
+def _last_delivered(
     mark: str | None, delivered: str | None, formatter: Formatter, monthly: bool
 ) -> str:
     """When a system last delivered: the day (the month, for a monthly system) its latest
