@@ -94,9 +94,9 @@ def test_dagster_keeps_runs_materializations_and_checks_in_postgres(
                 [run_id],
             )
         }
-    tables = sorted(key.path[-1] for key in selected if key.path[0] == "raw")
+    tables = sorted(key.path[-1].removesuffix("__raw") for key in selected if key.path[0] == "raw")
     for table in tables:
         # The blocking gate passed for every campaign table, and the source checks ran.
-        assert checks[(("raw", table), "quality_gate")] == "SUCCEEDED"
-        assert (("landing", table), "source_reachable") in checks
+        assert checks[(("raw", f"{table}__raw"), "quality_gate")] == "SUCCEEDED"
+        assert (("landing", f"{table}__landing"), "source_reachable") in checks
     assert len(checks) >= 2 * len(tables)

@@ -14,8 +14,8 @@ def _keys() -> set[str]:
 def test_definitions_load_with_the_whole_flow() -> None:
     keys = _keys()
     for table in ("daily_reports", "state_orders", "farms"):
-        assert f"landing/agriculture_campaign__{table}" in keys
-        assert f"raw/agriculture_campaign__{table}" in keys
+        assert f"landing/agriculture_campaign__{table}__landing" in keys
+        assert f"raw/agriculture_campaign__{table}__raw" in keys
     assert {
         "staging/stg_agriculture__daily_reports",
         "intermediate/int_campaign_reports_deduplicated",
@@ -33,9 +33,10 @@ def test_definitions_load_with_the_whole_flow() -> None:
 def test_dbt_sources_are_the_raw_assets() -> None:
     graph = defs.resolve_asset_graph()
     staging = graph.get(dg.AssetKey(["staging", "stg_agriculture__daily_reports"]))
-    assert dg.AssetKey(["raw", "agriculture_campaign__daily_reports"]) in staging.parent_keys
-    raw = graph.get(dg.AssetKey(["raw", "agriculture_campaign__daily_reports"]))
-    assert dg.AssetKey(["landing", "agriculture_campaign__daily_reports"]) in raw.parent_keys
+    assert dg.AssetKey(["raw", "agriculture_campaign__daily_reports__raw"]) in staging.parent_keys
+    raw = graph.get(dg.AssetKey(["raw", "agriculture_campaign__daily_reports__raw"]))
+    landing = dg.AssetKey(["landing", "agriculture_campaign__daily_reports__landing"])
+    assert landing in raw.parent_keys
 
 
 def test_the_gate_is_a_blocking_check_on_every_raw_table() -> None:
@@ -59,13 +60,15 @@ def test_daily_schedule_runs_the_daily_job() -> None:
 
 
 def test_the_landing_and_raw_nodes_of_a_table_say_their_stage() -> None:
-    """In the UI both nodes are labelled with the table's name; their kinds and the start of
-    their description tell the extraction from the quality gate."""
+    """Dagster's graph labels a node with the last part of its key: the extraction and the gated
+    load of a table are told apart by that label, their kinds and the start of their description."""
     graph = defs.resolve_asset_graph()
+    labels = [key.path[-1] for key in graph.get_all_asset_keys()]
+    assert len(labels) == len(set(labels))
     for system in load_catalogue():
         for table in system.tables:
-            landing = graph.get(dg.AssetKey(["landing", f"{system.name}__{table.name}"]))
-            raw = graph.get(dg.AssetKey(["raw", f"{system.name}__{table.name}"]))
+            landing = graph.get(dg.AssetKey(["landing", f"{system.name}__{table.name}__landing"]))
+            raw = graph.get(dg.AssetKey(["raw", f"{system.name}__{table.name}__raw"]))
             assert "extract" in landing.kinds
             assert "gate" not in landing.kinds
             assert "gate" in raw.kinds

@@ -273,7 +273,7 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
     (gate,) = [
         evaluation
         for evaluation in result.get_asset_check_evaluations()
-        if evaluation.asset_key.to_user_string() == "raw/agriculture_campaign__daily_reports"
+        if evaluation.asset_key.to_user_string() == "raw/agriculture_campaign__daily_reports__raw"
     ]
     failing = gate.metadata["failing_rows"].value
     assert "| district_code | TM-X-99 | expect_column_values_to_be_in_set |" in failing

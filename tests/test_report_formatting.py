@@ -164,3 +164,38 @@ def test_english_writes_every_turkmen_name_as_the_reference_writes_places() -> N
     assert differ == list(established.items())
     assert Formatter("en").proper_name("Galkynyş gaz käni") == "Galkynysh gaz kani"
     assert Formatter("tk").proper_name("Galkynyş gaz käni") == "Galkynyş gaz käni"
+
+
+def test_russian_writes_a_turkmen_name_by_the_letter_unless_it_has_an_established_form() -> None:
+    """The reference data's Russian names of provinces and districts are the oracle: the rule
+    gives each of them, except the names Russian has its own established form for, which the
+    reference supplies and Formatter.proper_name takes from it."""
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+    from warehouse.reports.formatting import russian_name
+
+    pairs = []
+    for seed in ("ref_provinces.csv", "ref_districts.csv"):
+        with (DBT_PROJECT_DIR / "seeds" / "reference" / seed).open(encoding="utf-8") as handle:
+            pairs += [(row["name_tk"], row["name_ru"]) for row in csv.DictReader(handle)]
+    by_the_letter = [(tk, ru) for tk, ru in pairs if russian_name(tk) == ru]
+    assert len(by_the_letter) >= 40
+    assert ("Tejen", "Теджен") in by_the_letter
+    assert ("Saýat", "Саят") in by_the_letter
+    assert ("Esenguly", "Эсенгулы") in by_the_letter
+    # Established forms follow no letter rule (Ашхабад, Каракум, Туркменбаши).
+    assert russian_name("Aşgabat") == "Ашгабат"
+
+    places = dict(pairs)
+    russian = Formatter("ru", place_names=places)
+    assert russian.proper_name("Aşgabat") == "Ашхабад"
+    assert russian.proper_name("Garagum Binagär hususy kärhanasy") == (
+        "Каракум Бинагар хусусы карханасы"
+    )
+    assert russian.proper_name("Tejen pagta arassalaýjy kärhanasy") == (
+        "Теджен пагта арассалайджы карханасы"
+    )
+    assert russian.proper_name("Ak Ýol Gurluşyk") == "Ак Ёл Гурлушык"
+    english = Formatter("en", place_names={tk: tk for tk in places} | {"Aşgabat": "Ashgabat"})
+    assert english.proper_name("Aşgabat gurluşyk tresti") == "Ashgabat gurlushyk tresti"

@@ -24,8 +24,8 @@ def test_an_unreachable_system_is_reported_and_the_run_goes_on(
     assert result.success
     failing = set(failed_checks(result, warnings=True, system="agriculture_campaign"))
     for table in ("daily_reports", "state_orders", "farms"):
-        assert f"landing/agriculture_campaign__{table}:source_reachable" in failing
-        assert f"landing/agriculture_campaign__{table}:delivered_on_time" in failing
+        assert f"landing/agriculture_campaign__{table}__landing:source_reachable" in failing
+        assert f"landing/agriculture_campaign__{table}__landing:delivered_on_time" in failing
     assert "snapshot/warehouse" in materialized(result)
     snapshot = current_snapshot(maglumat_home)
     assert snapshot is not None

@@ -19,6 +19,7 @@ from tests.support import SPINE, failed_checks, materialized, run_daily_job
 
 pytestmark = pytest.mark.slow
 AS_OF = agriculture.DEFAULT_AS_OF
+GATE_OF_DAILY_REPORTS = "raw/agriculture_campaign__daily_reports__raw:quality_gate"
 
 
 def _drifted_batch(paths: MaglumatPaths) -> str:
@@ -31,7 +32,7 @@ def _drifted_batch(paths: MaglumatPaths) -> str:
     database.close()
     agriculture.write(dsn, system, AS_OF + dt.timedelta(days=1))
     held_run = run_daily_job(paths, SPINE)
-    assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
+    assert failed_checks(held_run) == [GATE_OF_DAILY_REPORTS]
     # The failed check tells the steward what to type, and the command line accepts it.
     (description,) = [
         evaluation.description
@@ -108,7 +109,7 @@ def test_a_rejected_batchs_rows_are_extracted_again_once_the_source_is_fixed(
     assert "extracted again on the next run" in capsys.readouterr().out
 
     still_broken = run_daily_job(maglumat_home, SPINE)
-    assert failed_checks(still_broken) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
+    assert failed_checks(still_broken) == [GATE_OF_DAILY_REPORTS]
     again = list_batches(maglumat_home.landing, "agriculture_campaign", "daily_reports")[-1]
     assert again.batch_id != batch_id
     assert again.cursor_from == rejected.cursor_from

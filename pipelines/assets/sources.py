@@ -1,8 +1,9 @@
 """Assets built from the source catalogue: for every table of every sector system, an extract
 into the landing zone and a gated load into the warehouse's raw schema.
 
-Asset keys are warehouse addresses: ``landing/<system>__<table>`` and ``raw/<system>__<table>``;
-the group is the system's sector.
+Asset keys are ``landing/<system>__<table>__landing`` and ``raw/<system>__<table>__raw``: Dagster's
+graph labels a node with the key's last part only, and the two stages of a table sit side by side
+in its sector's group, so the last part names the stage.
 """
 
 from collections.abc import Iterator
@@ -21,11 +22,16 @@ ON_TIME_CHECK = "delivered_on_time"
 
 
 def landing_key(system: SourceSystem, table: SourceTable) -> dg.AssetKey:
-    return dg.AssetKey(["landing", f"{system.name}__{table.name}"])
+    return dg.AssetKey(["landing", f"{system.name}__{table.name}__landing"])
 
 
 def raw_key(system: SourceSystem, table: SourceTable) -> dg.AssetKey:
-    return dg.AssetKey(["raw", f"{system.name}__{table.name}"])
+    return raw_table_key(system.name, table.name)
+
+
+def raw_table_key(system: str, table: str) -> dg.AssetKey:
+    """The gated load into ``raw.<system>__<table>``, also the key of dbt's source of it."""
+    return dg.AssetKey(["raw", f"{system}__{table}__raw"])
 
 
 def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition:
@@ -34,7 +40,6 @@ def _extract_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinit
     @dg.asset(
         key=key,
         group_name=system.sector,
-        # The node's label is the table's name, as its raw asset's: the stage kind tells them apart.
         kinds={"extract", system.kind, "parquet"},
         tags={"sector": system.sector, "system": system.name, "stage": "extract"},
         check_specs=[

@@ -18,6 +18,7 @@ from dagster_dbt import (
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines import dbt_failures
+from pipelines.assets.sources import raw_table_key
 from pipelines.catalogue import load_catalogue
 from pipelines.dbt_plan import (
     DbtBuildPlan,
@@ -43,13 +44,11 @@ PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 class WarehouseAddressTranslator(DagsterDbtTranslator):
-    """Asset key = ``[schema, table]``; a source is the raw table it reads."""
+    """Asset key = ``[schema, table]``; a source is the gated load of the raw table it reads."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(
-                ["raw", f"{dbt_resource_props['source_name']}__{dbt_resource_props['name']}"]
-            )
+            return raw_table_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
         schema = dbt_resource_props.get("config", {}).get("schema") or "main"
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 

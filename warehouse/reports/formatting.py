@@ -8,7 +8,8 @@ English groups with a comma and uses a decimal point. Dates: Turkmen "2023-nji �
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -91,6 +92,60 @@ def english_name(turkmen: str) -> str:
     return turkmen.translate(_LATIN_TRANSLITERATION)
 
 
+# Turkmen Latin in Russian text, letter by letter as Russian writes Turkmen names (Tejen -> Теджен,
+# Büzmeýin -> Бузмейин). Names with an established Russian form (Aşgabat -> Ашхабад, Garagum ->
+# Каракум) follow no rule: the reference's name is used for those, see Formatter.proper_name.
+_CYRILLIC_CONSONANTS = {
+    "b": "б", "c": "ц", "ç": "ч", "d": "д", "f": "ф", "g": "г", "h": "х", "j": "дж", "k": "к",
+    "l": "л", "m": "м", "n": "н", "ň": "н", "p": "п", "q": "к", "r": "р", "s": "с", "ş": "ш",
+    "t": "т", "v": "в", "w": "в", "x": "кс", "z": "з", "ž": "ж",
+}  # fmt: skip
+_CYRILLIC_VOWELS = {
+    "a": "а", "ä": "а", "e": "е", "i": "и", "o": "о", "ö": "ё", "u": "у", "ü": "у", "y": "ы",
+}  # fmt: skip
+# ý and the vowel after it are one Cyrillic letter (Saýat -> Саят).
+_CYRILLIC_Y_VOWEL = {"a": "я", "ä": "я", "e": "е", "o": "ё", "ö": "ё", "u": "ю", "ü": "ю"}
+_TURKMEN_WORD = re.compile(r"[A-Za-zÄäÇçŇňÖöŞşÜüÝýŽž]+")
+
+
+def _russian_word(word: str) -> str:
+    lower = word.lower()
+    letters: list[str] = []
+    position = 0
+    while position < len(lower):
+        letter = lower[position]
+        following = lower[position + 1 : position + 2]
+        if letter == "ý" and following and following in _CYRILLIC_Y_VOWEL:
+            letters.append(_CYRILLIC_Y_VOWEL[following])
+            position += 2
+            continue
+        if letter == "ý":
+            letters.append("й")
+        elif letter == "e" and (position == 0 or lower[position - 1] in _CYRILLIC_VOWELS):
+            letters.append("э")  # Esenguly -> Эсенгулы
+        else:
+            letters.append(_CYRILLIC_VOWELS.get(letter) or _CYRILLIC_CONSONANTS.get(letter, letter))
+        position += 1
+    text = "".join(letters)
+    if word[:1].isupper():
+        text = text[:1].upper() + text[1:]
+    if len(word) > 1 and word.isupper():
+        text = text.upper()
+    return text
+
+
+def russian_name(turkmen: str) -> str:
+    """A Turkmen proper name as Russian text writes it, by the letter."""
+    return _TURKMEN_WORD.sub(lambda match: _russian_word(match.group(0)), turkmen)
+
+
+_TRANSLITERATIONS: dict[str, Callable[[str], str]] = {
+    "en": english_name,
+    "ru": russian_name,
+    "tk": lambda turkmen: turkmen,
+}
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats values and looks up fixed labels for one language."""
@@ -98,17 +153,26 @@ class Formatter:
     language: str = "tk"
     # Names of coded values (marts.dim_breakdowns) in this language, by code.
     names: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Places in this language (reference.ref_provinces, ref_districts), by their Turkmen name.
+    place_names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
             raise ValueError(f"unknown language {self.language!r}; expected one of {LANGUAGES}")
 
     def proper_name(self, turkmen: str | None) -> str | None:
-        """A name the warehouse holds only in Turkmen (an enterprise's), in this language's
-        script where it has a rule: transliterated for English, as written otherwise."""
-        if turkmen is None or self.language != "en":
+        """A name the warehouse holds only in Turkmen (an enterprise's) as this language writes it,
+        one rule for every name: a place the reference knows takes the reference's name, whole or
+        as a word of a longer name (Garagum -> Каракум); any other word is transliterated."""
+        if turkmen is None or self.language == "tk":
             return turkmen
-        return english_name(turkmen)
+        if turkmen in self.place_names:
+            return self.place_names[turkmen]
+        transliterate = _TRANSLITERATIONS[self.language]
+        return _TURKMEN_WORD.sub(
+            lambda match: self.place_names.get(match.group(0)) or transliterate(match.group(0)),
+            turkmen,
+        )
 
     def label(self, key: str, **values: object) -> str:
         """The fixed label ``key`` in this language, with ``{name}`` placeholders filled."""

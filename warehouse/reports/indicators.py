@@ -127,6 +127,16 @@ def breakdown_names(connection: duckdb.DuckDBPyConnection, language: str) -> dic
     return dict(rows)
 
 
+def place_names(connection: duckdb.DuckDBPyConnection, language: str) -> dict[str, str]:
+    """Every province and district the reference holds, its Turkmen name -> its name in
+    ``language`` (current and former names alike: a name in a record may be an old one)."""
+    rows = connection.execute(
+        f"select name_tk, name_{language} from reference.ref_provinces"  # noqa: S608
+        f" union select name_tk, name_{language} from reference.ref_districts"
+    ).fetchall()
+    return {turkmen: name for turkmen, name in rows if turkmen and name}
+
+
 def breakdown_label(breakdown: str | None, formatter: Formatter) -> str:
     """A breakdown value for a reader: campaigns and livestock species translated."""
     if breakdown is None:

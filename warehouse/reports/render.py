@@ -28,7 +28,7 @@ from warehouse.reports import daily_campaign, monthly_government, weekly_ministr
 from warehouse.reports.attention import attention_section, system_names
 from warehouse.reports.content import Column, ReportContent, Section, Table
 from warehouse.reports.formatting import LANGUAGES, Formatter
-from warehouse.reports.indicators import breakdown_names
+from warehouse.reports.indicators import breakdown_names, place_names
 
 __all__ = [
     "LANGUAGES",
@@ -316,7 +316,11 @@ def render_report(
     from warehouse.reports.xlsx import write_workbook
 
     period_end = period_end_of(kind, period_start)
-    formatter = Formatter(language, names=breakdown_names(connection, language))
+    formatter = Formatter(
+        language,
+        names=breakdown_names(connection, language),
+        place_names=place_names(connection, language),
+    )
     if kind == "weekly_ministry" and not scope:
         raise ValueError("a weekly ministry report needs the ministry as its scope")
     if kind != "weekly_ministry" and scope is not None:
