@@ -36,8 +36,14 @@ test: $(STAMP)
 
 # The benchmark (docs/benchmark.md): SF=1 or SF="0.1 1"; default SF 1 and SF 10.
 SF ?= 1 10
+# Then the serving database (docs/benchmark.md): publication and swap lock time, and the design
+# it was chosen over, on each scale factor's snapshot (PostgreSQL: MAGLUMAT_BENCH_POSTGRES_DSN).
 bench: $(STAMP)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.run $(foreach sf,$(SF),--sf $(sf))
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.run --keep-home $(foreach sf,$(SF),--sf $(sf))
+	for sf in $(SF); do \
+		$(BIN)/python -m bench.serving --home bench/.data/runs/sf$$($(BIN)/python -c \
+			"from bench.systems import sf_label; print(sf_label($$sf))") || exit 1; \
+	done
 
 # The dbt project built on Apache Spark (dbt-spark, a local PySpark session, Java 17) from a demo
 # run's data and compared with DuckDB (docs/scaling.md). dbt-spark and PySpark live in their own

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -514,6 +515,32 @@ def quarantine(system: str | None) -> int:
 def publish_serving() -> int:
     """Publish the current snapshot to the BI tools' PostgreSQL database now (what the daily
     job does after every green run when ``MAGLUMAT_SERVING_DSN`` is set)."""
+    from warehouse.serving import publish_to_postgres
+    from warehouse.snapshot import current_snapshot
+
+    dsn, prefix, where = _serving_database()
+    snapshot = current_snapshot(_existing_paths())
+    if snapshot is None:
+        raise FileNotFoundError("no snapshot has been published yet: run the pipeline first")
+    from pipelines.assets.serving import policy_from_environment
+
+    policy = policy_from_environment()
+    with _serving_errors("publish-serving", where):
+        publication = publish_to_postgres(
+            snapshot.path, snapshot.snapshot_id, dsn, prefix, policy=policy, log=print
+        )
+    rows = sum(publication.table_rows.values())
+    print(
+        f"[serving] snapshot {publication.snapshot_id} published to {where}:"
+        f" {len(publication.table_rows)} tables, {rows} rows in {publication.seconds:.1f} s"
+        f" (readers waited {publication.swap_lock_seconds * 1000:.0f} ms at the swap)"
+    )
+    print(f"[serving] groups: {', '.join(publication.roles)}")
+    return 0
+
+
+def _serving_database() -> tuple[str, str, str]:
+    """The serving database's DSN, role prefix, and a description without user or password."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
@@ -522,31 +549,38 @@ def publish_serving() -> int:
         SERVING_ROLE_PREFIX_ENV,
         ServingDatabaseResource,
     )
-    from warehouse.serving import DEFAULT_ROLE_PREFIX, ServingError, publish_to_postgres
-    from warehouse.snapshot import current_snapshot
+    from warehouse.serving import DEFAULT_ROLE_PREFIX
 
     dsn = os.environ.get(SERVING_DSN_ENV)
     if not dsn:
-        raise ValueError(f"set {SERVING_DSN_ENV} to the serving database's connection string")
+        raise UsageError(f"set {SERVING_DSN_ENV} to the serving database's connection string")
     try:
         conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         # Not psycopg's own message: it quotes the whole string, password included.
-        raise ValueError(f"{SERVING_DSN_ENV} is not a PostgreSQL connection string") from None
-    snapshot = current_snapshot(_existing_paths())
-    if snapshot is None:
-        raise FileNotFoundError("no snapshot has been published yet: run the pipeline first")
+        raise UsageError(f"{SERVING_DSN_ENV} is not a PostgreSQL connection string") from None
     prefix = os.environ.get(SERVING_ROLE_PREFIX_ENV) or DEFAULT_ROLE_PREFIX
-    where = ServingDatabaseResource(dsn=dsn, role_prefix=prefix).describe()
+    return dsn, prefix, ServingDatabaseResource(dsn=dsn, role_prefix=prefix).describe()
+
+
+class _ServingRefusedError(Exception):
+    """Reported already; the command exits 1."""
+
+
+@contextlib.contextmanager
+def _serving_errors(command: str, where: str) -> Iterator[None]:
+    """The serving database's refusals as one line each, naming the database and the cause."""
+    import psycopg
+
+    from warehouse.serving import ServingError
+
     try:
-        publication = publish_to_postgres(
-            snapshot.path, snapshot.snapshot_id, dsn, prefix, log=print
-        )
+        yield
     except psycopg.OperationalError as error:
         # The server's own reason (no such database, a wrong password, refused): psycopg's
         # message names host, port and user, never the password.
         cause = " ".join(str(error).split())
-        raise ConnectionError(f"cannot publish to the serving database {where}: {cause}") from error
+        raise ConnectionError(f"cannot reach the serving database {where}: {cause}") from error
     except psycopg.Error as error:
         cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
         hint = ""
@@ -554,17 +588,57 @@ def publish_serving() -> int:
             hint = " (the publisher needs CREATEROLE and to own the serving schemas)"
         elif isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
             hint = " (the connection is read-only: a standby, or default_transaction_read_only)"
-        print(f"maglumat publish-serving: {where}: {cause}{hint}", file=sys.stderr)
-        return 1
+        print(f"maglumat {command}: {where}: {cause}{hint}", file=sys.stderr)
+        raise _ServingRefusedError from error
     except ServingError as error:
-        print(f"maglumat: {error}", file=sys.stderr)
-        return 1
-    rows = sum(publication.table_rows.values())
-    print(
-        f"[serving] snapshot {publication.snapshot_id} published to {where}:"
-        f" {len(publication.table_rows)} tables, {rows} rows in {publication.seconds:.1f} s"
-    )
-    print(f"[serving] roles: {', '.join(publication.roles)}")
+        print(f"maglumat {command}: {error}", file=sys.stderr)
+        raise _ServingRefusedError from error
+
+
+def _read_password(name: str) -> str:
+    """A new password from the terminal (asked twice, never echoed) or the first line of
+    standard input; never from the command line, where other users and logs see it."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ; nothing was changed")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def serving_users(command: str, name: str | None, ministry: str | None) -> int:
+    """``maglumat serving add-user|remove-user|list-users``: the people who read the BI
+    database, each with a login of their own in their ministry's group."""
+    from pipelines.assets.serving import policy_from_environment
+    from warehouse.serving_users import add_user, list_users, remove_user
+
+    dsn, prefix, where = _serving_database()
+    with _serving_errors(f"serving {command}", where):
+        if command == "add-user":
+            assert name is not None
+            assert ministry is not None
+            password = _read_password(name)
+            reader = add_user(dsn, prefix, name, ministry, password, policy_from_environment())
+            print(
+                f"{reader.name} may now log in to {where} and reads what {reader.ministry}"
+                f" reads (at most {reader.connection_limit} connections)"
+            )
+        elif command == "remove-user":
+            assert name is not None
+            ended = remove_user(dsn, prefix, name)
+            print(f"{name} removed from {where}; sessions ended: {ended}")
+        else:
+            readers = list_users(dsn, prefix)
+            if not readers:
+                print(f"no readers in {where} yet: maglumat serving add-user NAME --ministry ID")
+            for reader in readers:
+                state = "" if reader.can_login else "  (cannot log in)"
+                print(
+                    f"{reader.name:<24} {reader.ministry:<14} sessions {reader.sessions}"
+                    f" of {reader.connection_limit}{state}"
+                )
     return 0
 
 
@@ -589,6 +663,11 @@ _EXAMPLES = {
     "quarantine": "maglumat quarantine\n  maglumat quarantine --system fuel_energy_production",
     "publish-serving": (
         "MAGLUMAT_SERVING_DSN=postgresql://maglumat@db.example/serving maglumat publish-serving"
+    ),
+    "serving": (
+        "maglumat serving add-user aman_orazow --ministry energy   (asks for the password)\n"
+        "  maglumat serving list-users\n"
+        "  maglumat serving remove-user aman_orazow"
     ),
     "report": (
         "maglumat report daily_campaign --period 2023-09-30\n"
@@ -707,6 +786,31 @@ def _parser() -> argparse.ArgumentParser:
         "publish-serving",
         "publish the current snapshot to the BI PostgreSQL database (MAGLUMAT_SERVING_DSN)",
     )
+    serving_parser = command(
+        "serving", "the people who read the BI PostgreSQL database (MAGLUMAT_SERVING_DSN)"
+    )
+    serving_commands = serving_parser.add_subparsers(
+        dest="serving_command", required=True, metavar="ACTION", help="what to do"
+    )
+    add_user_parser = serving_commands.add_parser(
+        "add-user",
+        help="give a person a login in a ministry's group (the password is asked for, or read"
+        " from the first line of standard input; never given on the command line)",
+    )
+    add_user_parser.add_argument(
+        "name", metavar="NAME", help="the login, e.g. aman_orazow (lowercase, digits, _)"
+    )
+    add_user_parser.add_argument(
+        "--ministry",
+        required=True,
+        metavar="ID",
+        help="whose figures the person reads (a ministry id, or government for all)",
+    )
+    remove_user_parser = serving_commands.add_parser(
+        "remove-user", help="drop a person's login, ending their sessions"
+    )
+    remove_user_parser.add_argument("name", metavar="NAME", help="as list-users shows it")
+    serving_commands.add_parser("list-users", help="every person's login, ministry and sessions")
     report_parser = command("report", "render a report for a past period into the archive")
     report_parser.add_argument(
         "kind",
@@ -743,7 +847,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from warehouse.snapshot import SnapshotNotFoundError
 
     arguments = _parser().parse_args(argv)
-    name = f"maglumat {arguments.command}"
+    name = " ".join(["maglumat", arguments.command, getattr(arguments, "serving_command", "")])
+    name = name.strip()
     try:
         return _dispatch(arguments)
     except (
@@ -760,6 +865,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{name}: {error}", file=sys.stderr)
         return 2
+    except _ServingRefusedError:
+        return 1
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         return 130
@@ -837,6 +944,12 @@ def _dispatch(arguments: argparse.Namespace) -> int:
         return 0
     if arguments.command == "publish-serving":
         return publish_serving()
+    if arguments.command == "serving":
+        return serving_users(
+            arguments.serving_command,
+            getattr(arguments, "name", None),
+            getattr(arguments, "ministry", None),
+        )
     return quarantine(arguments.system)
 
 

@@ -218,7 +218,7 @@ def test_publish_serving_names_the_servers_reason(
         "MAGLUMAT_SERVING_DSN", "postgresql://postgres@127.0.0.1:5432/maglumat_no_such_database"
     )
     line = _one_line(capsys, ["publish-serving"])
-    assert line.startswith("maglumat publish-serving: cannot publish to the serving database")
+    assert line.startswith("maglumat publish-serving: cannot reach the serving database")
     assert 'database "maglumat_no_such_database" does not exist' in line
 
     read_only = psycopg.conninfo.make_conninfo(

@@ -4,16 +4,13 @@ against the snapshot itself; swapped atomically under a reader; no role can writ
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -32,7 +29,7 @@ from pipelines.assets.serving import (
 )
 from pipelines.resources import MaglumatResource
 from pipelines.settings import MaglumatPaths
-from tests.conftest import POSTGRES_DSN, _server_unreachable
+from tests.serving_support import ServingDatabase, fresh_database, small_snapshot
 from warehouse.duck import read_only_connection
 from warehouse.serving import (
     PERSONAL_COLUMN,
@@ -54,43 +51,6 @@ AGRICULTURE_CAMPAIGN_TABLES = (
     "ind_campaign_progress",
     "ind_lagging_districts",
 )
-
-
-@dataclass(frozen=True)
-class ServingDatabase:
-    name: str
-    dsn: str
-    role_prefix: str
-
-    def as_role(self, role: str) -> psycopg.Connection:
-        return psycopg.connect(make_conninfo(self.dsn, user=role), autocommit=True)
-
-    def admin(self) -> psycopg.Connection:
-        return psycopg.connect(self.dsn, autocommit=True)
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[ServingDatabase]:
-    """A new database on the real server and a random role prefix; both dropped afterwards."""
-    try:
-        server = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        _server_unreachable(f"PostgreSQL is unreachable at {POSTGRES_DSN}: {error}")
-    token = secrets.token_hex(4)
-    database = f"maglumat_serving_{token}"
-    prefix = f"mgt{token}_"
-    server.execute(f'create database "{database}"')
-    try:
-        yield ServingDatabase(database, make_conninfo(POSTGRES_DSN, dbname=database), prefix)
-    finally:
-        server.execute(f'drop database if exists "{database}" with (force)')
-        roles = server.execute(
-            "select rolname from pg_roles where starts_with(rolname, %s) order by rolname desc",
-            [prefix],
-        ).fetchall()
-        for (role,) in roles:
-            server.execute(f'drop role "{role}"')
-        server.close()
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +273,7 @@ def test_each_ministry_sees_exactly_its_own_rows_and_the_government_all(
     served = _served(duck)
     ministries = _ministries(duck)
     assert len(ministries) >= 9
-    government = f"{serving_db.role_prefix}government_bi"
+    government = serving_db.reader("government")
     with serving_db.as_role(government) as pg:
         for address, columns in served.items():
             measure = _measure(columns)
@@ -324,7 +284,7 @@ def test_each_ministry_sees_exactly_its_own_rows_and_the_government_all(
             assert _same(seen, whole), (government, address, seen, whole)
 
     for ministry, sectors in ministries.items():
-        role = f"{serving_db.role_prefix}{ministry}_bi"
+        role = serving_db.reader(ministry)
         readable = 0
         with serving_db.as_role(role) as pg:
             for address, columns in served.items():
@@ -348,8 +308,7 @@ def test_each_ministry_sees_exactly_its_own_rows_and_the_government_all(
 def test_a_ministry_sees_only_its_indicators_and_not_another_ministrys_tables(
     publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
 ) -> None:
-    prefix = serving_db.role_prefix
-    with serving_db.as_role(f"{prefix}energy_bi") as pg:
+    with serving_db.as_reader("energy") as pg:
         indicators = {
             row[0]
             for row in pg.execute(
@@ -364,17 +323,68 @@ def test_a_ministry_sees_only_its_indicators_and_not_another_ministrys_tables(
     (facilities,) = duck.execute(
         "select count(*) from marts.fct_medicine_facility_monthly"
     ).fetchone() or (0,)
-    with serving_db.as_role(f"{prefix}health_bi") as pg:
+    with serving_db.as_reader("health") as pg:
         seen = pg.execute("select count(*) from marts.fct_medicine_facility_monthly").fetchone()
         assert seen == (facilities,)
         assert facilities > 0
 
 
+def _estimated_rows(pg: psycopg.Connection, query: str, parameters: list) -> float:
+    (plan,) = pg.execute(f"explain (format json) {query}", parameters).fetchone() or (None,)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def test_the_planner_tells_a_ministry_nothing_of_another_ministrys_rows(
+    publication: Publication, serving_db: ServingDatabase, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """Energy asks the planner how many of medicine's rows a shared table holds: the estimate
+    is the same as for values that do not exist. What every role does see is the table's total
+    (pg_class.reltuples), as docs/bi-guide.md says."""
+    medicine = [
+        row[0]
+        for row in duck.execute(
+            "select distinct indicator_id from indicators.fct_indicator_values"
+            " where indicator_id in (select indicator_id from indicators.dim_indicators"
+            " where ministry_id = 'health')"
+        ).fetchall()
+    ]
+    (medicine_rows,) = duck.execute(
+        "select count(*) from indicators.fct_indicator_values where indicator_id = any(?)",
+        [medicine],
+    ).fetchone() or (0,)
+    total = duck.execute("select count(*) from indicators.fct_indicator_values").fetchone()
+    assert medicine
+    assert medicine_rows > 100
+    invented = [f"no_such_indicator_{number}" for number in range(len(medicine))]
+    query = "select * from indicators.fct_indicator_values where indicator_id = any(%s)"
+    facility = "select * from indicators.fct_indicator_values where breakdown = %s"
+    (a_facility,) = duck.execute(
+        "select breakdown from indicators.fct_indicator_values"
+        " where starts_with(breakdown, 'medicine_facility_reports:') limit 1"
+    ).fetchone() or (None,)
+    assert a_facility is not None
+    with serving_db.as_reader("energy") as pg:
+        assert _estimated_rows(pg, query, [medicine]) == _estimated_rows(pg, query, [invented])
+        assert _estimated_rows(pg, facility, [a_facility]) == _estimated_rows(
+            pg, facility, ["nothing"]
+        )
+        (reltuples,) = pg.execute(
+            "select reltuples from pg_class where oid = 'indicators.fct_indicator_values'::regclass"
+        ).fetchone() or (None,)
+        assert total is not None
+        assert reltuples == pytest.approx(total[0], rel=0.02)  # ANALYZE's sampled estimate
+    with serving_db.admin() as pg:
+        assert pg.execute(
+            "select count(*) from pg_stats"
+            " where schemaname = 'indicators' and tablename = 'fct_indicator_values'"
+        ).fetchone() == (0,)
+
+
 def test_no_role_can_write_create_or_use_temporary_tables(
     publication: Publication, serving_db: ServingDatabase
 ) -> None:
-    for role in (f"{serving_db.role_prefix}textile_bi", f"{serving_db.role_prefix}government_bi"):
-        with serving_db.as_role(role) as pg:
+    for ministry in ("textile", "government"):
+        with serving_db.as_reader(ministry) as pg:
             with pytest.raises(errors.ReadOnlySqlTransaction):
                 pg.execute("delete from marts.dim_regions")
             # Even a session that turns read-only off has no privilege to write anything.
@@ -421,7 +431,7 @@ def test_psql_as_a_ministry_role(
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but the psql client is not installed")
         pytest.skip("the psql client is not installed on this machine")
-    conninfo = make_conninfo(serving_db.dsn, user=f"{serving_db.role_prefix}agriculture_bi")
+    conninfo = make_conninfo(serving_db.dsn, user=serving_db.reader("agriculture"))
     (expected,) = duck.execute(
         "select count(*) from indicators.fct_indicator_values where indicator_id in"
         " (select indicator_id from indicators.dim_indicators where ministry_id = 'agriculture')"
@@ -487,7 +497,7 @@ def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behi
             writer.execute(f"select count(*) from {table}").fetchone()[0] for table in WATCHED
         )
     second_id = f"{snapshot.snapshot_id}-second"
-    with serving_db.as_role(f"{serving_db.role_prefix}government_bi") as pg:
+    with serving_db.as_reader("government") as pg:
         first_id, first_counts = _pinned_read(pg)
     assert first_id == publication.snapshot_id
     assert first_counts != second_counts
@@ -497,7 +507,7 @@ def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behi
     stop = threading.Event()
 
     def keep_reading() -> None:
-        with serving_db.as_role(f"{serving_db.role_prefix}government_bi") as pg:
+        with serving_db.as_reader("government") as pg:
             pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             while not stop.is_set():
                 observed.append(_pinned_read(pg))
@@ -519,7 +529,7 @@ def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behi
 
     reader = threading.Thread(target=keep_reading)
     publisher = threading.Thread(target=publish_second)
-    held = serving_db.as_role(f"{serving_db.role_prefix}government_bi")
+    held = serving_db.as_reader("government")
     held.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     try:
         reader.start()
@@ -562,7 +572,7 @@ def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behi
                 " where nspname not like 'pg\\_%' and nspname <> 'information_schema'"
             ).fetchall()
         }
-        assert schemas == {"public", "serving", "marts", "indicators"}
+        assert schemas == {"public", "serving", "marts", "indicators", "maglumat_control"}
         history = pg.execute(
             "select snapshot_id from serving.publications order by publication_id"
         ).fetchall()
@@ -573,44 +583,11 @@ def test_a_second_publish_swaps_atomically_under_readers_and_leaves_nothing_behi
 # --- types and safety on a small snapshot of its own -----------------------------------------
 
 
-def _small_snapshot(path: Path, extra_sql: str = "") -> Path:
-    with duckdb.connect(str(path)) as connection:
-        connection.execute(
-            """
-            create schema marts; create schema indicators; create schema reference;
-            create table marts.dim_ministries as
-                select 'health' as ministry_id, 'Saglygy' as name_tk, 'Минздрав' as name_ru,
-                       'Health' as name_en, 'medicine' as sectors;
-            create table indicators.dim_indicators as
-                select 'med_beds' as indicator_id, 'medicine' as sector, 'health' as ministry_id;
-            create table reference.ref_delivery_schedules as
-                select 'medicine_facility_reports' as system_name, 'medicine' as sector;
-            create table marts.dim_dates as select
-                date '2023-10-01' as date_day,
-                timestamptz '2023-10-01 06:00:00+05' as loaded_at,
-                timestamp '2023-10-01 06:00:00.123456' as local_at,
-                1.500::decimal(18, 3) as tonnes,
-                true as is_working_day,
-                0.1::double as share,
-                '' as empty_text,
-                null::varchar as no_text,
-                'a"b,c' || chr(10) || 'ş\\ý' as awkward_text,
-                ['bugdaý', null, 'a"b', '']::varchar[] as words,
-                [1, 2]::integer[] as numbers,
-                {'a': 1, 'b': 'x'} as detail,
-                interval 3 day as lag,
-                '-infinity'::date as open_start;
-            """
-            + extra_sql
-        )
-    return path
-
-
 def test_types_survive_the_copy_exactly(tmp_path: Path) -> None:
-    small = _small_snapshot(tmp_path / "warehouse.duckdb")
+    small = small_snapshot(tmp_path / "warehouse.duckdb")
     with fresh_database() as database:
         publish_to_postgres(small, "small", database.dsn, database.role_prefix)
-        with database.as_role(f"{database.role_prefix}health_bi") as pg:
+        with database.as_reader("health") as pg:
             row = pg.execute(
                 "select date_day, loaded_at, local_at, tonnes, is_working_day, share,"
                 " empty_text, no_text, awkward_text, words, numbers, detail, lag,"
@@ -648,7 +625,7 @@ def test_types_survive_the_copy_exactly(tmp_path: Path) -> None:
 
 
 def test_a_table_of_personal_records_is_never_served(tmp_path: Path) -> None:
-    small = _small_snapshot(
+    small = small_snapshot(
         tmp_path / "warehouse.duckdb",
         "create table marts.fct_medicine_admissions as select 'p1' as patient_id, 1 as days;",
     )
@@ -689,7 +666,7 @@ def test_the_serving_asset_publishes_the_current_snapshot(
         assert str(metadata["database"].value).endswith(f"/{database.name}")  # no user
         with read_only_connection(snapshot.path) as duck:
             assert metadata["tables"].value == len(_served(duck))
-        with database.as_role(f"{database.role_prefix}cabinet_bi") as pg:
+        with database.as_reader("cabinet") as pg:
             assert pg.execute("select snapshot_id from serving.publication").fetchone() == (
                 snapshot.snapshot_id,
             )

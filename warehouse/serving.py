@@ -17,10 +17,19 @@ own warehouse file) is copied into a real PostgreSQL database:
   table) and ``serving.publication`` holds the one in force. They are swapped with the tables,
   so a transaction that reads ``serving.publication`` first reads that version of everything;
 * roles (names from a prefix, default ``maglumat_``): per ministry of ``marts.dim_ministries``
-  a NOLOGIN group role ``<prefix><ministry_id>`` and a LOGIN member ``<prefix><ministry_id>_bi``;
-  ``<prefix>government`` (and ``_bi``) sees everything. They may only SELECT: no other table
-  privilege, no CREATE or TEMP on the database, sessions read-only by default. Passwords are
-  the DBA's business (``ALTER ROLE ... PASSWORD``), never the repository's.
+  a NOLOGIN group role ``<prefix><ministry_id>`` holding its grants and policies, and
+  ``<prefix>government`` that sees everything. People log in as their own roles, members of
+  one group (:mod:`warehouse.serving_users`, ``maglumat serving add-user``); the shared
+  ``..._bi`` logins of earlier versions are disabled on the next publication. Groups may only
+  SELECT: no other table privilege, no CREATE or TEMP, CONNECT for them alone, and every
+  person's sessions read-only with a statement and an idle-in-transaction timeout;
+* no reader can hold a publication up (:class:`ServingPolicy`): publications exclude each
+  other with a lock on a table only the publisher can reach (not an advisory lock, which any
+  login can take), and give up naming its holder after a deadline; the swap names the sessions
+  it waits for and ends a reader's session that keeps it waiting past a grace period;
+* catalog side channels: the row-secured tables keep no column statistics, so the planner's
+  estimates (``explain``) carry no other ministry's values; what remains visible to every
+  role is each table's total size (``docs/bi-guide.md``).
 
 How each served table is shared (:func:`table_access`):
 
@@ -36,12 +45,13 @@ How each served table is shared (:func:`table_access`):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -87,6 +97,44 @@ MAX_IDENTIFIER_LENGTH = 63
 # PostgreSQL's deadlock_timeout (1 s by default), so a reader is never the deadlock victim.
 SWAP_LOCK_TIMEOUT = "500ms"
 COPY_BATCH_ROWS = 100_000
+# Publications exclude each other by locking this table, in a schema no reader can use.
+CONTROL_SCHEMA = "maglumat_control"
+PUBLISHER_LOCK_TABLE = "publisher"
+PUBLISHER_APPLICATION = "maglumat publish-serving"
+
+
+@dataclass(frozen=True)
+class ServingPolicy:
+    """How long a publication waits for others, and what it does about readers in its way.
+
+    Attributes:
+        start_timeout_seconds: how long to wait for another publication to finish before
+            giving up, naming the session that holds it.
+        swap_timeout_seconds: how long the swap may wait for sessions that are not BI readers
+            (a DBA's) before giving up; the previous publication stays in place.
+        reader_grace_seconds: a BI reader's session that keeps the swap waiting this long, or
+            that has been idle in a transaction this long, is ended when
+            ``end_blocking_readers`` is on (the default); otherwise it is only named.
+        statement_timeout, idle_in_transaction_timeout: every BI person's session defaults,
+            set again at each publication (PostgreSQL interval text).
+        connection_limit: connections one person may hold at once.
+    """
+
+    start_timeout_seconds: float = 300.0
+    swap_timeout_seconds: float = 600.0
+    reader_grace_seconds: float = 60.0
+    end_blocking_readers: bool = True
+    statement_timeout: str = "15min"
+    idle_in_transaction_timeout: str = "5min"
+    connection_limit: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("statement_timeout", "idle_in_transaction_timeout"):
+            if not re.fullmatch(r"\d+\s*(ms|s|min|h)?", getattr(self, name)):
+                raise ValueError(f"{name} {getattr(self, name)!r}: write e.g. 15min, 30s, 500ms")
+        if self.connection_limit < 1:
+            raise ValueError("connection_limit: at least 1")
+
 
 AccessKind = Literal[
     "shared",
@@ -149,7 +197,7 @@ class ServingRoles:
     def __post_init__(self) -> None:
         if not IDENTIFIER.match(self.prefix):
             raise ValueError(f"role prefix {self.prefix!r} is not a plain lowercase name")
-        longest = max(len(self.login(group)) for group in self.groups)
+        longest = max(len(self.shared_login(group)) for group in self.groups)
         if longest > MAX_IDENTIFIER_LENGTH:  # PostgreSQL would cut the names short
             raise ValueError(f"role prefix {self.prefix!r} makes role names too long")
 
@@ -160,7 +208,8 @@ class ServingRoles:
     def government(self) -> str:
         return self.group(GOVERNMENT)
 
-    def login(self, group: str) -> str:
+    def shared_login(self, group: str) -> str:
+        """The one login per ministry of earlier versions, disabled since people have their own."""
         return f"{group}{LOGIN_SUFFIX}"
 
     @property
@@ -172,6 +221,23 @@ class ServingRoles:
 
 
 @dataclass(frozen=True)
+class Session:
+    """A PostgreSQL session another one waits for."""
+
+    pid: int
+    role: str
+    application: str
+    state: str
+    since: dt.datetime | None
+    is_reader: bool
+
+    def describe(self) -> str:
+        since = f" since {self.since:%Y-%m-%d %H:%M:%S %Z}" if self.since else ""
+        application = f", application {self.application!r}" if self.application else ""
+        return f"pid {self.pid} (role {self.role}{application}, {self.state}{since})"
+
+
+@dataclass(frozen=True)
 class Publication:
     snapshot_id: str
     published_at: dt.datetime
@@ -180,6 +246,10 @@ class Publication:
     seconds: float
     swap_attempts: int
     closed_tables: list[str] = field(default_factory=list)
+    # How long readers could not read: from the swap's first exclusive lock to its commit.
+    swap_lock_seconds: float = 0.0
+    # What the publication did besides the copy: sessions it ended, logins it disabled.
+    events: list[str] = field(default_factory=list)
 
 
 # --- types -----------------------------------------------------------------------------------
@@ -398,6 +468,7 @@ def _load_publication_record(
     snapshot_id: str,
     table_rows: dict[str, int],
     load_seconds: float,
+    events: list[str],
 ) -> dt.datetime:
     """The incoming ``serving`` schema: the history so far plus this publication, and the one
     in force. It is swapped in with the tables it describes, so a reader that pins a version
@@ -413,25 +484,37 @@ def _load_publication_record(
                 table_count integer not null,
                 row_count bigint not null,
                 table_rows jsonb not null,
-                load_seconds double precision not null
+                load_seconds double precision not null,
+                events jsonb not null default '[]'
             );
             comment on table {history} is
                 'Every publication of the warehouse snapshot to this database: snapshot id,'
-                ' time, and the row count of each table.'
+                ' time, the row count of each table, and what it did besides (sessions it'
+                ' ended, logins it disabled).'
             """
         ).format(history=_ident(incoming, "publications"))
     )
     if pg.execute("select to_regclass('serving.publications')").fetchone() != (None,):
+        # The history of an earlier version may lack later columns: copy the ones it has.
+        kept = [
+            row[0]
+            for row in pg.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'serving' and table_name = 'publications'"
+                " order by ordinal_position"
+            ).fetchall()
+        ]
+        columns = sql.SQL(", ").join(_ident(column) for column in kept)
         pg.execute(
-            sql.SQL("insert into {} select * from serving.publications").format(
-                _ident(incoming, "publications")
+            sql.SQL("insert into {} ({}) select {} from serving.publications").format(
+                _ident(incoming, "publications"), columns, columns
             )
         )
     row = pg.execute(
         sql.SQL(
             """
             insert into {history}
-            select coalesce(max(publication_id), 0) + 1, %s, clock_timestamp(), %s, %s, %s, %s
+            select coalesce(max(publication_id), 0) + 1, %s, clock_timestamp(), %s, %s, %s, %s, %s
             from {history}
             returning published_at
             """
@@ -442,6 +525,7 @@ def _load_publication_record(
             sum(table_rows.values()),
             json.dumps(table_rows, sort_keys=True),
             load_seconds,
+            json.dumps(events),
         ],
     ).fetchone()
     assert row is not None
@@ -469,35 +553,76 @@ def _load_publication_record(
     return row[0]
 
 
-def _ensure_roles(pg: psycopg.Connection, roles: ServingRoles) -> None:
-    """Group roles and their LOGIN members, created when missing; sessions read-only."""
+def _ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPolicy) -> list[str]:
+    """Group roles, created when missing; CONNECT for them alone; every person's session
+    defaults set again. Returns what it changed that an administrator should hear of."""
+    events: list[str] = []
     existing = {row[0] for row in pg.execute("select rolname from pg_roles").fetchall()}
     for group in roles.groups:
         if group not in existing:
             pg.execute(sql.SQL("create role {} nologin").format(_ident(group)))
-        login = roles.login(group)
-        if login not in existing:
-            pg.execute(
-                sql.SQL("create role {} login inherit in role {}").format(
-                    _ident(login), _ident(group)
-                )
+        shared = roles.shared_login(group)
+        disabled = pg.execute(
+            "select rolcanlogin from pg_roles where rolname = %s", [shared]
+        ).fetchone()
+        if disabled == (True,):
+            # One login per ministry let a colleague's `alter role` lock everyone out.
+            pg.execute(sql.SQL("alter role {} nologin").format(_ident(shared)))
+            events.append(
+                f"shared login {shared} disabled: people now log in as themselves"
+                f" (maglumat serving add-user NAME --ministry {group.removeprefix(roles.prefix)})"
             )
-        else:
-            # A login role made beforehand (by a DBA) reads through its group like the others.
-            pg.execute(sql.SQL("grant {} to {}").format(_ident(group), _ident(login)))
-        pg.execute(
-            sql.SQL("alter role {} set default_transaction_read_only = on").format(_ident(login))
-        )
+    for person in people_of(pg, roles):
+        apply_session_defaults(pg, person, policy)
     database = pg.execute("select current_database()").fetchone()
     assert database is not None
-    # The serving database is the BI tools' alone: nobody but its owner creates anything in it.
+    # The serving database is the BI tools' alone: nobody but its owner creates anything in it,
+    # and only the BI groups connect (a connection is enough to take locks and advisory locks).
     pg.execute(
-        sql.SQL("revoke create, temporary on database {} from public").format(_ident(database[0]))
+        sql.SQL("revoke connect, create, temporary on database {} from public").format(
+            _ident(database[0])
+        )
     )
     pg.execute("revoke create on schema public from public")
     pg.execute(
         sql.SQL("grant connect on database {} to {}").format(
             _ident(database[0]), sql.SQL(", ").join(_ident(g) for g in roles.groups)
+        )
+    )
+    return events
+
+
+def people_of(pg: psycopg.Connection, roles: ServingRoles) -> list[str]:
+    """The login roles that are members of a BI group: the people who read the database."""
+    rows = pg.execute(
+        """
+        select distinct member.rolname
+        from pg_auth_members as membership
+        inner join pg_roles as grp on membership.roleid = grp.oid
+        inner join pg_roles as member on membership.member = member.oid
+        where grp.rolname = any(%s) and member.rolcanlogin
+        order by member.rolname
+        """,
+        [roles.groups],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def apply_session_defaults(pg: psycopg.Connection, person: str, policy: ServingPolicy) -> None:
+    """A reader's sessions: read-only, statements and idle transactions bounded, a few
+    connections at most. Set again at every publication: a person may change their own."""
+    role = _ident(person)
+    for setting, value in (
+        ("default_transaction_read_only", "on"),
+        ("statement_timeout", policy.statement_timeout),
+        ("idle_in_transaction_session_timeout", policy.idle_in_transaction_timeout),
+    ):
+        pg.execute(
+            sql.SQL("alter role {} set {} = {}").format(role, sql.SQL(setting), sql.Literal(value))
+        )
+    pg.execute(
+        sql.SQL("alter role {} connection limit {}").format(
+            role, sql.Literal(policy.connection_limit)
         )
     )
 
@@ -573,6 +698,14 @@ def _secure_table(
     else:
         readers = roles.groups
         pg.execute(sql.SQL("alter table {} enable row level security").format(address))
+        # The planner's estimates come from column statistics of every row, other ministries'
+        # included, and `explain` shows them to anyone: a row-secured table keeps none.
+        for column in table.columns:
+            pg.execute(
+                sql.SQL("alter table {} alter column {} set statistics 0").format(
+                    address, _ident(column.name)
+                )
+            )
         pg.execute(
             sql.SQL("create policy {} on {} for select to {} using (true)").format(
                 _ident(GOVERNMENT), address, _ident(roles.government)
@@ -595,22 +728,74 @@ def _secure_table(
     return readers
 
 
+_BLOCKING_SESSIONS = """
+    select distinct on (activity.pid)
+        activity.pid,
+        activity.usename,
+        coalesce(activity.application_name, ''),
+        coalesce(activity.state, ''),
+        case when activity.state like 'idle in transaction%%'
+            then activity.state_change else activity.xact_start end,
+        exists (
+            select from unnest(%(groups)s::text[]) as grp(name)
+            where pg_has_role(activity.usesysid, grp.name, 'member')
+        ),
+        extract(epoch from clock_timestamp() - activity.state_change)
+    from pg_locks as locks
+    inner join pg_class as class on locks.relation = class.oid
+    inner join pg_namespace as namespace on class.relnamespace = namespace.oid
+    inner join pg_stat_activity as activity on locks.pid = activity.pid
+    where
+        locks.granted
+        and locks.pid <> pg_backend_pid()
+        and namespace.nspname = any(%(schemas)s)
+    order by activity.pid
+"""
+
+
+def blocking_sessions(pg: psycopg.Connection, roles: ServingRoles) -> list[tuple[Session, float]]:
+    """The sessions holding a lock on a live served table, each with the seconds since its
+    state last changed (for a session idle in a transaction: how long it has been idle)."""
+    rows = pg.execute(
+        _BLOCKING_SESSIONS, {"groups": roles.groups, "schemas": list(SWAPPED_SCHEMAS)}
+    ).fetchall()
+    return [
+        (Session(pid, role, application, state, since, is_reader), float(idle or 0.0))
+        for pid, role, application, state, since, is_reader, idle in rows
+    ]
+
+
+def _end_session(pg: psycopg.Connection, session: Session) -> str | None:
+    """End a reader's session; None when the publisher may not (it needs pg_signal_backend)."""
+    try:
+        ended = pg.execute("select pg_terminate_backend(%s)", [session.pid]).fetchone()
+    except errors.InsufficientPrivilege:
+        return None
+    return "ended" if ended == (True,) else "gone"
+
+
 def _swap(
     pg: psycopg.Connection,
     roles: ServingRoles,
-    timeout_seconds: float,
+    policy: ServingPolicy,
+    events: list[str],
     log: Callable[[str], None],
-) -> int:
+) -> tuple[int, float]:
     """Put the incoming schemas in place of the live ones in one transaction; returns the
-    number of attempts.
+    number of attempts and how long readers were locked out.
 
     It first takes every live table's ACCESS EXCLUSIVE lock, the publication record's first,
     so it waits for readers in the middle of a transaction on them. When a lock does not come
-    within the lock timeout it rolls back and tries again: a reader is never stopped by it.
+    within the lock timeout it rolls back, names who holds the tables and tries again; a BI
+    reader that keeps it waiting past the grace period (or sits idle in a transaction that
+    long) has its session ended, when the policy says so.
     """
-    deadline = time.monotonic() + timeout_seconds
+    started = time.monotonic()
+    deadline = started + policy.swap_timeout_seconds
     attempt = 0
     everyone = sql.SQL(", ").join(_ident(g) for g in roles.groups)
+    named: set[int] = set()
+    unendable: set[int] = set()
     while True:
         attempt += 1
         try:
@@ -628,11 +813,23 @@ def _swap(
                     """,
                     [list(SWAPPED_SCHEMAS), list(SWAPPED_SCHEMAS)],
                 ).fetchall()
+                locking = time.monotonic()
                 for schema, name in live:
                     pg.execute(
                         sql.SQL("lock table {} in access exclusive mode").format(
                             _ident(schema, name)
                         )
+                    )
+                if events:
+                    pg.execute(
+                        sql.SQL(
+                            "update {} set events = %s"
+                            " where publication_id = (select max(publication_id) from {})"
+                        ).format(
+                            _ident(SERVING_SCHEMA + INCOMING_SUFFIX, "publications"),
+                            _ident(SERVING_SCHEMA + INCOMING_SUFFIX, "publications"),
+                        ),
+                        [json.dumps(events)],
                     )
                 live_schemas = {
                     row[0]
@@ -657,15 +854,111 @@ def _swap(
                         sql.SQL("grant usage on schema {} to {}").format(_ident(schema), everyone)
                     )
                 _drop_schemas(pg, RETIRED_SUFFIX)
-            return attempt
+            return attempt, time.monotonic() - locking
         except errors.LockNotAvailable as error:
+            waited = time.monotonic() - started
+            blockers = blocking_sessions(pg, roles)
+            for session, idle_seconds in blockers:
+                overdue = waited >= policy.reader_grace_seconds or (
+                    session.state.startswith("idle in transaction")
+                    and idle_seconds >= policy.reader_grace_seconds
+                )
+                if (
+                    policy.end_blocking_readers
+                    and session.is_reader
+                    and overdue
+                    and session.pid not in unendable
+                ):
+                    outcome = _end_session(pg, session)
+                    if outcome is None:
+                        unendable.add(session.pid)
+                        log(
+                            f"cannot end {session.describe()}: the publisher needs the"
+                            " pg_signal_backend role to end readers; waiting for it"
+                        )
+                        continue
+                    event = (
+                        f"ended the session {session.describe()}: it kept the swap waiting"
+                        f" {waited:.0f} s (grace {policy.reader_grace_seconds:.0f} s)"
+                    )
+                    events.append(event)
+                    log(event)
+                elif session.pid not in named:
+                    named.add(session.pid)
+                    log(f"the swap waits for {session.describe()}")
             if time.monotonic() > deadline:
+                who = "; ".join(session.describe() for session, _ in blockers) or "no one now"
                 raise ServingError(
-                    f"readers kept the served tables busy for {timeout_seconds:.0f} s;"
-                    " the previous publication stays in place"
+                    f"the swap waited {policy.swap_timeout_seconds:.0f} s for sessions holding"
+                    f" the served tables ({who}); the previous publication stays in place"
                 ) from error
-            log(f"a reader is in the middle of a transaction; swap attempt {attempt} waits")
             time.sleep(min(0.2 * attempt, 2.0))
+
+
+@contextlib.contextmanager
+def publisher_lock(dsn: str, timeout_seconds: float) -> Iterator[None]:
+    """Hold the publisher's lock for the block: a lock on a table in a schema no reader has
+    any privilege on, held by a transaction of its own connection (a crashed publisher's
+    connection closes and frees it). Gives up after ``timeout_seconds`` naming its holder."""
+    control = _ident(CONTROL_SCHEMA, PUBLISHER_LOCK_TABLE)
+    with psycopg.connect(dsn, autocommit=True, application_name=PUBLISHER_APPLICATION) as holder:
+        holder.execute("set idle_in_transaction_session_timeout = 0")
+        holder.execute("set lock_timeout = '1s'")
+        exists = holder.execute(
+            "select to_regclass(%s) is not null", [f"{CONTROL_SCHEMA}.{PUBLISHER_LOCK_TABLE}"]
+        ).fetchone()
+        if exists != (True,):
+            try:
+                with holder.transaction():
+                    holder.execute(
+                        sql.SQL("create schema if not exists {}").format(_ident(CONTROL_SCHEMA))
+                    )
+                    holder.execute(
+                        sql.SQL("revoke all on schema {} from public").format(
+                            _ident(CONTROL_SCHEMA)
+                        )
+                    )
+                    holder.execute(
+                        sql.SQL(
+                            "create table if not exists {} (note text);"
+                            " comment on table {} is 'Locked by the publication in progress.'"
+                        ).format(control, control)
+                    )
+            except (errors.UniqueViolation, errors.DuplicateObject, errors.DuplicateTable):
+                pass  # another publisher created it at the same moment
+        deadline = time.monotonic() + timeout_seconds
+        holder.autocommit = False
+        while True:
+            try:
+                holder.execute(sql.SQL("lock table {} in exclusive mode").format(control))
+                break
+            except errors.LockNotAvailable:
+                holder.rollback()
+                if time.monotonic() > deadline:
+                    raise ServingError(
+                        f"another publication is in progress ({_lock_holders(dsn)}); gave up"
+                        f" after {timeout_seconds:.0f} s"
+                    ) from None
+        try:
+            yield
+        finally:
+            holder.rollback()
+
+
+def _lock_holders(dsn: str) -> str:
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        rows = pg.execute(
+            """
+            select activity.pid, activity.usename, coalesce(activity.application_name, ''),
+                coalesce(activity.state, ''), activity.xact_start
+            from pg_locks as locks
+            inner join pg_stat_activity as activity on locks.pid = activity.pid
+            where locks.granted and locks.relation = to_regclass(%s)
+            """,
+            [f"{CONTROL_SCHEMA}.{PUBLISHER_LOCK_TABLE}"],
+        ).fetchall()
+    sessions = [Session(*row, is_reader=False) for row in rows]
+    return "; ".join(f"held by {session.describe()}" for session in sessions) or "its holder left"
 
 
 def publish_to_postgres(
@@ -674,15 +967,17 @@ def publish_to_postgres(
     dsn: str,
     role_prefix: str = DEFAULT_ROLE_PREFIX,
     *,
-    swap_timeout_seconds: float = 600.0,
+    policy: ServingPolicy | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> Publication:
     """Publish one snapshot's marts and indicators to the serving database at ``dsn``.
 
-    The DSN's user owns the serving database and may create roles (``CREATEROLE``). Nothing is
+    The DSN's user owns the serving database and may create roles (``CREATEROLE``); to end
+    readers that hold the swap up it needs the ``pg_signal_backend`` role as well. Nothing is
     visible to the BI roles until the swap; a failure before it leaves the previous publication
     untouched (the incoming schemas are dropped).
     """
+    policy = policy or ServingPolicy()
     started = time.monotonic()
     snapshot = read_only_connection(snapshot_path)
     try:
@@ -691,50 +986,56 @@ def publish_to_postgres(
         sectors = [sector for ministry in ministries for sector in ministry.sectors]
         tables = served_tables(snapshot, sectors)
         keys = read_row_keys(snapshot)
-        with psycopg.connect(dsn, autocommit=True) as pg:
-            pg.execute("select pg_advisory_lock(hashtext('maglumat serving publish'))")
+        with (
+            publisher_lock(dsn, policy.start_timeout_seconds),
+            psycopg.connect(dsn, autocommit=True, application_name=PUBLISHER_APPLICATION) as pg,
+        ):
+            # The server's or the publisher role's own limits are not the readers' business.
+            pg.execute("set statement_timeout = 0")
+            pg.execute("set idle_in_transaction_session_timeout = 0")
+            with pg.transaction():
+                events = _ensure_roles(pg, roles, policy)
+            for event in events:
+                log(event)
+            table_rows: dict[str, int] = {}
+            closed: list[str] = []
             try:
                 with pg.transaction():
-                    _ensure_roles(pg, roles)
-                table_rows: dict[str, int] = {}
-                closed: list[str] = []
-                try:
-                    with pg.transaction():
-                        _drop_schemas(pg, INCOMING_SUFFIX)
-                        _drop_schemas(pg, RETIRED_SUFFIX)
-                        for schema in SWAPPED_SCHEMAS:
-                            pg.execute(
-                                sql.SQL("create schema {}").format(_ident(schema + INCOMING_SUFFIX))
-                            )
-                        for table in tables:
-                            table_rows[table.address] = _load_table(pg, snapshot, table)
-                            _secure_table(pg, table, roles, keys)
-                            if table.access.kind == "government_only":
-                                closed.append(table.address)
-                        published_at = _load_publication_record(
-                            pg, roles, snapshot_id, table_rows, time.monotonic() - started
+                    _drop_schemas(pg, INCOMING_SUFFIX)
+                    _drop_schemas(pg, RETIRED_SUFFIX)
+                    for schema in SWAPPED_SCHEMAS:
+                        pg.execute(
+                            sql.SQL("create schema {}").format(_ident(schema + INCOMING_SUFFIX))
                         )
                     for table in tables:
-                        pg.execute(
-                            sql.SQL("analyze {}").format(
-                                _ident(table.schema + INCOMING_SUFFIX, table.name)
-                            )
+                        table_rows[table.address] = _load_table(pg, snapshot, table)
+                        _secure_table(pg, table, roles, keys)
+                        if table.access.kind == "government_only":
+                            closed.append(table.address)
+                    published_at = _load_publication_record(
+                        pg, roles, snapshot_id, table_rows, time.monotonic() - started, events
+                    )
+                for table in tables:
+                    pg.execute(
+                        sql.SQL("analyze {}").format(
+                            _ident(table.schema + INCOMING_SUFFIX, table.name)
                         )
-                    for address in closed:
-                        log(f"{address}: no sector rule fits, served to the government role only")
-                    attempts = _swap(pg, roles, swap_timeout_seconds, log)
-                finally:
-                    _drop_schemas(pg, INCOMING_SUFFIX)
+                    )
+                for address in closed:
+                    log(f"{address}: no sector rule fits, served to the government role only")
+                attempts, lock_seconds = _swap(pg, roles, policy, events, log)
             finally:
-                pg.execute("select pg_advisory_unlock(hashtext('maglumat serving publish'))")
+                _drop_schemas(pg, INCOMING_SUFFIX)
     finally:
         snapshot.close()
     return Publication(
         snapshot_id=snapshot_id,
         published_at=published_at,
         table_rows=table_rows,
-        roles=[name for group in roles.groups for name in (group, roles.login(group))],
+        roles=roles.groups,
         seconds=time.monotonic() - started,
         swap_attempts=attempts,
         closed_tables=closed,
+        swap_lock_seconds=lock_seconds,
+        events=events,
     )

@@ -15,12 +15,47 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.assets.publish import SNAPSHOT_KEY
 from pipelines.resources import MaglumatResource
-from warehouse.serving import DEFAULT_ROLE_PREFIX, publish_to_postgres
+from warehouse.serving import DEFAULT_ROLE_PREFIX, ServingPolicy, publish_to_postgres
 from warehouse.snapshot import current_snapshot
 
 SERVING_KEY = dg.AssetKey(["serving", "postgres"])
 SERVING_DSN_ENV = "MAGLUMAT_SERVING_DSN"
 SERVING_ROLE_PREFIX_ENV = "MAGLUMAT_SERVING_ROLE_PREFIX"
+# The publication's patience with other sessions (ServingPolicy), each optional.
+POLICY_ENV = {
+    "start_timeout_seconds": "MAGLUMAT_SERVING_START_TIMEOUT_SECONDS",
+    "swap_timeout_seconds": "MAGLUMAT_SERVING_SWAP_TIMEOUT_SECONDS",
+    "reader_grace_seconds": "MAGLUMAT_SERVING_READER_GRACE_SECONDS",
+    "end_blocking_readers": "MAGLUMAT_SERVING_END_BLOCKING_READERS",
+    "statement_timeout": "MAGLUMAT_SERVING_STATEMENT_TIMEOUT",
+    "idle_in_transaction_timeout": "MAGLUMAT_SERVING_IDLE_IN_TRANSACTION_TIMEOUT",
+    "connection_limit": "MAGLUMAT_SERVING_CONNECTION_LIMIT",
+}
+
+
+def policy_from_environment() -> ServingPolicy:
+    """The serving policy, each field from its variable of :data:`POLICY_ENV` when set."""
+    defaults = ServingPolicy()
+    values: dict[str, Any] = {}
+    for name, variable in POLICY_ENV.items():
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            continue
+        default = getattr(defaults, name)
+        try:
+            if isinstance(default, bool):
+                if text.lower() not in ("on", "off", "true", "false", "1", "0"):
+                    raise ValueError
+                values[name] = text.lower() in ("on", "true", "1")
+            elif isinstance(default, (int, float)):
+                values[name] = type(default)(text)
+            else:
+                values[name] = text
+        except ValueError:
+            raise ValueError(
+                f"{variable}={text!r} is not {type(default).__name__} like {default!r}"
+            ) from None
+    return ServingPolicy(**{**vars(defaults), **values})
 
 
 class ServingDatabaseResource(dg.ConfigurableResource):
@@ -30,15 +65,32 @@ class ServingDatabaseResource(dg.ConfigurableResource):
         dsn: Its connection string (``postgresql://owner@host:5432/maglumat_serving``). The
             user owns the database and may create roles; the password comes from a secret
             store through the environment, never from a file of the repository.
-        role_prefix: Prefix of the readers' role names: ``<prefix><ministry_id>`` per
-            ministry and ``<prefix>government``, each with a LOGIN member ``..._bi``.
-        swap_timeout_seconds: How long the swap may keep waiting for readers that are in
-            the middle of a transaction before the publication gives up.
+        role_prefix: Prefix of the group roles: ``<prefix><ministry_id>`` per ministry and
+            ``<prefix>government``; people are their members (``maglumat serving add-user``).
+        The other fields are the :class:`~warehouse.serving.ServingPolicy`: how long to wait
+        for another publication and for sessions in the swap's way, and the readers' limits.
     """
 
     dsn: str
     role_prefix: str = DEFAULT_ROLE_PREFIX
-    swap_timeout_seconds: float = 600.0
+    start_timeout_seconds: float = ServingPolicy.start_timeout_seconds
+    swap_timeout_seconds: float = ServingPolicy.swap_timeout_seconds
+    reader_grace_seconds: float = ServingPolicy.reader_grace_seconds
+    end_blocking_readers: bool = ServingPolicy.end_blocking_readers
+    statement_timeout: str = ServingPolicy.statement_timeout
+    idle_in_transaction_timeout: str = ServingPolicy.idle_in_transaction_timeout
+    connection_limit: int = ServingPolicy.connection_limit
+
+    def policy(self) -> ServingPolicy:
+        return ServingPolicy(
+            start_timeout_seconds=self.start_timeout_seconds,
+            swap_timeout_seconds=self.swap_timeout_seconds,
+            reader_grace_seconds=self.reader_grace_seconds,
+            end_blocking_readers=self.end_blocking_readers,
+            statement_timeout=self.statement_timeout,
+            idle_in_transaction_timeout=self.idle_in_transaction_timeout,
+            connection_limit=self.connection_limit,
+        )
 
     def describe(self) -> str:
         """Host, port and database, without user or password, for logs and metadata."""
@@ -82,9 +134,11 @@ def build_serving_asset() -> dg.AssetsDefinition:
             snapshot.snapshot_id,
             serving_database.dsn,
             serving_database.role_prefix,
-            swap_timeout_seconds=serving_database.swap_timeout_seconds,
+            policy=serving_database.policy(),
             log=context.log.info,
         )
+        for event in publication.events:
+            context.log.warning(event)
         context.log.info(
             f"serving database holds snapshot {publication.snapshot_id}: "
             f"{len(publication.table_rows)} tables, {sum(publication.table_rows.values())} rows "
@@ -98,8 +152,10 @@ def build_serving_asset() -> dg.AssetsDefinition:
                 "rows": sum(publication.table_rows.values()),
                 "seconds": round(publication.seconds, 2),
                 "swap_attempts": publication.swap_attempts,
+                "swap_lock_seconds": round(publication.swap_lock_seconds, 3),
                 "government_only_tables": ", ".join(publication.closed_tables) or "none",
-                "roles": ", ".join(publication.roles),
+                "groups": ", ".join(publication.roles),
+                "events": "\n".join(publication.events) or "none",
             }
         )
 
@@ -119,5 +175,6 @@ def serving_resources() -> dict[str, Any]:
         "serving_database": ServingDatabaseResource(
             dsn=dg.EnvVar(SERVING_DSN_ENV),
             role_prefix=os.environ.get(SERVING_ROLE_PREFIX_ENV) or DEFAULT_ROLE_PREFIX,
+            **vars(policy_from_environment()),
         )
     }

@@ -1,0 +1,104 @@
+"""A serving database of its own on the real PostgreSQL for each test module, its readers added
+the way an administrator adds them, and a small snapshot for tests that need no pipeline run."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from tests.conftest import POSTGRES_DSN, _server_unreachable
+from warehouse.serving_users import add_user
+
+
+@dataclass(frozen=True)
+class ServingDatabase:
+    name: str
+    dsn: str
+    role_prefix: str
+    # People's logins start with this, so that the database's roles are dropped afterwards.
+    people_prefix: str
+
+    def reader(self, ministry: str) -> str:
+        """A person of ``ministry`` (added through ``add_user`` the first time)."""
+        name = f"{self.people_prefix}{ministry}"
+        with self.admin() as pg:
+            if pg.execute("select from pg_roles where rolname = %s", [name]).fetchone() is None:
+                add_user(self.dsn, self.role_prefix, name, ministry, secrets.token_urlsafe(16))
+        return name
+
+    def as_reader(self, ministry: str, **options: str) -> psycopg.Connection:
+        return self.as_role(self.reader(ministry), **options)
+
+    def as_role(self, role: str, **options: str) -> psycopg.Connection:
+        return psycopg.connect(make_conninfo(self.dsn, user=role, **options), autocommit=True)
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True)
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[ServingDatabase]:
+    """A new database on the real server and a random role prefix; both dropped afterwards."""
+    try:
+        server = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        _server_unreachable(f"PostgreSQL is unreachable at {POSTGRES_DSN}: {error}")
+    token = secrets.token_hex(4)
+    database = f"maglumat_serving_{token}"
+    prefix = f"mgt{token}_"
+    people = f"person{token}_"
+    server.execute(f'create database "{database}"')
+    try:
+        yield ServingDatabase(
+            database, make_conninfo(POSTGRES_DSN, dbname=database), prefix, people
+        )
+    finally:
+        server.execute(f'drop database if exists "{database}" with (force)')
+        roles = server.execute(
+            "select rolname from pg_roles where starts_with(rolname, %s)"
+            " or starts_with(rolname, %s) order by starts_with(rolname, %s) desc, rolname desc",
+            [prefix, people, people],
+        ).fetchall()
+        for (role,) in roles:
+            server.execute(f'drop role "{role}"')
+        server.close()
+
+
+def small_snapshot(path: Path, extra_sql: str = "") -> Path:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            """
+            create schema marts; create schema indicators; create schema reference;
+            create table marts.dim_ministries as
+                select 'health' as ministry_id, 'Saglygy' as name_tk, 'Минздрав' as name_ru,
+                       'Health' as name_en, 'medicine' as sectors;
+            create table indicators.dim_indicators as
+                select 'med_beds' as indicator_id, 'medicine' as sector, 'health' as ministry_id;
+            create table reference.ref_delivery_schedules as
+                select 'medicine_facility_reports' as system_name, 'medicine' as sector;
+            create table marts.dim_dates as select
+                date '2023-10-01' as date_day,
+                timestamptz '2023-10-01 06:00:00+05' as loaded_at,
+                timestamp '2023-10-01 06:00:00.123456' as local_at,
+                1.500::decimal(18, 3) as tonnes,
+                true as is_working_day,
+                0.1::double as share,
+                '' as empty_text,
+                null::varchar as no_text,
+                'a"b,c' || chr(10) || 'ş\\ý' as awkward_text,
+                ['bugdaý', null, 'a"b', '']::varchar[] as words,
+                [1, 2]::integer[] as numbers,
+                {'a': 1, 'b': 'x'} as detail,
+                interval 3 day as lag,
+                '-infinity'::date as open_start;
+            """
+            + extra_sql
+        )
+    return path
