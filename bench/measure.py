@@ -141,7 +141,13 @@ def instrumented(timer: StageTimer) -> Iterator[StageTimer]:
 
     originals = {
         name: getattr(ingest, name)
-        for name in ("land_batch", "validate_batch", "write_gate_report", "load_batch")
+        for name in (
+            "land_batch",
+            "validate_batch",
+            "validate_batch_in_slices",
+            "write_gate_report",
+            "load_batch_slices",
+        )
     }
     ingest.land_batch = timer.wrap(
         "land", originals["land_batch"], lambda _call, manifest: manifest.row_count
@@ -149,9 +155,13 @@ def instrumented(timer: StageTimer) -> Iterator[StageTimer]:
     ingest.validate_batch = timer.wrap(
         "gate", originals["validate_batch"], lambda call, _result: call[0][1].height
     )
+    ingest.validate_batch_in_slices = timer.wrap(
+        "gate", originals["validate_batch_in_slices"], lambda call, _result: call[0][2]
+    )
     ingest.write_gate_report = timer.wrap("gate", originals["write_gate_report"], lambda *_: 0)
-    ingest.load_batch = timer.wrap(
-        "load", originals["load_batch"], lambda _call, outcome: outcome.loaded_rows
+    # A batch too large to hold is converted to the contract slice by slice inside the load.
+    ingest.load_batch_slices = timer.wrap(
+        "load", originals["load_batch_slices"], lambda _call, outcome: outcome.loaded_rows
     )
     try:
         yield timer

@@ -378,6 +378,26 @@ def test_the_planner_tells_a_ministry_nothing_of_another_ministrys_rows(
             "select count(*) from pg_stats"
             " where schemaname = 'indicators' and tablename = 'fct_indicator_values'"
         ).fetchone() == (0,)
+    # The same question through psql.
+    psql = shutil.which("psql")
+    if psql is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but the psql client is not installed")
+        pytest.skip("the psql client is not installed on this machine")
+    estimates = []
+    for values in (medicine, invented):
+        array = "array[" + ", ".join(f"'{value}'" for value in values) + "]"
+        shown = subprocess.run(
+            [psql, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+             "-d", make_conninfo(serving_db.dsn, user=serving_db.reader("energy")),
+             "-c", "explain select * from indicators.fct_indicator_values"
+                   f" where indicator_id = any({array})"],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PG")},
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        estimates.append(re.search(r"rows=(\d+)", shown.stdout).group(1))  # type: ignore[union-attr]
+    assert estimates[0] == estimates[1]
 
 
 def test_no_role_can_write_create_or_use_temporary_tables(

@@ -290,10 +290,29 @@ def test_a_person_changing_their_own_password_or_defaults_locks_no_colleague_out
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 pg.execute(attempt)
+    middle = verifiers()
+    assert middle[colleague] == before[colleague]
+    assert middle[person] != before[person]
+    # The same through psql, the colleague's turn: only their own password changes.
+    changed = subprocess.run(
+        [_psql(), "-X", "-v", "ON_ERROR_STOP=1", "-d", make_conninfo(database.dsn, user=colleague),
+         "-c", "set default_transaction_read_only = off",
+         "-c", f"alter role {colleague} password 'the colleague''s own 42'"],
+        capture_output=True, text=True, env=_psql_environment(), timeout=60, check=False,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    refused = subprocess.run(
+        [_psql(), "-X", "-v", "ON_ERROR_STOP=1", "-d", make_conninfo(database.dsn, user=colleague),
+         "-c", "set default_transaction_read_only = off",
+         "-c", f"alter role {person} password 'taken over'"],
+        capture_output=True, text=True, env=_psql_environment(), timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "permission denied" in refused.stderr
     after = verifiers()
-    assert after[colleague] == before[colleague]
-    assert after[person] != before[person]
-    with database.as_role(colleague) as pg:
+    assert after[colleague] != middle[colleague]
+    assert after[person] == middle[person]
+    with database.as_role(colleague) as pg:  # trust authentication here: no password asked
         assert pg.execute("show statement_timeout").fetchone() == ("15min",)
     with database.as_role(person) as pg:
         assert pg.execute("show statement_timeout").fetchone() == ("0",)

@@ -731,7 +731,7 @@ def _secure_table(
 _BLOCKING_SESSIONS = """
     select distinct on (activity.pid)
         activity.pid,
-        activity.usename,
+        coalesce(activity.usename, activity.backend_type),  -- autovacuum has no role
         coalesce(activity.application_name, ''),
         coalesce(activity.state, ''),
         case when activity.state like 'idle in transaction%%'
