@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import psycopg
 
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 COPY_CHUNK_ROWS = 500_000

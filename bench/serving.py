@@ -33,7 +33,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from warehouse.duck import read_only_connection
 from warehouse.serving import (
     COPY_BATCH_ROWS,

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.settings import MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from simulator import scale as scaled
 from simulator import scale_fuel_energy as scaled_fuel_energy
 from simulator import sector_modules
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / ".data"

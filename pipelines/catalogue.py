@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import yaml
 
-from pipelines.settings import CATALOGUE_DIR, MaglumatPaths
+from maglumat.clock import LOCAL_TIMEZONE_NAME
+from maglumat.languages import LANGUAGES
+from maglumat.settings import CATALOGUE_DIR, MaglumatPaths
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # incremental: rows past a cursor column; full: the whole table each time (small reference
@@ -136,7 +138,7 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
         delivery=Delivery(
             every=delivery.get("every", "day"),
             expected_by=str(delivery.get("expected_by", "09:00")),
-            timezone=str(delivery.get("timezone", "Asia/Ashgabat")),
+            timezone=str(delivery.get("timezone", LOCAL_TIMEZONE_NAME)),
             grace_hours=int(delivery.get("grace_hours", 0)),
             day_of_month=int(delivery.get("day_of_month", 1)),
         ),
@@ -148,7 +150,7 @@ def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
     )
 
 
-TITLE_LANGUAGES = ("tk", "ru", "en")
+TITLE_LANGUAGES = LANGUAGES
 
 
 def _titles(raw: Any, where: str) -> dict[str, str]:

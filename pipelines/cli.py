@@ -13,11 +13,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from maglumat.languages import LANGUAGES
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines import cli_arguments as arguments_of
 from pipelines.catalogue import load_catalogue
 from pipelines.cli_arguments import UsageError
 from pipelines.landing import LandingError
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 
 def _paths() -> MaglumatPaths:
@@ -43,13 +44,13 @@ def _existing_paths() -> MaglumatPaths:
 
 
 def _as_of(value: dt.datetime | None) -> dt.datetime:
-    from simulator.agriculture import DEFAULT_AS_OF
+    from maglumat.demo import DEFAULT_AS_OF
 
     return DEFAULT_AS_OF if value is None else value
 
 
 def _seed(seed: int | None) -> int:
-    from simulator.agriculture import DEFAULT_SEED
+    from maglumat.demo import DEFAULT_SEED
 
     return DEFAULT_SEED if seed is None else seed
 
@@ -827,7 +828,7 @@ def _parser() -> argparse.ArgumentParser:
     report_parser.add_argument(
         "--language",
         action="append",
-        choices=("tk", "ru", "en"),
+        choices=LANGUAGES,
         help="only this language (repeatable; default all three)",
     )
     report_parser.add_argument(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from maglumat import clock
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
 from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
@@ -29,7 +30,6 @@ from pipelines.landing import (
     rejections,
 )
 from pipelines.landing import high_water_mark as landed_high_water_mark
-from pipelines.settings import MaglumatPaths
 from quality.contract import cast_to_contract
 from quality.gate import GATE_SLICE_ROWS, PendingBatches, validate_batch, validate_batch_in_slices
 from quality.report import write_gate_report

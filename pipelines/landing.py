@@ -31,34 +31,11 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from maglumat import clock
+from maglumat.contracts import BatchManifest
 
 
 class LandingError(RuntimeError):
     """A batch in the landing zone is missing or does not match its manifest."""
-
-
-@dataclass(frozen=True)
-class BatchManifest:
-    batch_id: str
-    system: str
-    table: str
-    mode: str
-    extracted_at: str
-    row_count: int
-    sha256: str
-    columns: dict[str, str]
-    cursor_column: str | None
-    cursor_from: str | None
-    cursor_to: str | None
-    source: str
-    file: str  # relative to the landing root
-    source_file: str | None = None  # the original file, for file-based sources
-
-    def parquet_path(self, landing_root: Path) -> Path:
-        return landing_root / self.file
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True)
 
 
 def new_batch_id(extracted_at: dt.datetime) -> str:

@@ -9,13 +9,13 @@ from pathlib import Path
 import dagster as dg
 
 from maglumat import clock
+from maglumat.settings import MaglumatPaths
 from pipelines.reporting.delivery import (
     RECIPIENTS_FILE,
     RecipientBook,
     SmtpSettings,
     load_recipients,
 )
-from pipelines.settings import MaglumatPaths
 
 
 class MaglumatResource(dg.ConfigurableResource):

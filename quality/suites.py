@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from maglumat import clock
-from pipelines.settings import DBT_PROJECT_DIR, SUITES_DIR
+from maglumat.settings import DBT_PROJECT_DIR, SUITES_DIR
 from quality.contract import CONTRACT_TYPES
 
 REFERENCE_SEEDS = DBT_PROJECT_DIR / "seeds" / "reference"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import ModuleType
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 
 
 def sector_modules() -> list[ModuleType]:

@@ -20,14 +20,13 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import get_type_hints
 
+from maglumat.demo import DEFAULT_SEED
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.extract.dbapi import connect
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
 TARGETS_FILE = Path(__file__).parent / "data" / "state_order_targets.csv"
 UTC = dt.UTC
-DEFAULT_SEED = 20230901
-DEFAULT_AS_OF = dt.datetime(2023, 10, 1, 6, 0, tzinfo=UTC)  # 11:00 in Aşgabat, 1 October 2023
 
 
 @dataclass(frozen=True)

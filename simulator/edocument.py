@@ -24,8 +24,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from simulator.processing import ASHGABAT, SqlTable, demo_connection, timestamp, write_tables
 from simulator.working_calendar import is_working_day
 

@@ -29,15 +29,15 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.clock import LOCAL_TIMEZONE
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
 
 SYSTEM = "fuel_energy_production"
 UTC = dt.UTC
-ASHGABAT = ZoneInfo("Asia/Ashgabat")
+ASHGABAT = LOCAL_TIMEZONE
 FIRST_DAY = dt.date(2022, 1, 1)
 LAST_DAY = dt.date(2023, 12, 31)
 NEW_SYSTEM_FROM = dt.date(2023, 3, 1)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 
 API_PREFIX = "/api/v1"
 DEFAULT_PAGE_SIZE = 100

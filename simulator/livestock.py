@@ -18,8 +18,9 @@ import datetime as dt
 import random
 from dataclasses import dataclass, replace
 
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED, REFERENCE_DIR
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
+from simulator.agriculture import REFERENCE_DIR
 from simulator.processing import SqlTable, demo_connection, local_moment, timestamp, write_tables
 
 SYSTEM = "livestock_census"

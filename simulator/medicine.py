@@ -24,8 +24,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator.chemical import months
 from simulator.inbox import Form, Header, InboxFile, deliver, inbox_of, xlsx_bytes
 

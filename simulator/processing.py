@@ -23,15 +23,16 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from maglumat.clock import LOCAL_TIMEZONE
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from pipelines.extract.dbapi import connect
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
 from simulator.working_calendar import public_holidays
 
 SYSTEM = "processing_output"
 UTC = dt.UTC
-ASHGABAT = dt.timezone(dt.timedelta(hours=5), "Asia/Ashgabat")  # no daylight saving time
+ASHGABAT = LOCAL_TIMEZONE
 FIRST_DAY = dt.date(2022, 1, 1)
 LAST_DAY = dt.date(2023, 12, 31)
 

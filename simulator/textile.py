@@ -21,17 +21,17 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields, replace
-from zoneinfo import ZoneInfo
 
+from maglumat.clock import LOCAL_TIMEZONE
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from pipelines.extract.dbapi import connect
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
 from simulator.chemical import months
 from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
 
 SYSTEM = "textile_mill_output"
 UTC = dt.UTC
-ASHGABAT = ZoneInfo("Asia/Ashgabat")
+ASHGABAT = LOCAL_TIMEZONE
 REGISTERS_AT = dt.datetime(2022, 1, 15, 5, 0, tzinfo=UTC)
 MISSING = ("TX-KKA", dt.date(2022, 6, 1))
 LATE_MONTH = dt.date(2023, 3, 1)

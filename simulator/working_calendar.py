@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 from functools import cache
 
-from pipelines.settings import DBT_PROJECT_DIR
+from maglumat.settings import DBT_PROJECT_DIR
 
 HOLIDAYS_SEED = DBT_PROJECT_DIR / "seeds" / "reference" / "ref_public_holidays.csv"
 

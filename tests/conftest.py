@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 
 POSTGRES_DSN = os.environ.get(
     "MAGLUMAT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
@@ -126,8 +127,8 @@ def mariadb_dsn() -> Iterator[str]:
 def all_sectors(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
     """One real run of the daily job over all ten simulated sector systems (as of the demo's
     day), shared by the tests that read the whole warehouse."""
+    from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
     from simulator import serving_all, simulate_all
-    from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
     from tests.support import failed_checks, run_daily_job
 
     paths = MaglumatPaths(home=tmp_path_factory.mktemp("all_sectors") / "maglumat")
@@ -154,7 +155,7 @@ def spine_run(tmp_path_factory: pytest.TempPathFactory) -> MaglumatPaths:
     agriculture.write(
         f"sqlite:///{paths.systems}/agriculture_campaign.sqlite",
         agriculture.generate(),
-        agriculture.DEFAULT_AS_OF,
+        DEFAULT_AS_OF,
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MAGLUMAT_HOME", str(paths.home))

@@ -13,11 +13,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.reports import REPORT_KEYS
 from pipelines.assets.transform import dbt_executable
 from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.resources import MaglumatResource
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import agriculture
 from warehouse.raw import ensure_audit_schema
 from warehouse.snapshot import publish

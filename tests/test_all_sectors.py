@@ -7,16 +7,17 @@ from collections import defaultdict
 import duckdb
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
-from pipelines.settings import MaglumatPaths
 from simulator import agriculture, processing, transport
 from tests.sectors.test_processing import _expected_months
 from tests.support import expected_campaign_progress
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow
-AS_OF = agriculture.DEFAULT_AS_OF
-SEED = agriculture.DEFAULT_SEED
+AS_OF = DEFAULT_AS_OF
+SEED = DEFAULT_SEED
 
 
 @pytest.fixture

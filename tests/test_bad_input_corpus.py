@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from pipelines.extract import file_inbox
 from pipelines.ingest import extract_to_landing, gate_and_load
-from pipelines.settings import MaglumatPaths
 from tests.support import age_file
 
 SYSTEM = next(system for system in load_catalogue() if system.name == "fuel_energy_production")

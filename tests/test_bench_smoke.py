@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
-from pipelines.settings import MaglumatPaths
 from simulator import scale, scale_fuel_energy, sector_modules
 
 SCALED = ("processing_output", "edocument_workflow")

@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from maglumat.settings import PROJECT_ROOT, MaglumatPaths
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.cli_arguments import UsageError, one_of
-from pipelines.settings import PROJECT_ROOT, MaglumatPaths
 from warehouse.client import Warehouse
 
 

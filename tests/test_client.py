@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from maglumat import clock
-from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import DBT_PROJECT_DIR, PROJECT_ROOT, MaglumatPaths
 from simulator import agriculture
 from tests.support import (
     expected_campaign_progress,
@@ -28,7 +29,7 @@ from tests.support import (
 from warehouse.client import Warehouse
 from warehouse.snapshot import SnapshotNotFoundError, list_snapshots, publish
 
-AS_OF = agriculture.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 
 
 def _indicator_entries() -> list[dict]:
@@ -212,7 +213,7 @@ def test_no_snapshot_yet_is_a_clear_error(maglumat_home: MaglumatPaths) -> None:
 _DAILY_JOB = textwrap.dedent(
     """
     import sys
-    from pipelines.settings import MaglumatPaths
+    from maglumat.settings import MaglumatPaths
     from tests.support import SPINE, failed_checks, run_daily_job
 
     result = run_daily_job(MaglumatPaths.from_env(), SPINE)

@@ -20,6 +20,7 @@ import pytest
 import time_machine
 
 from maglumat import clock
+from maglumat.settings import MaglumatPaths
 from pipelines.assets.reports import report_job_name
 from pipelines.catalogue import Delivery
 from pipelines.cli import main
@@ -36,7 +37,6 @@ from pipelines.reporting.periods import (
 from pipelines.reporting.schedules import schedule_name
 from pipelines.reporting.snapshots import snapshot_for_period
 from pipelines.resources import MaglumatResource
-from pipelines.settings import MaglumatPaths
 from quality.gate import validate_batch
 from quality.suites import load_suite
 from tests.support import write_answer

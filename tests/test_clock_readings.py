@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.settings import PROJECT_ROOT
+from maglumat.settings import PROJECT_ROOT
 
 PYTHON_DIRS = ("maglumat", "pipelines", "quality", "warehouse", "simulator", "tests")
 THIS_FILE = "tests/test_clock_readings.py"  # its patterns are not readings

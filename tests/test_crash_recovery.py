@@ -21,13 +21,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from simulator import agriculture
 from tests.support import SPINE, failed_checks, run_daily_job
 
 RUN = """
 import sys
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from tests.support import SPINE, run_daily_job
 run_daily_job(MaglumatPaths(home=sys.argv[1]), SPINE)
 """
@@ -132,7 +133,7 @@ def test_runs_killed_at_every_stage_then_run_again_give_the_uninterrupted_result
     agriculture.write(
         f"sqlite:///{paths.systems}/agriculture_campaign.sqlite",
         agriculture.generate(),
-        agriculture.DEFAULT_AS_OF,
+        DEFAULT_AS_OF,
     )
     snapshots = paths.home / "snapshots"
 

@@ -16,9 +16,10 @@ import dagster as dg
 import psycopg
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.resources import MaglumatResource
-from pipelines.settings import MaglumatPaths
 from simulator import agriculture
 
 DEPLOYED_INSTANCE = Path(__file__).resolve().parent.parent / "deploy" / "dagster-postgres.yaml"
@@ -45,7 +46,7 @@ def test_dagster_keeps_runs_materializations_and_checks_in_postgres(
     agriculture.write(
         f"sqlite:///{maglumat_home.systems}/{SYSTEM}.sqlite",
         agriculture.generate(),
-        agriculture.DEFAULT_AS_OF,
+        DEFAULT_AS_OF,
     )
 
     definitions = build_definitions(MaglumatResource(home=str(maglumat_home.home)))

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.transform import dbt_executable
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 
 # A parent that starts dbt as the pipeline does (through dbt_executable) and waits for it.
 PARENT = """

@@ -4,8 +4,8 @@ run's error and in ``maglumat quarantine``; once the rows are right, the next bu
 import duckdb
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.cli import main
-from pipelines.settings import MaglumatPaths
 from tests.support import SPINE, run_daily_job
 
 pytestmark = pytest.mark.slow

@@ -11,14 +11,15 @@ import dagster as dg
 import duckdb
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.transform import manifest_path
 from pipelines.dbt_plan import plan_build, project_settings
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import agriculture
 from tests.support import SPINE, run_daily_job, run_dbt, table_fingerprint
 
 pytestmark = pytest.mark.slow
-AS_OF = agriculture.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 # Built from the campaign reports, and from nothing the campaign database feeds.
 CAMPAIGN_TABLES = [
     "marts.fct_campaign_daily_progress",

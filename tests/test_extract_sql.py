@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceTable, load_catalogue
 from pipelines.extract.dbapi import SourceUnreachableError, redact
 from pipelines.extract.sql import extract_table
-from pipelines.settings import MaglumatPaths
 from simulator import agriculture
 
 REPORTS = next(s for s in load_catalogue() if s.name == "agriculture_campaign").table(

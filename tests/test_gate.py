@@ -262,10 +262,10 @@ def test_each_batch_of_a_run_is_judged_against_the_batches_decided_before_it(tmp
     in the same run, and the fifth, thirty times their size, is held."""
     import duckdb
 
+    from maglumat.settings import MaglumatPaths
     from pipelines.catalogue import load_catalogue
     from pipelines.ingest import gate_and_load, readmit
     from pipelines.landing import land_batch
-    from pipelines.settings import MaglumatPaths
 
     system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
     paths = MaglumatPaths(tmp_path)

@@ -14,8 +14,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
+from maglumat.settings import MaglumatPaths
 from tests.oracle import (
     agriculture,
     chemical,

@@ -18,11 +18,11 @@ import duckdb
 import pytest
 import yaml
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import load_catalogue as load_source_catalogue
 from pipelines.indicators import generate
-from pipelines.settings import MaglumatPaths
-from simulator.agriculture import DEFAULT_AS_OF
 
 DBT_PROJECT_DIR = generate.PROJECT_DIR
 CYRILLIC = re.compile("[А-Яа-яЁё]")

@@ -1,6 +1,7 @@
 import polars as pl
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.landing import (
     LandingError,
     _write_once,
@@ -11,7 +12,6 @@ from pipelines.landing import (
 from pipelines.landing import (
     high_water_mark as landed_high_water_mark,
 )
-from pipelines.settings import MaglumatPaths
 
 
 def _land(paths: MaglumatPaths, frame: pl.DataFrame, cursor_to: str | None) -> str:

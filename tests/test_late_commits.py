@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract.dbapi import connect
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import high_water_mark, list_batches, read_batch
-from pipelines.settings import MaglumatPaths
 
 NOON = dt.datetime(2023, 9, 1, 12, 0)
 

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from bench.outlier_calibration import SLIPS, planted_slips
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
-from pipelines.settings import MaglumatPaths
 from quality.gate import _balance_failures
 from quality.outliers import replay
 from quality.suites import TableSuite, load_suite

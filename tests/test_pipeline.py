@@ -12,11 +12,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from pipelines.assets.reports import REPORT_KEYS, build_report_assets
 from pipelines.cli import main
 from pipelines.landing import list_batches
 from pipelines.resources import MaglumatResource, ReportDeliveryResource
-from pipelines.settings import MaglumatPaths
 from simulator import agriculture
 from tests.support import (
     SPINE,
@@ -29,7 +30,7 @@ from tests.support import (
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow
-AS_OF = agriculture.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 SYSTEM = agriculture.generate()
 COTTON = ("cotton", "harvest", 2023)
 

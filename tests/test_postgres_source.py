@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipelines.settings import MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from simulator import agriculture
 from tests.support import SPINE, expected_campaign_progress, failed_checks, run_daily_job
 from warehouse.snapshot import open_current
@@ -14,7 +15,7 @@ def test_pipeline_with_postgresql_as_the_sector_system(
     maglumat_home: MaglumatPaths, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     system = agriculture.generate()
-    agriculture.write(postgres_dsn, system, agriculture.DEFAULT_AS_OF)
+    agriculture.write(postgres_dsn, system, DEFAULT_AS_OF)
     monkeypatch.setenv("MAGLUMAT_AGRICULTURE_CAMPAIGN_DSN", postgres_dsn)
 
     result = run_daily_job(maglumat_home, SPINE)
@@ -23,7 +24,7 @@ def test_pipeline_with_postgresql_as_the_sector_system(
     assert failed_checks(result) == []
     assert not (maglumat_home.systems / "agriculture_campaign.sqlite").exists()
     data_through, expected = expected_campaign_progress(
-        system, agriculture.DEFAULT_AS_OF, "wheat", "sowing", 2024
+        system, DEFAULT_AS_OF, "wheat", "sowing", 2024
     )
     connection = open_current(maglumat_home)
     try:

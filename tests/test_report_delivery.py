@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
+from maglumat.settings import MaglumatPaths
 from pipelines.assets.reports import REPORT_KEYS, build_report_assets
 from pipelines.reporting.delivery import (
     DELIVERY_LOG,
@@ -39,7 +40,6 @@ from pipelines.reporting.delivery import (
 from pipelines.reporting.periods import DAILY, MONTHLY, REPORT_KINDS, WEEKLY, ministry_ids
 from pipelines.reporting.snapshots import snapshot_for_period
 from pipelines.resources import MaglumatResource, ReportDeliveryResource
-from pipelines.settings import MaglumatPaths
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow

@@ -150,7 +150,7 @@ def test_english_writes_every_turkmen_name_as_the_reference_writes_places() -> N
     transliteration applied to enterprise names gives each of them from its Turkmen name."""
     import csv
 
-    from pipelines.settings import DBT_PROJECT_DIR
+    from maglumat.settings import DBT_PROJECT_DIR
     from warehouse.reports.formatting import english_name
 
     pairs = []
@@ -172,7 +172,7 @@ def test_russian_writes_a_turkmen_name_by_the_letter_unless_it_has_an_establishe
     reference supplies and Formatter.proper_name takes from it."""
     import csv
 
-    from pipelines.settings import DBT_PROJECT_DIR
+    from maglumat.settings import DBT_PROJECT_DIR
     from warehouse.reports.formatting import russian_name
 
     pairs = []

@@ -19,7 +19,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from pipelines.settings import MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from simulator import agriculture
 from tests.browser import browser
 from tests.support import expected_campaign_progress
@@ -148,7 +149,7 @@ def test_daily_report_shows_the_progress_computed_from_the_simulator(
     reports: dict[str, Rendered],
 ) -> None:
     data_through, progress = expected_campaign_progress(
-        agriculture.generate(), agriculture.DEFAULT_AS_OF, "cotton", "harvest", 2023
+        agriculture.generate(), DEFAULT_AS_OF, "cotton", "harvest", 2023
     )
     assert data_through == REPORT_DAY
     country = progress["TM"]
@@ -179,7 +180,7 @@ def test_daily_report_shows_the_progress_computed_from_the_simulator(
 def agriculture_district_name(district_code: str) -> str:
     import csv
 
-    from pipelines.settings import DBT_PROJECT_DIR
+    from maglumat.settings import DBT_PROJECT_DIR
 
     with (DBT_PROJECT_DIR / "seeds" / "reference" / "ref_districts.csv").open() as handle:
         return next(
@@ -191,7 +192,7 @@ def agriculture_district_name(district_code: str) -> str:
 
 def test_daily_report_in_three_languages(reports: dict[str, Rendered]) -> None:
     _, progress = expected_campaign_progress(
-        agriculture.generate(), agriculture.DEFAULT_AS_OF, "cotton", "harvest", 2023
+        agriculture.generate(), DEFAULT_AS_OF, "cotton", "harvest", 2023
     )
     plan = progress["TM"].plan
     pct = f"{progress['TM'].pct:.1f}"

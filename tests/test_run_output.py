@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT, MaglumatPaths
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import PROJECT_ROOT, MaglumatPaths
 from simulator import agriculture
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ def test_a_run_prints_a_line_per_stage_and_keeps_the_full_log(
     agriculture.write(
         f"sqlite:///{spine_run_copy.systems}/agriculture_campaign.sqlite",
         agriculture.generate(),
-        agriculture.DEFAULT_AS_OF + dt.timedelta(days=1),
+        DEFAULT_AS_OF + dt.timedelta(days=1),
     )
     completed = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run"],

@@ -8,8 +8,8 @@ import time
 import duckdb
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.cli import main
-from pipelines.settings import MaglumatPaths
 from warehouse.client import Warehouse
 from warehouse.raw import ensure_audit_schema
 from warehouse.search import fold, render, search, words

@@ -20,6 +20,7 @@ import pytest
 from psycopg import errors
 from psycopg.conninfo import make_conninfo
 
+from maglumat.settings import MaglumatPaths
 from pipelines.assets.serving import (
     SERVING_DSN_ENV,
     SERVING_KEY,
@@ -28,7 +29,6 @@ from pipelines.assets.serving import (
     build_serving_assets,
 )
 from pipelines.resources import MaglumatResource
-from pipelines.settings import MaglumatPaths
 from tests.serving_support import ServingDatabase, fresh_database, small_snapshot
 from warehouse.duck import read_only_connection
 from warehouse.serving import (

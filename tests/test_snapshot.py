@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from warehouse.raw import ensure_audit_schema
 from warehouse.snapshot import current_snapshot, list_snapshots, open_current, prune, publish
 
@@ -72,7 +72,7 @@ def test_old_snapshots_are_pruned_but_never_the_current_one(maglumat_home: Maglu
 
 _CRASHING_PUBLISH = """
 import os, signal, sys
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from warehouse import snapshot
 
 def crash(*args, **kwargs):  # the process dies after the copy, before it is renamed into place

@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from tests.support import SPINE, failed_checks, materialized, run_daily_job
 from warehouse.snapshot import current_snapshot
 

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from maglumat.settings import PROJECT_ROOT, MaglumatPaths
 from pipelines.cli import main
-from pipelines.settings import PROJECT_ROOT, MaglumatPaths
 from warehouse.client import Warehouse
 
 # Text in three scripts, dates, doubles and integers: what an export must carry intact.

@@ -10,15 +10,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import SUITES_DIR, MaglumatPaths
 from pipelines.cli import main
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import SUITES_DIR, MaglumatPaths
 from quality import suites
 from simulator import agriculture
 from tests.support import SPINE, failed_checks, materialized, run_daily_job
 
 pytestmark = pytest.mark.slow
-AS_OF = agriculture.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 GATE_OF_DAILY_REPORTS = "raw/agriculture_campaign__daily_reports__raw:quality_gate"
 
 

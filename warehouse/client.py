@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from maglumat import clock
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from warehouse.docs_catalog import read_columns, read_tables
 from warehouse.duck import read_only_connection
 from warehouse.snapshot import (

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from maglumat import clock
-from pipelines.landing import BatchManifest
+from maglumat.contracts import BatchManifest
 from quality.gate import GateVerdict, RowFailure
 from quality.suites import TableSuite
 

@@ -21,9 +21,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from maglumat.languages import LANGUAGES
 from warehouse.docs_catalog import read_columns, read_tables
 
-LANGUAGES = ("tk", "ru", "en")
 # Schemas an economist reads; raw, staging and intermediate are the pipeline's own steps.
 SEARCHED_SCHEMAS = ("indicators", "marts", "reference", "audit")
 KIND_ORDER = {"indicator": 0, "table": 1, "column": 2}

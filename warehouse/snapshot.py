@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from maglumat import clock
-from pipelines.settings import DBT_PROJECT_DIR, WAREHOUSE_FILE_NAME, MaglumatPaths
+from maglumat.settings import DBT_PROJECT_DIR, WAREHOUSE_FILE_NAME, MaglumatPaths
 from warehouse.docs_catalog import write_docs
 from warehouse.duck import connection_under_lock, read_only_connection, writer_lock
 

@@ -17,6 +17,7 @@ from dagster_dbt import (
 )
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from maglumat.settings import DBT_PROJECT_DIR
 from pipelines import dbt_failures
 from pipelines.assets.sources import raw_table_key
 from pipelines.catalogue import load_catalogue
@@ -33,7 +34,6 @@ from pipelines.dbt_plan import (
 from pipelines.ingest import ensure_raw_tables
 from pipelines.progress import DBT_PROGRESS
 from pipelines.resources import MaglumatResource
-from pipelines.settings import DBT_PROJECT_DIR
 from warehouse.duck import connection_under_lock, writer_lock
 
 DBT_PROGRESS_EVERY = 20  # dbt results between two progress records

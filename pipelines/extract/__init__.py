@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
+    from maglumat.contracts import BatchManifest
+    from maglumat.settings import MaglumatPaths
     from pipelines.catalogue import SourceSystem, SourceTable
-    from pipelines.landing import BatchManifest
-    from pipelines.settings import MaglumatPaths
 
 
 @dataclass(frozen=True)

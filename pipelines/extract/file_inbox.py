@@ -112,9 +112,9 @@ from pipelines.landing import list_batches, rejections
 from quality.gate import READ_PROBLEM_COLUMN
 
 if TYPE_CHECKING:
+    from maglumat.contracts import BatchManifest
+    from maglumat.settings import MaglumatPaths
     from pipelines.catalogue import SourceSystem, SourceTable
-    from pipelines.landing import BatchManifest
-    from pipelines.settings import MaglumatPaths
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import yaml
 
+from maglumat.languages import LANGUAGES
 from pipelines.catalogue import SourceSystem
 from pipelines.catalogue import load_catalogue as load_source_catalogue
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-LANGUAGES = ("tk", "ru", "en")
 AGGREGATIONS = (
     "ratio",
     "sum",
@@ -226,9 +226,7 @@ def render_source_systems_csv(systems: list[SourceSystem]) -> str:
     for system in sorted(systems, key=lambda item: item.name):
         if not system.titles:
             raise CatalogueError(f"{system.catalogue_file}, system {system.name}: no title")
-        writer.writerow(
-            [system.name, system.sector, *(system.titles[lang] for lang in ("tk", "ru", "en"))]
-        )
+        writer.writerow([system.name, system.sector, *(system.titles[lang] for lang in LANGUAGES)])
     return buffer.getvalue()
 
 

@@ -36,9 +36,9 @@ from typing import Any, Protocol
 import yaml
 
 from maglumat import clock
+from maglumat.languages import LANGUAGES
 from pipelines.reporting.periods import REPORT_KINDS, WEEKLY, ReportPeriod, ministry_ids
 
-LANGUAGES = ("tk", "ru", "en")
 RECIPIENTS_FILE = Path(__file__).with_name("recipients.yml")
 MANIFEST = "report.json"
 DELIVERY_LOG = "delivery_log.jsonl"

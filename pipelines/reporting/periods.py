@@ -16,7 +16,7 @@ from functools import cache
 import dagster as dg
 
 from maglumat import clock
-from pipelines.settings import DBT_PROJECT_DIR
+from maglumat.settings import DBT_PROJECT_DIR
 
 DAILY, WEEKLY, MONTHLY = "daily_campaign", "weekly_ministry", "monthly_government"
 REPORT_KINDS = (DAILY, WEEKLY, MONTHLY)

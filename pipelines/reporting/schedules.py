@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from maglumat import clock
+from maglumat.settings import DBT_PROJECT_DIR
 from pipelines.reporting.periods import (
     DAILY,
     MONTHLY,
@@ -28,7 +29,6 @@ from pipelines.reporting.periods import (
     ministry_ids,
     partition_key_for,
 )
-from pipelines.settings import DBT_PROJECT_DIR
 
 CAMPAIGN_CALENDAR = DBT_PROJECT_DIR / "seeds" / "reference" / "campaign_calendar.csv"
 

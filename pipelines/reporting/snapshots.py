@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from maglumat import clock
-from pipelines.settings import WAREHOUSE_FILE_NAME, MaglumatPaths
+from maglumat.settings import WAREHOUSE_FILE_NAME, MaglumatPaths
 from warehouse.snapshot import Snapshot, current_snapshot, list_snapshots
 
 GRACE = dt.timedelta(days=1)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from simulator import chemical
 from tests.sectors.test_file_inbox import (
     catalogue_system,

@@ -13,13 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.catalogue import SourceTable, load_catalogue
 from pipelines.cli import main
 from pipelines.extract.event_log import read_log
 from pipelines.extract.sql import extract_table
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import edocument
 from simulator.processing import ASHGABAT
 from tests.support import dbt_build

@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract.dbapi import SourceUnreachableError
 from pipelines.extract.event_log import EventLogError, LogPosition, log_directory, read_log
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import high_water_mark, list_batches, read_batch, record_rejection
-from pipelines.settings import MaglumatPaths
 
 FIELDS = ("event_id", "event_type", "document_id", "amount")
 

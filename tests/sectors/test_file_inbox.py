@@ -22,13 +22,13 @@ import duckdb
 import pytest
 import xlsxwriter
 
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.catalogue import CatalogueError, SourceSystem, load_catalogue
 from pipelines.extract import ExtractRequest, file_inbox
 from pipelines.ingest import GateOutcome, extract_to_landing, gate_and_load
 from pipelines.landing import BatchManifest, land_batch, list_batches, read_batch
 from pipelines.resources import MaglumatResource
 from pipelines.sensors import build_inbox_sensors
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from tests.support import age_file
 
 FUEL = "fuel_energy_production"

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from pipelines.ingest import GateOutcome
 from pipelines.landing import BatchManifest
-from pipelines.settings import MaglumatPaths
 from simulator import fuel_energy
 from tests.sectors.test_file_inbox import (
     catalogue_system,
@@ -21,7 +22,7 @@ from tests.sectors.test_file_inbox import (
     warehouse_rows,
 )
 
-AS_OF = fuel_energy.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 SYSTEM = fuel_energy.generate()
 DELIVERED = SYSTEM.delivered(AS_OF)
 COLUMN = {"GAZ": "natural_gas", "KND": "gas_condensate", "NBT": "crude_oil", "ELK": "electricity"}

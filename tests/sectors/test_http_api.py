@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract import ExtractRequest
 from pipelines.extract.http_api import (
@@ -31,7 +32,6 @@ from pipelines.extract.http_api import (
 )
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import high_water_mark, list_batches, read_batch, record_rejection
-from pipelines.settings import MaglumatPaths
 from simulator.http_api import ApiServer, Collection, Fault
 
 TOKEN = "s3cret-test-token"

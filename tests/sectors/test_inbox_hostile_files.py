@@ -16,11 +16,11 @@ import sys
 
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceSystem
 from pipelines.extract import file_inbox
 from pipelines.ingest import extract_to_landing, gate_and_load, readmit, reject
 from pipelines.landing import list_batches
-from pipelines.settings import MaglumatPaths
 from tests.sectors.test_file_inbox import (
     FUEL,
     LONG_AGO,

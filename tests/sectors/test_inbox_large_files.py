@@ -13,12 +13,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceSystem
 from pipelines.extract import file_inbox, inbox_streaming
 from pipelines.extract.file_inbox import InboxOptions, UnreadableFileError
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import MaglumatPaths
 from quality.gate import READ_PROBLEM_COLUMN
 from tests.sectors.test_file_inbox import FUEL, _inbox, _processed, drop_file, fuel, warehouse_rows
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.demo import DEFAULT_AS_OF
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import MaglumatPaths
 from simulator import livestock
 from tests.support import dbt_build
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "livestock_census")
-AS_OF = livestock.DEFAULT_AS_OF
+AS_OF = DEFAULT_AS_OF
 MAY = dt.datetime(2023, 5, 1, 6, tzinfo=dt.UTC)
 
 

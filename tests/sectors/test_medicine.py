@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.settings import MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from quality.suites import load_suite
 from simulator import medicine
 from tests.sectors.test_file_inbox import (

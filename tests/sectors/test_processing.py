@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import MaglumatPaths
 from simulator import processing
 from tests.support import dbt_build
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceSystem
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import list_batches
-from pipelines.settings import MaglumatPaths
 from simulator import textile
 from tests.sectors.test_file_inbox import (
     catalogue_system,

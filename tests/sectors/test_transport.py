@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
+from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.transform import dbt_executable
 from pipelines.catalogue import SourceSystem, load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
-from pipelines.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator import transport
 
 SYSTEM = next(s for s in load_catalogue() if s.name == transport.SYSTEM)

@@ -53,7 +53,7 @@ def lagging_threshold_points() -> float:
     """The lag (percentage points behind the country) at which dbt marks a district lagging."""
     import yaml
 
-    from pipelines.settings import DBT_PROJECT_DIR
+    from maglumat.settings import DBT_PROJECT_DIR
 
     with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
         return float(yaml.safe_load(handle)["vars"]["lagging_threshold_pp"])

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from maglumat import clock
+from maglumat.languages import LANGUAGES
 
-LANGUAGES = ("tk", "ru", "en")
 LABELS_FILE = Path(__file__).parent / "labels.yml"
 NO_BREAK_SPACE = "\u00a0"
 MISSING = "–"

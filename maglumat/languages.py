@@ -1,0 +1,3 @@
+"""The languages Maglumat speaks, in the order it names things: Turkmen, Russian, English."""
+
+LANGUAGES = ("tk", "ru", "en")
