@@ -1,5 +1,8 @@
 """The Dagster code location loads and has the expected shape."""
 
+import os
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.assets.sources import GATE_CHECK
@@ -75,3 +78,43 @@ def test_the_landing_and_raw_nodes_of_a_table_say_their_stage() -> None:
             assert "extract" not in raw.kinds
             assert (landing.description or "").startswith("Extract and land: ")
             assert (raw.description or "").startswith("Gate and load: ")
+
+
+ASSET_GRAPH_FILE = Path(__file__).parent / "asset_graph.txt"
+
+
+def _asset_graph_text() -> str:
+    """The asset graph in review-friendly lines: each asset with its group, kinds, what it
+    depends on and its checks (blocking ones marked)."""
+    graph = defs.resolve_asset_graph()
+    checks: dict[dg.AssetKey, list[str]] = {}
+    for check_key in graph.asset_check_keys:
+        spec = graph.get_check_spec(check_key)
+        checks.setdefault(check_key.asset_key, []).append(
+            f"{check_key.name}{' (blocking)' if spec.blocking else ''}"
+        )
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        if key.path[0] == "serving":  # there only where MAGLUMAT_SERVING_DSN is set
+            continue
+        node = graph.get(key)
+        lines.append(f"{key.to_user_string()}  [{node.group_name}] {', '.join(sorted(node.kinds))}")
+        lines += [f"  <- {parent.to_user_string()}" for parent in sorted(
+            node.parent_keys, key=lambda k: k.to_user_string()
+        )]  # fmt: skip
+        lines += [f"  check {name}" for name in sorted(checks.get(key, []))]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_asset_graph_is_the_reviewed_one() -> None:
+    """An accidental change to the graph (a key, a group, a dependency, a check) shows in review:
+    after a deliberate one, write the file again with
+    ``MAGLUMAT_WRITE_ASSET_GRAPH=1 .venv/bin/pytest tests/test_definitions.py``."""
+    current = _asset_graph_text()
+    if os.environ.get("MAGLUMAT_WRITE_ASSET_GRAPH") == "1":
+        ASSET_GRAPH_FILE.write_text(current, encoding="utf-8")
+    reviewed = ASSET_GRAPH_FILE.read_text(encoding="utf-8")
+    assert current == reviewed, (
+        "the asset graph changed: see the difference, and if it is meant, write it again with"
+        " MAGLUMAT_WRITE_ASSET_GRAPH=1"
+    )
