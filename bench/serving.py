@@ -45,7 +45,7 @@ from warehouse.serving import (
     read_row_keys,
     served_tables,
 )
-from warehouse.serving_users import add_user
+from warehouse.serving.users import add_user
 from warehouse.snapshot import current_snapshot
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

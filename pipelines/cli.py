@@ -613,7 +613,7 @@ def serving_users(command: str, name: str | None, ministry: str | None) -> int:
     """``maglumat serving add-user|remove-user|list-users``: the people who read the BI
     database, each with a login of their own in their ministry's group."""
     from pipelines.assets.serving import policy_from_environment
-    from warehouse.serving_users import add_user, list_users, remove_user
+    from warehouse.serving.users import add_user, list_users, remove_user
 
     dsn, prefix, where = _serving_database()
     with _serving_errors(f"serving {command}", where):

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from tests.conftest import POSTGRES_DSN, _server_unreachable
-from warehouse.serving_users import add_user
+from warehouse.serving.users import add_user
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from warehouse.serving import (
     publish_to_postgres,
     publisher_lock,
 )
-from warehouse.serving_users import add_user, list_users, remove_user
+from warehouse.serving.users import add_user, list_users, remove_user
 
 pytestmark = pytest.mark.postgres
 

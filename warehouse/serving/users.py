@@ -1,5 +1,5 @@
 """The people who read the serving database: one login role each, a member of its ministry's
-group role, which holds the grants and row policies (:mod:`warehouse.serving`).
+group role, which holds the grants and row policies (:mod:`warehouse.serving.access`).
 
 A person's password never passes through a command line, an SQL statement in clear or a log:
 the command reads it from the terminal (or standard input), and the server receives only its
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from warehouse.serving import (
+from warehouse.serving.model import (
     IDENTIFIER,
     LOGIN_SUFFIX,
     MAX_IDENTIFIER_LENGTH,
     ServingError,
     ServingPolicy,
-    apply_session_defaults,
 )
+from warehouse.serving.sessions import apply_session_defaults
 
 MINIMUM_PASSWORD_LENGTH = 12
 READER_COMMENT = "Maglumat BI reader"

@@ -1,0 +1,422 @@
+"""A publication: load into incoming schemas, secure, record, and swap in at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pyarrow.csv as pacsv
+from psycopg import errors, sql
+
+from warehouse.duck import read_only_connection
+from warehouse.serving.access import (
+    read_ministries,
+    read_row_keys,
+    secure_table,
+    served_tables,
+)
+from warehouse.serving.column_types import (
+    copy_expression,
+)
+from warehouse.serving.model import (
+    COPY_BATCH_ROWS,
+    DEFAULT_ROLE_PREFIX,
+    INCOMING_SUFFIX,
+    PUBLISHER_APPLICATION,
+    RETIRED_SUFFIX,
+    SERVING_SCHEMA,
+    SWAP_LOCK_TIMEOUT,
+    SWAPPED_SCHEMAS,
+    Publication,
+    ServedTable,
+    ServingError,
+    ServingPolicy,
+    ServingRoles,
+    ident,
+)
+from warehouse.serving.sessions import (
+    apply_session_defaults,
+    blocking_sessions,
+    end_session,
+    people_of,
+    publisher_lock,
+)
+
+
+def load_publication_record(
+    pg: psycopg.Connection,
+    roles: ServingRoles,
+    snapshot_id: str,
+    table_rows: dict[str, int],
+    load_seconds: float,
+    events: list[str],
+) -> dt.datetime:
+    """The incoming ``serving`` schema: the history so far plus this publication, and the one
+    in force. It is swapped in with the tables it describes, so a reader that pins a version
+    by reading ``serving.publication`` first reads that very version of every table."""
+    incoming = SERVING_SCHEMA + INCOMING_SUFFIX
+    pg.execute(
+        sql.SQL(
+            """
+            create table {history} (
+                publication_id bigint primary key,
+                snapshot_id text not null,
+                published_at timestamptz not null,
+                table_count integer not null,
+                row_count bigint not null,
+                table_rows jsonb not null,
+                load_seconds double precision not null,
+                events jsonb not null default '[]'
+            );
+            comment on table {history} is
+                'Every publication of the warehouse snapshot to this database: snapshot id,'
+                ' time, the row count of each table, and what it did besides (sessions it'
+                ' ended, logins it disabled).'
+            """
+        ).format(history=ident(incoming, "publications"))
+    )
+    if pg.execute("select to_regclass('serving.publications')").fetchone() != (None,):
+        # The history of an earlier version may lack later columns: copy the ones it has.
+        kept = [
+            row[0]
+            for row in pg.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'serving' and table_name = 'publications'"
+                " order by ordinal_position"
+            ).fetchall()
+        ]
+        columns = sql.SQL(", ").join(ident(column) for column in kept)
+        pg.execute(
+            sql.SQL("insert into {} ({}) select {} from serving.publications").format(
+                ident(incoming, "publications"), columns, columns
+            )
+        )
+    row = pg.execute(
+        sql.SQL(
+            """
+            insert into {history}
+            select coalesce(max(publication_id), 0) + 1, %s, clock_timestamp(), %s, %s, %s, %s, %s
+            from {history}
+            returning published_at
+            """
+        ).format(history=ident(incoming, "publications")),
+        [
+            snapshot_id,
+            len(table_rows),
+            sum(table_rows.values()),
+            json.dumps(table_rows, sort_keys=True),
+            load_seconds,
+            json.dumps(events),
+        ],
+    ).fetchone()
+    assert row is not None
+    pg.execute(
+        sql.SQL(
+            """
+            create table {current} as
+                select snapshot_id, published_at from {history}
+                order by publication_id desc limit 1;
+            comment on table {current} is
+                'The snapshot this database holds now. Read it first in a transaction: every'
+                ' table then stays at this version until the transaction ends.'
+            """
+        ).format(current=ident(incoming, "publication"), history=ident(incoming, "publications"))
+    )
+    everyone = sql.SQL(", ").join(ident(g) for g in roles.groups)
+    pg.execute(sql.SQL("grant select on {} to {}").format(ident(incoming, "publication"), everyone))
+    pg.execute(
+        sql.SQL("grant select on {} to {}").format(
+            ident(incoming, "publications"), ident(roles.government)
+        )
+    )
+    return row[0]
+
+
+def ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPolicy) -> list[str]:
+    """Group roles, created when missing; CONNECT for them alone; every person's session
+    defaults set again. Returns what it changed that an administrator should hear of."""
+    events: list[str] = []
+    existing = {row[0] for row in pg.execute("select rolname from pg_roles").fetchall()}
+    for group in roles.groups:
+        if group not in existing:
+            pg.execute(sql.SQL("create role {} nologin").format(ident(group)))
+        shared = roles.shared_login(group)
+        disabled = pg.execute(
+            "select rolcanlogin from pg_roles where rolname = %s", [shared]
+        ).fetchone()
+        if disabled == (True,):
+            # One login per ministry let a colleague's `alter role` lock everyone out.
+            pg.execute(sql.SQL("alter role {} nologin").format(ident(shared)))
+            events.append(
+                f"shared login {shared} disabled: people now log in as themselves"
+                f" (maglumat serving add-user NAME --ministry {group.removeprefix(roles.prefix)})"
+            )
+    for person in people_of(pg, roles):
+        apply_session_defaults(pg, person, policy)
+    database = pg.execute("select current_database()").fetchone()
+    assert database is not None
+    # The serving database is the BI tools' alone: nobody but its owner creates anything in it,
+    # and only the BI groups connect (a connection is enough to take locks and advisory locks).
+    pg.execute(
+        sql.SQL("revoke connect, create, temporary on database {} from public").format(
+            ident(database[0])
+        )
+    )
+    pg.execute("revoke create on schema public from public")
+    pg.execute(
+        sql.SQL("grant connect on database {} to {}").format(
+            ident(database[0]), sql.SQL(", ").join(ident(g) for g in roles.groups)
+        )
+    )
+    return events
+
+
+def drop_schemas(pg: psycopg.Connection, suffix: str) -> None:
+    for schema in SWAPPED_SCHEMAS:
+        pg.execute(sql.SQL("drop schema if exists {} cascade").format(ident(schema + suffix)))
+
+
+def load_table(
+    pg: psycopg.Connection, snapshot: duckdb.DuckDBPyConnection, table: ServedTable
+) -> int:
+    """Create the incoming table and COPY the snapshot's rows into it as CSV from Arrow
+    batches (no row passes through Python objects)."""
+    target = ident(table.schema + INCOMING_SUFFIX, table.name)
+    pg.execute(
+        sql.SQL("create table {} ({})").format(
+            target,
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(ident(c.name), sql.SQL(c.postgres_type))
+                for c in table.columns
+            ),
+        )
+    )
+    if table.comment:
+        pg.execute(sql.SQL("comment on table {} is {}").format(target, sql.Literal(table.comment)))
+    for column in table.columns:
+        if column.comment:
+            pg.execute(
+                sql.SQL("comment on column {} is {}").format(
+                    ident(table.schema + INCOMING_SUFFIX, table.name, column.name),
+                    sql.Literal(column.comment),
+                )
+            )
+    columns = ", ".join(copy_expression(c) for c in table.columns)
+    query = f'select {columns} from "{table.schema}"."{table.name}"'  # noqa: S608 - names checked
+    batches = snapshot.execute(query).to_arrow_reader(COPY_BATCH_ROWS)
+    written = 0
+    options = pacsv.WriteOptions(include_header=False)
+    with pg.cursor().copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy:
+        for batch in batches:
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, options)
+            copy.write(buffer.getbuffer())
+            written += batch.num_rows
+    return written
+
+
+def _swap(
+    pg: psycopg.Connection,
+    roles: ServingRoles,
+    policy: ServingPolicy,
+    events: list[str],
+    log: Callable[[str], None],
+) -> tuple[int, float]:
+    """Put the incoming schemas in place of the live ones in one transaction; returns the
+    number of attempts and how long readers were locked out.
+
+    It first takes every live table's ACCESS EXCLUSIVE lock, the publication record's first,
+    so it waits for readers in the middle of a transaction on them. When a lock does not come
+    within the lock timeout it rolls back, names who holds the tables and tries again; a BI
+    reader that keeps it waiting past the grace period (or sits idle in a transaction that
+    long) has its session ended, when the policy says so.
+    """
+    started = time.monotonic()
+    deadline = started + policy.swap_timeout_seconds
+    attempt = 0
+    everyone = sql.SQL(", ").join(ident(g) for g in roles.groups)
+    named: set[int] = set()
+    unendable: set[int] = set()
+    while True:
+        attempt += 1
+        try:
+            with pg.transaction():
+                pg.execute(
+                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT))
+                )
+                live = pg.execute(
+                    """
+                    select n.nspname, c.relname
+                    from pg_class as c
+                    inner join pg_namespace as n on c.relnamespace = n.oid
+                    where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')
+                    order by array_position(%s, n.nspname::text), c.relname
+                    """,
+                    [list(SWAPPED_SCHEMAS), list(SWAPPED_SCHEMAS)],
+                ).fetchall()
+                locking = time.monotonic()
+                for schema, name in live:
+                    pg.execute(
+                        sql.SQL("lock table {} in access exclusive mode").format(
+                            ident(schema, name)
+                        )
+                    )
+                if events:
+                    pg.execute(
+                        sql.SQL(
+                            "update {} set events = %s"
+                            " where publication_id = (select max(publication_id) from {})"
+                        ).format(
+                            ident(SERVING_SCHEMA + INCOMING_SUFFIX, "publications"),
+                            ident(SERVING_SCHEMA + INCOMING_SUFFIX, "publications"),
+                        ),
+                        [json.dumps(events)],
+                    )
+                live_schemas = {
+                    row[0]
+                    for row in pg.execute(
+                        "select nspname from pg_namespace where nspname = any(%s)",
+                        [list(SWAPPED_SCHEMAS)],
+                    ).fetchall()
+                }
+                for schema in SWAPPED_SCHEMAS:
+                    if schema in live_schemas:
+                        pg.execute(
+                            sql.SQL("alter schema {} rename to {}").format(
+                                ident(schema), ident(schema + RETIRED_SUFFIX)
+                            )
+                        )
+                    pg.execute(
+                        sql.SQL("alter schema {} rename to {}").format(
+                            ident(schema + INCOMING_SUFFIX), ident(schema)
+                        )
+                    )
+                    pg.execute(
+                        sql.SQL("grant usage on schema {} to {}").format(ident(schema), everyone)
+                    )
+                drop_schemas(pg, RETIRED_SUFFIX)
+            return attempt, time.monotonic() - locking
+        except errors.LockNotAvailable as error:
+            waited = time.monotonic() - started
+            blockers = blocking_sessions(pg, roles)
+            for session, idle_seconds in blockers:
+                overdue = waited >= policy.reader_grace_seconds or (
+                    session.state.startswith("idle in transaction")
+                    and idle_seconds >= policy.reader_grace_seconds
+                )
+                if (
+                    policy.end_blocking_readers
+                    and session.is_reader
+                    and overdue
+                    and session.pid not in unendable
+                ):
+                    outcome = end_session(pg, session)
+                    if outcome is None:
+                        unendable.add(session.pid)
+                        log(
+                            f"cannot end {session.describe()}: the publisher needs the"
+                            " pg_signal_backend role to end readers; waiting for it"
+                        )
+                        continue
+                    event = (
+                        f"ended the session {session.describe()}: it kept the swap waiting"
+                        f" {waited:.0f} s (grace {policy.reader_grace_seconds:.0f} s)"
+                    )
+                    events.append(event)
+                    log(event)
+                elif session.pid not in named:
+                    named.add(session.pid)
+                    log(f"the swap waits for {session.describe()}")
+            if time.monotonic() > deadline:
+                who = "; ".join(session.describe() for session, _ in blockers) or "no one now"
+                raise ServingError(
+                    f"the swap waited {policy.swap_timeout_seconds:.0f} s for sessions holding"
+                    f" the served tables ({who}); the previous publication stays in place"
+                ) from error
+            time.sleep(min(0.2 * attempt, 2.0))
+
+
+def publish_to_postgres(
+    snapshot_path: Path,
+    snapshot_id: str,
+    dsn: str,
+    role_prefix: str = DEFAULT_ROLE_PREFIX,
+    *,
+    policy: ServingPolicy | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> Publication:
+    """Publish one snapshot's marts and indicators to the serving database at ``dsn``.
+
+    The DSN's user owns the serving database and may create roles (``CREATEROLE``); to end
+    readers that hold the swap up it needs the ``pg_signal_backend`` role as well. Nothing is
+    visible to the BI roles until the swap; a failure before it leaves the previous publication
+    untouched (the incoming schemas are dropped).
+    """
+    policy = policy or ServingPolicy()
+    started = time.monotonic()
+    snapshot = read_only_connection(snapshot_path)
+    try:
+        ministries = read_ministries(snapshot)
+        roles = ServingRoles(role_prefix, ministries)
+        sectors = [sector for ministry in ministries for sector in ministry.sectors]
+        tables = served_tables(snapshot, sectors)
+        keys = read_row_keys(snapshot)
+        with (
+            publisher_lock(dsn, policy.start_timeout_seconds),
+            psycopg.connect(dsn, autocommit=True, application_name=PUBLISHER_APPLICATION) as pg,
+        ):
+            # The server's or the publisher role's own limits are not the readers' business.
+            pg.execute("set statement_timeout = 0")
+            pg.execute("set idle_in_transaction_session_timeout = 0")
+            with pg.transaction():
+                events = ensure_roles(pg, roles, policy)
+            for event in events:
+                log(event)
+            table_rows: dict[str, int] = {}
+            closed: list[str] = []
+            try:
+                with pg.transaction():
+                    drop_schemas(pg, INCOMING_SUFFIX)
+                    drop_schemas(pg, RETIRED_SUFFIX)
+                    for schema in SWAPPED_SCHEMAS:
+                        pg.execute(
+                            sql.SQL("create schema {}").format(ident(schema + INCOMING_SUFFIX))
+                        )
+                    for table in tables:
+                        table_rows[table.address] = load_table(pg, snapshot, table)
+                        secure_table(pg, table, roles, keys)
+                        if table.access.kind == "government_only":
+                            closed.append(table.address)
+                    published_at = load_publication_record(
+                        pg, roles, snapshot_id, table_rows, time.monotonic() - started, events
+                    )
+                for table in tables:
+                    pg.execute(
+                        sql.SQL("analyze {}").format(
+                            ident(table.schema + INCOMING_SUFFIX, table.name)
+                        )
+                    )
+                for address in closed:
+                    log(f"{address}: no sector rule fits, served to the government role only")
+                attempts, lock_seconds = _swap(pg, roles, policy, events, log)
+            finally:
+                drop_schemas(pg, INCOMING_SUFFIX)
+    finally:
+        snapshot.close()
+    return Publication(
+        snapshot_id=snapshot_id,
+        published_at=published_at,
+        table_rows=table_rows,
+        roles=roles.groups,
+        seconds=time.monotonic() - started,
+        swap_attempts=attempts,
+        closed_tables=closed,
+        swap_lock_seconds=lock_seconds,
+        events=events,
+    )
