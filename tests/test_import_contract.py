@@ -74,3 +74,17 @@ def test_the_contract_sees_a_violation(tmp_path: Path, monkeypatch: pytest.Monke
             (tmp_path / layer).mkdir()
     monkeypatch.setattr(f"{__name__}.PROJECT_ROOT", tmp_path)
     assert _violations() == ["warehouse/upward.py:5: warehouse imports pipelines"]
+
+
+def test_the_economists_client_needs_no_orchestration() -> None:
+    """``from warehouse.client import Warehouse`` loads neither Dagster nor dbt nor pipelines."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, warehouse.client;"
+         " print(sorted({m.split('.')[0] for m in sys.modules}"
+         " & {'dagster', 'dbt', 'pipelines'}))"],
+        capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "[]"
