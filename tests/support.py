@@ -14,9 +14,9 @@ import dagster as dg
 import duckdb
 
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
-from pipelines.assets.reports import REPORT_KEYS
 from pipelines.assets.transform import dbt_executable
 from pipelines.definitions import DAILY_JOB, build_definitions
+from pipelines.reporting.assets import REPORT_KEYS
 from pipelines.resources import MaglumatResource
 from simulator import agriculture
 from warehouse.raw import ensure_audit_schema

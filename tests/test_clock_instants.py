@@ -21,11 +21,11 @@ import time_machine
 
 from maglumat import clock
 from maglumat.settings import MaglumatPaths
-from pipelines.assets.reports import report_job_name
 from pipelines.catalogue import Delivery
 from pipelines.cli import main
 from pipelines.definitions import defs
 from pipelines.freshness import assess
+from pipelines.reporting.assets import report_job_name
 from pipelines.reporting.periods import (
     DAILY,
     MONTHLY,

@@ -14,9 +14,9 @@ import pytest
 
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import MaglumatPaths
-from pipelines.assets.reports import REPORT_KEYS, build_report_assets
 from pipelines.cli import main
 from pipelines.landing import list_batches
+from pipelines.reporting.assets import REPORT_KEYS, build_report_assets
 from pipelines.resources import MaglumatResource, ReportDeliveryResource
 from simulator import agriculture
 from tests.support import (

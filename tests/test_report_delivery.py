@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from maglumat.settings import MaglumatPaths
-from pipelines.assets.reports import REPORT_KEYS, build_report_assets
+from pipelines.reporting.assets import REPORT_KEYS, build_report_assets
 from pipelines.reporting.delivery import (
     DELIVERY_LOG,
     LANGUAGES,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from pipelines.assets.reports import REPORT_KEYS, report_job_name
 from pipelines.definitions import defs
+from pipelines.reporting.assets import REPORT_KEYS, report_job_name
 from pipelines.reporting.periods import (
     DAILY,
     MONTHLY,

@@ -1,6 +1,6 @@
 """Publishing: the read-only snapshot that readers (economists, BI tools, the reports) query.
 
-The reports are assets of their own, partitioned by period: ``pipelines/assets/reports.py``.
+The reports are assets of their own, partitioned by period: ``pipelines/reporting/assets.py``.
 """
 
 import dagster as dg
