@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from maglumat.clock import LOCAL_TIMEZONE_NAME
 from maglumat.languages import LANGUAGES
@@ -89,76 +90,145 @@ class SourceSystem:
         return self.demo_connection.format(systems=paths.systems)
 
 
-def _identifier(value: object, where: str) -> str:
-    if not isinstance(value, str) or not IDENTIFIER.match(value):
-        raise CatalogueError(f"{where}: {value!r} is not a lowercase SQL identifier")
-    return value
+class _Spec(BaseModel):
+    # A misspelt key is an error when the definitions load, never a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _parse_table(raw: dict, where: str) -> SourceTable:
-    name = _identifier(raw.get("name"), f"{where}: table name")
-    where = f"{where}, table {name}"
-    mode = raw.get("mode", "incremental")
-    if mode not in ("incremental", "full", "append"):
-        raise CatalogueError(
-            f"{where}: mode must be 'incremental', 'full' or 'append', not {mode!r}"
-        )
-    cursor = raw.get("cursor")
-    if cursor is not None or mode == "incremental":
-        cursor = _identifier(cursor, f"{where}: cursor (required for incremental tables)")
-    key = raw.get("business_key") or []
-    if not key:
-        raise CatalogueError(f"{where}: business_key is required")
-    return SourceTable(
-        name=name,
-        business_key=tuple(_identifier(column, f"{where}: business_key") for column in key),
-        mode=mode,
-        cursor=cursor,
-        description=str(raw.get("description", "")).strip(),
-        options=dict(raw.get("options") or {}),
-    )
+class ConnectionSpec(_Spec):
+    env: str
+    demo_default: str | None = None
 
 
-def _parse_system(raw: dict, catalogue_file: Path) -> SourceSystem:
-    name = _identifier(raw.get("name"), f"{catalogue_file}: system name")
-    where = f"{catalogue_file}, system {name}"
-    connection = raw.get("connection") or {}
-    if "env" not in connection:
-        raise CatalogueError(f"{where}: connection.env (an environment variable) is required")
-    delivery = raw.get("delivery") or {}
-    if delivery.get("every", "day") not in ("day", "month"):
-        raise CatalogueError(f"{where}: delivery.every must be 'day' or 'month'")
-    return SourceSystem(
-        name=name,
-        sector=_identifier(raw.get("sector"), f"{where}: sector"),
-        ministry=str(raw.get("ministry", "")),
-        kind=str(raw.get("kind")),
-        connection_env=str(connection["env"]),
-        demo_connection=connection.get("demo_default"),
-        delivery=Delivery(
-            every=delivery.get("every", "day"),
-            expected_by=str(delivery.get("expected_by", "09:00")),
-            timezone=str(delivery.get("timezone", LOCAL_TIMEZONE_NAME)),
-            grace_hours=int(delivery.get("grace_hours", 0)),
-            day_of_month=int(delivery.get("day_of_month", 1)),
+class DeliverySpec(_Spec):
+    every: Literal["day", "month"] = "day"
+    expected_by: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = LOCAL_TIMEZONE_NAME
+    grace_hours: int = Field(0, ge=0)
+    day_of_month: int = Field(1, ge=1, le=28)
+
+
+class TableSpec(_Spec):
+    name: str = Field(pattern=IDENTIFIER.pattern)
+    description: str = ""
+    business_key: tuple[str, ...] = Field(min_length=1)
+    mode: ExtractMode = "incremental"
+    cursor: str | None = Field(None, pattern=IDENTIFIER.pattern)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TitleSpec(_Spec):
+    tk: str = Field(min_length=1)
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class SystemSpec(_Spec):
+    """One sector system as ``pipelines/<sector>/sources.yml`` declares it."""
+
+    name: str = Field(pattern=IDENTIFIER.pattern)
+    sector: str = Field(pattern=IDENTIFIER.pattern)
+    ministry: str = ""
+    title: TitleSpec | None = None
+    description: str = ""
+    kind: str = Field(pattern=IDENTIFIER.pattern)
+    connection: ConnectionSpec
+    delivery: DeliverySpec = Field(default_factory=DeliverySpec)
+    options: dict[str, Any] = Field(default_factory=dict)
+    tables: tuple[TableSpec, ...] = Field(min_length=1)
+
+
+def _problems(error: ValidationError) -> str:
+    """Pydantic's findings as ``tables[2].buisness_key: not a key of the catalogue``."""
+    found = []
+    for problem in error.errors():
+        place = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
+        ).lstrip(".")
+        if problem["type"] == "extra_forbidden":
+            found.append(f"{place}: not a key of the catalogue (a misspelling?)")
+        elif problem["type"] == "missing":
+            found.append(f"{place}: required")
+        elif place.endswith("expected_by"):
+            # YAML reads an unquoted 10:00 as the number 600.
+            found.append(f'{place}: write the local time in quotes, e.g. "10:00"')
+        elif problem["type"] == "string_pattern_mismatch" and place.endswith(
+            ("name", "sector", "kind", "cursor")
+        ):
+            found.append(f"{place}: {problem['input']!r} is not a lowercase SQL identifier")
+        else:
+            found.append(f"{place}: {problem['msg']}")
+    return "; ".join(found)
+
+
+def _system(raw: object, catalogue_file: Path, position: int) -> SourceSystem:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    where = f"{catalogue_file}, system {name or f'number {position + 1}'}"
+    try:
+        spec = SystemSpec.model_validate(raw)
+    except ValidationError as error:
+        raise CatalogueError(f"{where}: {_problems(error)}") from None
+    for table in spec.tables:
+        if table.mode == "incremental" and table.cursor is None:
+            raise CatalogueError(
+                f"{where}, table {table.name}: cursor is required for incremental tables"
+            )
+        for column in table.business_key:
+            if not IDENTIFIER.match(column):
+                raise CatalogueError(
+                    f"{where}, table {table.name}: business_key {column!r} is not a lowercase"
+                    " SQL identifier"
+                )
+    titles = {} if spec.title is None else {
+        language: getattr(spec.title, language).strip() for language in TITLE_LANGUAGES
+    }  # fmt: skip
+    system = SourceSystem(
+        name=spec.name,
+        sector=spec.sector,
+        ministry=spec.ministry,
+        kind=spec.kind,
+        connection_env=spec.connection.env,
+        demo_connection=spec.connection.demo_default,
+        delivery=Delivery(**spec.delivery.model_dump()),
+        tables=tuple(
+            SourceTable(
+                name=table.name,
+                business_key=table.business_key,
+                mode=table.mode,
+                cursor=table.cursor,
+                description=table.description.strip(),
+                options=dict(table.options),
+            )
+            for table in spec.tables
         ),
-        tables=tuple(_parse_table(table, where) for table in raw.get("tables", [])),
-        description=str(raw.get("description", "")).strip(),
-        titles=_titles(raw.get("title"), where),
-        options=dict(raw.get("options") or {}),
+        description=spec.description.strip(),
+        titles=titles,
+        options=dict(spec.options),
         catalogue_file=catalogue_file,
     )
+    _check_kind(system, where)
+    return system
+
+
+def _check_kind(system: SourceSystem, where: str) -> None:
+    """The kind names an extractor, and each table's options are ones that extractor reads."""
+    # Imported here: the extractors import this module for its types.
+    from pipelines.extract import options_check_for
+
+    try:
+        check = options_check_for(system.kind)
+    except ValueError as error:
+        raise CatalogueError(f"{where}: kind: {error}") from None
+    for table in system.tables:
+        try:
+            check(system, table)
+        except CatalogueError:
+            raise
+        except (ValueError, TypeError, KeyError) as error:
+            raise CatalogueError(f"{where}, table {table.name}: {error}") from None
 
 
 TITLE_LANGUAGES = LANGUAGES
-
-
-def _titles(raw: Any, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict) or set(raw) != set(TITLE_LANGUAGES):
-        raise CatalogueError(f"{where}: title must give the name in tk, ru and en, not {raw!r}")
-    return {language: str(raw[language]).strip() for language in TITLE_LANGUAGES}
 
 
 def load_catalogue(root: Path = CATALOGUE_DIR) -> list[SourceSystem]:
@@ -166,7 +236,10 @@ def load_catalogue(root: Path = CATALOGUE_DIR) -> list[SourceSystem]:
     systems: list[SourceSystem] = []
     for catalogue_file in sorted(root.glob("*/sources.yml")):
         document = yaml.safe_load(catalogue_file.read_text(encoding="utf-8")) or {}
-        systems.extend(_parse_system(raw, catalogue_file) for raw in document.get("systems", []))
+        systems.extend(
+            _system(raw, catalogue_file, position)
+            for position, raw in enumerate(document.get("systems", []))
+        )
     names = [system.name for system in systems]
     duplicated = {name for name in names if names.count(name) > 1}
     if duplicated:

@@ -61,3 +61,59 @@ def test_identifiers_that_could_inject_sql_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogueError, match="not a lowercase SQL identifier"):
         load_catalogue(tmp_path)
+
+
+_SYSTEM = """systems:
+  - name: freight
+    sector: transport
+    kind: {kind}
+    connection: {{env: FREIGHT_DSN}}
+    delivery: {{every: day, expected_by: "10:00"{delivery}}}
+    {system_key}
+    tables:
+      - name: shipments
+        business_key: [shipment_id]
+        mode: {mode}
+        {table_key}
+"""
+
+
+def _catalogue(tmp_path: Path, **parts: str) -> Path:
+    values = {"kind": "sql", "delivery": "", "system_key": "", "mode": "full", "table_key": ""}
+    (tmp_path / "transport").mkdir()
+    (tmp_path / "transport" / "sources.yml").write_text(
+        _SYSTEM.format(**{**values, **parts}), encoding="utf-8"
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"table_key": "buisness_key: [shipment_id]"},
+         "system freight: tables[0].buisness_key: not a key of the catalogue (a misspelling?)"),
+        ({"system_key": "sectr: transport"}, "system freight: sectr: not a key of the catalogue"),
+        ({"delivery": ", grace_hour: 2"}, "system freight: delivery.grace_hour: not a key"),
+        ({"delivery": ', expected_by: "25:00"'},
+         'delivery.expected_by: write the local time in quotes, e.g. "10:00"'),
+        ({"delivery": ", expected_by: 10:30"}, "delivery.expected_by: write the local time"),
+        ({"kind": "ftp"}, "system freight: kind: no extractor for kind 'ftp'"),
+        ({"table_key": "options: {late_comit_seconds: 60}"},
+         "system freight, table shipments: unknown sql options ['late_comit_seconds']"),
+        ({"kind": "file_inbox", "mode": "append", "table_key": "options: {patern: 'a*.csv'}"},
+         "table shipments: file_inbox options: unknown options ['patern'] (a misspelling?)"),
+        ({"kind": "http_api", "mode": "full", "table_key": "options: {page_sise: 10}"},
+         "unknown http_api options ['page_sise']"),
+        ({"kind": "event_log", "mode": "append", "table_key": "options: {field: [a]}"},
+         "table shipments: unknown event_log options ['field']"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_or_unknown_setting_fails_when_the_catalogue_loads(
+    tmp_path: Path, parts: dict[str, str], message: str
+) -> None:
+    """Every key at every level is checked when the definitions load (and so in `make test`
+    and `dagster definitions validate`), not when the nightly run first reads the system."""
+    with pytest.raises(CatalogueError) as refused:
+        load_catalogue(_catalogue(tmp_path, **parts))
+    assert str(refused.value).startswith(str(tmp_path / "transport" / "sources.yml"))
+    assert message in str(refused.value)

@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -63,14 +64,27 @@ class Extract:
 
 
 Extractor = Callable[[ExtractRequest], Iterable[Extract]]
+OptionsCheck = Callable[["SourceSystem", "SourceTable"], None]
 
 
-def extractor_for(kind: str) -> Extractor:
-    """The ``extract`` function of ``pipelines.extract.<kind>``."""
+def _module(kind: str) -> ModuleType:
     if not kind.isidentifier() or kind.startswith("_"):
         raise ValueError(f"{kind!r} is not a valid extractor kind")
     try:
         module = importlib.import_module(f"pipelines.extract.{kind}")
     except ModuleNotFoundError as error:
         raise ValueError(f"no extractor for kind {kind!r} (pipelines/extract/{kind}.py)") from error
-    return module.extract
+    if not callable(getattr(module, "extract", None)):
+        raise ValueError(f"pipelines/extract/{kind}.py has no extract function")
+    return module
+
+
+def extractor_for(kind: str) -> Extractor:
+    """The ``extract`` function of ``pipelines.extract.<kind>``."""
+    return _module(kind).extract
+
+
+def options_check_for(kind: str) -> OptionsCheck:
+    """The ``check_options(system, table)`` of ``pipelines.extract.<kind>``: it raises on an
+    option the extractor does not read or a value it cannot use, when the catalogue loads."""
+    return _module(kind).check_options

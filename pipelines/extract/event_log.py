@@ -35,7 +35,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -43,6 +43,9 @@ import polars as pl
 
 from pipelines.extract import Extract, ExtractRequest
 from pipelines.extract.dbapi import SourceUnreachableError
+
+if TYPE_CHECKING:
+    from pipelines.catalogue import SourceSystem, SourceTable
 
 DEFAULT_PATTERN = "*.jsonl"
 DEFAULT_MAX_LINES = 200_000
@@ -324,6 +327,27 @@ def read_log(
             batch.add(rows.clear(), name, lines.position(name, len(lines) - 1))
     if batch.height:
         yield batch.extract()
+
+
+EVENT_LOG_OPTION_NAMES = frozenset({"pattern", "fields", "max_lines_per_batch"})
+
+
+def check_options(system: SourceSystem, table: SourceTable) -> None:
+    """Raise when a table's options (over its system's) are not ones this reads."""
+    if table.mode != "append":
+        raise ValueError(f"an event log is read in mode 'append', not {table.mode!r}")
+    options = {**system.options, **table.options}
+    unknown = sorted(set(options) - EVENT_LOG_OPTION_NAMES)
+    if unknown:
+        raise ValueError(
+            f"unknown event_log options {unknown} (a misspelling?);"
+            f" known: {sorted(EVENT_LOG_OPTION_NAMES)}"
+        )
+    fields = options.get("fields")
+    if not fields or not all(isinstance(name, str) and name for name in fields):
+        raise ValueError("event_log option `fields` (the event fields to land) is required")
+    if int(options.get("max_lines_per_batch", DEFAULT_MAX_LINES)) < 1:
+        raise ValueError("event_log option max_lines_per_batch must be at least 1")
 
 
 def extract(request: ExtractRequest) -> Iterator[Extract]:

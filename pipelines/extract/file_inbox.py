@@ -163,6 +163,21 @@ class CellField:
         return f"row {self.row}"
 
 
+INBOX_OPTION_NAMES = frozenset(
+    {
+        "pattern", "format", "encodings", "delimiter", "decimal", "title_rows", "header_rows",
+        "skip_rows_after_header", "sheet", "columns", "cells", "footer_pattern", "date_formats",
+        "timezone", "keep_as_text", "settle_seconds", "incomplete_wait_seconds",
+        "stream_above_bytes", "stream_slice_bytes",
+    }
+)  # fmt: skip
+
+
+def check_options(system: SourceSystem, table: SourceTable) -> None:
+    """Raise, naming the catalogue entry, when a table's options are not ones this reads."""
+    InboxOptions.of(system, table)
+
+
 @dataclass(frozen=True)
 class InboxOptions:
     """How the files of one table are found and read (see the module docstring)."""
@@ -204,6 +219,11 @@ class InboxOptions:
 
     @classmethod
     def _parse(cls, raw: Mapping[str, Any]) -> InboxOptions:
+        unknown = sorted(set(raw) - INBOX_OPTION_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown options {unknown} (a misspelling?); known: {sorted(INBOX_OPTION_NAMES)}"
+            )
         patterns = raw.get("pattern")
         patterns = [patterns] if isinstance(patterns, str) else list(patterns or [])
         if not patterns or not all(isinstance(p, str) and p and "/" not in p for p in patterns):

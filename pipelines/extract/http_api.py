@@ -427,6 +427,11 @@ def read_collection(
         followed.add(url)
 
 
+def check_options(system: SourceSystem, table: SourceTable) -> None:
+    """Raise when a table's options (over its system's) are not ones this reads."""
+    ApiSettings.of(system, table)
+
+
 def extract(request: ExtractRequest) -> Iterator[Extract]:
     """Every record of the table's collection past the high-water mark, as one batch."""
     table = request.table

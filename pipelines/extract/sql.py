@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from pipelines.catalogue import IDENTIFIER, SourceTable
+from pipelines.catalogue import IDENTIFIER, SourceSystem, SourceTable
 from pipelines.extract import Extract, ExtractRequest
 from pipelines.extract.dbapi import Dialect, SourceUnreachableError, connect, dialect_of, redact
 
@@ -317,6 +317,19 @@ def extract_table(dsn: str, table: SourceTable, high_water_mark: str | None) -> 
 # default: a row committed after a later one (a long transaction, a replica catching up) carries
 # an earlier cursor value and would otherwise be skipped for good.
 DEFAULT_LATE_COMMIT_SECONDS = 3600
+SQL_OPTION_NAMES = frozenset({"late_commit_seconds"})
+
+
+def check_options(system: SourceSystem, table: SourceTable) -> None:
+    """Raise when a table's options (over its system's) are not ones this reads."""
+    options = {**system.options, **table.options}
+    unknown = sorted(set(options) - SQL_OPTION_NAMES)
+    if unknown:
+        raise ValueError(
+            f"unknown sql options {unknown} (a misspelling?); known: {sorted(SQL_OPTION_NAMES)}"
+        )
+    if float(options.get("late_commit_seconds", DEFAULT_LATE_COMMIT_SECONDS)) < 0:
+        raise ValueError("sql option late_commit_seconds must not be negative")
 
 
 def _late_commit_seconds(request: ExtractRequest) -> float:
