@@ -62,7 +62,7 @@ def fixed_overhead() -> tuple[dict[str, float], float]:
     apart, the full parse a deployment pays once (after an upgrade or a new MAGLUMAT_HOME)."""
     # The run reads the parsed project from dbt_project/target, as `maglumat demo` does: parse
     # it now, so that it matches the models on disk (the definitions are built from it).
-    from pipelines.cli import prepare
+    from pipelines.commands.running import prepare
 
     started = time.perf_counter()
     prepare()
@@ -123,7 +123,7 @@ def run_job(
         if result.success:
             from contextlib import redirect_stdout
 
-            from pipelines.cli import demo_reports
+            from pipelines.commands.reports import demo_reports
 
             with redirect_stdout(io.StringIO()):
                 reports_failed = bool(demo_reports(as_of))
@@ -399,7 +399,7 @@ def bench(
     from pipelines.assets.transform import DBT_PROJECT
 
     if not measure_overhead and not DBT_PROJECT.manifest_path.exists():
-        from pipelines.cli import prepare
+        from pipelines.commands.running import prepare
 
         prepare()
     elif (

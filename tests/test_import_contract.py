@@ -22,7 +22,7 @@ from maglumat.settings import PROJECT_ROOT
 LAYERS = ("maglumat", "quality", "warehouse", "pipelines")
 # (importing module, imported package): the commands `demo`, `simulate` and `run --simulated`
 # bring the simulated systems to a time and serve their APIs during a run.
-DEMO_COMMANDS = {("pipelines.cli", "simulator")}
+DEMO_COMMANDS = {("pipelines.commands.running", "simulator")}
 
 
 def _module_name(path: Path) -> str:
