@@ -12,6 +12,8 @@ import pytest
 
 from pipelines.catalogue import SourceTable
 from pipelines.extract import event_log, file_inbox
+from pipelines.extract.file_inbox import columnar as inbox_columnar
+from pipelines.extract.file_inbox import reading as inbox_reading
 from pipelines.extract.sql import _rows_frame, extract_table
 
 PROBE = SourceTable(name="probe", business_key=("id",), mode="incremental", cursor="id")
@@ -130,10 +132,10 @@ def test_large_csv_read_column_wise_equals_row_by_row(tmp_path: Path) -> None:
     path = _large_csv(tmp_path, extra=b"  ;  ;  \r\n")
     data = path.read_bytes()
     options = _options()
-    columnar = file_inbox._csv_columnar(data, path.name, options)
+    columnar = inbox_columnar._csv_columnar(data, path.name, options)
     assert columnar is not None
-    sheet = file_inbox._read_csv(data, path.name, options)
-    reference = file_inbox._frame(sheet, path.name, options)
+    sheet = inbox_reading._read_csv(data, path.name, options)
+    reference = inbox_reading._frame(sheet, path.name, options)
     assert columnar.schema == reference.schema
     assert columnar.equals(reference)
     assert columnar["Количество"][0] == "1001.5"  # decimal comma and digit group normalised
@@ -143,7 +145,7 @@ def test_large_csv_ragged_line_is_named_as_before(tmp_path: Path) -> None:
     path = _large_csv(tmp_path, extra=b"01.01.2022;ENR-1\r\n")
     with pytest.raises(file_inbox.UnreadableFileError, match=r"line \d+ has 2 fields") as error:
         file_inbox.read_table_file(path, _options())
-    sheet = file_inbox._read_csv(path.read_bytes(), path.name, _options())
+    sheet = inbox_reading._read_csv(path.read_bytes(), path.name, _options())
     with pytest.raises(file_inbox.UnreadableFileError) as reference:
-        file_inbox._frame(sheet, path.name, _options())
+        inbox_reading._frame(sheet, path.name, _options())
     assert str(error.value) == str(reference.value)

@@ -35,14 +35,16 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.extract import StagedRows
-from pipelines.extract import file_inbox as inbox
+from pipelines.extract.file_inbox import files as inbox_files
+from pipelines.extract.file_inbox import options as inbox_options
+from pipelines.extract.file_inbox import reading as inbox_reading
 from quality.gate import READ_PROBLEM_COLUMN
 
 if TYPE_CHECKING:
     from pipelines.extract.file_inbox import InboxOptions, Look
 
-# The survey's regular expression of ``file_inbox._DECIMAL_COMMA``, on bytes: digits and commas
-# are the same bytes in every encoding an inbox reads.
+# The survey's regular expression of ``file_inbox.reading._DECIMAL_COMMA``, on bytes: digits
+# and commas are the same bytes in every encoding an inbox reads.
 _DECIMAL_COMMA = re.compile(rb"(?:^|[^\d,])\d+,\d+(?:$|[^\d,])", re.MULTILINE)
 _NOT_ASCII = re.compile(rb"[\x80-\xff]")
 
@@ -66,8 +68,10 @@ class _Evidence:
         self.name = name
         self.encodings = encodings
         self.declared = encodings[0] if len(encodings) == 1 else None
-        self.wants_utf8 = self.declared is None and any(inbox._is_utf8(e) for e in encodings)
-        self.others = {e: True for e in encodings if not inbox._is_utf8(e)}
+        self.wants_utf8 = self.declared is None and any(
+            inbox_reading._is_utf8(e) for e in encodings
+        )
+        self.others = {e: True for e in encodings if not inbox_reading._is_utf8(e)}
         self.first_not_utf8: tuple[int, int] | None = None  # (line, byte)
         self.first_utf8_letters: int | None = None  # a line of non-ASCII UTF-8
         self.problem: str | None = None
@@ -129,7 +133,7 @@ class _Evidence:
             self.first_utf8_letters = base + piece.count(b"\n", 0, found.start()) + 1
 
     def encoding(self) -> tuple[str, str | None]:
-        """The file's encoding, and why it cannot be read (as ``file_inbox._decode``)."""
+        """The file's encoding, and why it cannot be read (as ``file_inbox.reading._decode``)."""
         if self.declared is not None:
             return self.declared, self.problem
         if self.wants_utf8:
@@ -190,7 +194,7 @@ def survey(path: Path, options: InboxOptions) -> Survey:
             evidence.take(data[:cut])
             carry = data[cut:]
     encoding, unreadable = evidence.encoding()
-    look = inbox.Look(
+    look = inbox_files.Look(
         size=size,
         blank=evidence.blank,
         ends_with_line_end=last in (b"\n", b"\r"),
@@ -237,7 +241,7 @@ def _slices(path: Path, slice_bytes: int, skip: int) -> Iterator[tuple[int, byte
             cut = _cut(data)
             if cut == 0:
                 if len(data) > 4 * slice_bytes:
-                    raise inbox.UnreadableFileError(
+                    raise inbox_options.UnreadableFileError(
                         f"{path.name}: a quoted field opened at or after line {line} is not "
                         f"closed within {len(data)} bytes"
                     )
@@ -255,14 +259,16 @@ def _is_blank_record(line: str, delimiter: str) -> bool:
 
 def _header_lines(text: str, options: InboxOptions) -> tuple[int, str]:
     """How many lines stand above the data (title, header, skipped rows), and the delimiter:
-    as ``file_inbox._read_csv`` and ``_frame`` find them."""
+    as ``file_inbox.reading._read_csv`` and ``_frame`` find them."""
     lines = text.split("\n")
     header_line = options.title_rows
     while header_line < len(lines) and not lines[header_line].strip():
         header_line += 1
     if header_line >= len(lines):
-        raise inbox.UnreadableFileError("no header line in the first slice")
-    delimiter = options.delimiter or inbox._delimiter(lines[header_line], inbox.DELIMITERS)
+        raise inbox_options.UnreadableFileError("no header line in the first slice")
+    delimiter = options.delimiter or inbox_reading._delimiter(
+        lines[header_line], inbox_options.DELIMITERS
+    )
     header_at = options.title_rows
     while header_at < len(lines) and _is_blank_record(lines[header_at], delimiter):
         header_at += 1
@@ -277,7 +283,7 @@ def read_in_slices(
     Raises ``UnreadableFileError`` as reading the file whole would (naming the file's line)."""
     name = path.name
     if found.problem is not None:
-        raise inbox.UnreadableFileError(found.problem)
+        raise inbox_options.UnreadableFileError(found.problem)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     parts: list[Path] = []
@@ -298,7 +304,7 @@ def read_in_slices(
             )
             ends = [m.end() for m in re.finditer(rb"\n", piece)][:first_data]
             if len(ends) < first_data:
-                raise inbox.UnreadableFileError(
+                raise inbox_options.UnreadableFileError(
                     f"{name}: the header does not end within the first "
                     f"{options.stream_slice_bytes} bytes"
                 )
@@ -307,8 +313,10 @@ def read_in_slices(
         else:
             data, line_offset = prefix + piece, first_line - (first_data + 1)
         try:
-            frame = inbox.read_table_file(path, slice_options, data, line_offset=line_offset)
-        except inbox.NoDataRowsError:
+            frame = inbox_reading.read_table_file(
+                path, slice_options, data, line_offset=line_offset
+            )
+        except inbox_options.NoDataRowsError:
             continue  # a slice of blank lines: the file fails only if every slice is blank
         for column in frame.columns:
             if column not in columns:
@@ -318,7 +326,7 @@ def read_in_slices(
         parts.append(part)
         del frame
     if not parts:
-        raise inbox.NoDataRowsError(f"{name}: no data rows under the header")
+        raise inbox_options.NoDataRowsError(f"{name}: no data rows under the header")
     if READ_PROBLEM_COLUMN in columns:
         columns.remove(READ_PROBLEM_COLUMN)
         columns.append(READ_PROBLEM_COLUMN)
@@ -326,11 +334,11 @@ def read_in_slices(
     _join(parts, columns, staged)
     shutil.rmtree(staging)
     rows = pq.ParquetFile(staged)
-    digest = inbox.content_digest_of(
+    digest = inbox_files.content_digest_of(
         columns,
         (
             pl.DataFrame(pl.from_arrow(batch))
-            for batch in rows.iter_batches(batch_size=inbox.CONTENT_DIGEST_STEP)
+            for batch in rows.iter_batches(batch_size=inbox_files.CONTENT_DIGEST_STEP)
         ),
     )
     return StagedRows(path=staged, row_count=rows.metadata.num_rows), digest

@@ -19,6 +19,7 @@ import pytest
 from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import SourceSystem
 from pipelines.extract import file_inbox
+from pipelines.extract.file_inbox import reading as inbox_reading
 from pipelines.ingest import extract_to_landing, gate_and_load, readmit, reject
 from pipelines.landing import list_batches
 from tests.sectors.test_file_inbox import (
@@ -97,7 +98,7 @@ def test_a_utf8_file_with_a_line_in_another_code_page_is_rejected_naming_both_li
         "the sending system must write one encoding"
     ) in reason
     # A whole file in the old code page is still read as that code page.
-    assert file_inbox._decode(_old_export("1,5"), "old.csv", ("utf-8-sig", "cp1251"))[1] == (
+    assert inbox_reading._decode(_old_export("1,5"), "old.csv", ("utf-8-sig", "cp1251"))[1] == (
         "cp1251"
     )
 
