@@ -12,7 +12,7 @@ import pytest
 from bench.outlier_calibration import SLIPS, planted_slips
 from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
-from quality.gate import _balance_failures
+from quality.gate.rules import _balance_failures
 from quality.outliers import replay
 from quality.suites import TableSuite, load_suite
 from warehouse.raw import raw_table
