@@ -315,7 +315,7 @@ def test_bad_rows_are_quarantined_and_a_bad_batch_is_held(
 
     held_run = run_daily_job(paths, SPINE)
 
-    assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports:quality_gate"]
+    assert failed_checks(held_run) == ["raw/agriculture_campaign__daily_reports__raw:quality_gate"]
     assert "snapshot/warehouse" not in materialized(held_run)
     assert "reports/daily_campaign" not in materialized(held_run)
     still = current_snapshot(paths)

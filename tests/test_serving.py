@@ -372,7 +372,7 @@ def test_the_planner_tells_a_ministry_nothing_of_another_ministrys_rows(
             "select reltuples from pg_class where oid = 'indicators.fct_indicator_values'::regclass"
         ).fetchone() or (None,)
         assert total is not None
-        assert reltuples == pytest.approx(total[0], rel=0.02)  # ANALYZE's sampled estimate
+        assert reltuples == pytest.approx(total[0], rel=0.1)  # ANALYZE samples a few rows
     with serving_db.admin() as pg:
         assert pg.execute(
             "select count(*) from pg_stats"
