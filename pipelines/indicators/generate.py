@@ -393,6 +393,69 @@ def render_wide_yml(sector: str, indicators: list[dict[str, Any]]) -> str:
     return _yaml_text({"version": 2, "models": [model]})
 
 
+RAW_COLUMNS_NOTE = (
+    "Loaded into the raw schema by the quality gate, one landing batch at a time: every row"
+    " carries its batch (_batch_id), its row in the batch (_row_number) and when it was"
+    " extracted (_extracted_at); audit.batches names each batch's file or cursor range."
+)
+
+
+def sources_file(project_dir: Path, system: SourceSystem) -> Path:
+    return (
+        project_dir
+        / "models"
+        / "staging"
+        / system.sector
+        / "generated"
+        / (f"_{system.name}__sources.yml")
+    )
+
+
+def render_dbt_sources(system: SourceSystem) -> str:
+    """dbt's source of a system's raw tables, from its catalogue entry: declared once, there."""
+    catalogue = system.catalogue_file.relative_to(system.catalogue_file.parents[2])
+    document = {
+        "version": 2,
+        "sources": [
+            {
+                "name": system.name,
+                "description": f"{system.description} {RAW_COLUMNS_NOTE}".strip(),
+                "schema": "raw",
+                "tables": [
+                    {
+                        "name": table.name,
+                        "identifier": f"{system.name}__{table.name}",
+                        "description": table.description or f"{table.name} of {system.name}.",
+                    }
+                    for table in system.tables
+                ],
+            }
+        ],
+    }
+    body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    return (
+        f"# Generated from {catalogue} by pipelines/indicators/generate.py; do not edit: change"
+        " the catalogue and run\n# `.venv/bin/python -m pipelines.indicators.generate`.\n" + body
+    )
+
+
+def render_enterprise_models_macro(project_dir: Path) -> str:
+    """The staging models of every sector's enterprise register, for marts.dim_enterprises: a
+    sector that adds its stg_<sector>__enterprises model is in the union once generated."""
+    models = sorted(
+        path.stem for path in (project_dir / "models" / "staging").glob("*/stg_*__enterprises.sql")
+    )
+    listed = "".join(f"    '{model}',\n" for model in models)
+    return (
+        "{#- Generated from the models/staging/*/stg_*__enterprises.sql files by"
+        " pipelines/indicators/generate.py; do not edit: run"
+        " `.venv/bin/python -m pipelines.indicators.generate`. -#}\n"
+        "{% macro sector_enterprise_models() -%}\n"
+        f"{{{{ return([\n{listed}]) }}}}\n"
+        "{%- endmacro %}\n"
+    )
+
+
 def _yaml_text(document: dict[str, Any]) -> str:
     body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     return f"# {GENERATED_HEADER}; do not edit.\n{body}"
@@ -416,6 +479,11 @@ def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
     )
     files[project_dir / "seeds" / "reference" / "ref_source_systems.csv"] = (
         render_source_systems_csv(systems)
+    )
+    for system in systems:
+        files[sources_file(project_dir, system)] = render_dbt_sources(system)
+    files[project_dir / "macros" / "generated" / "sector_enterprise_models.sql"] = (
+        render_enterprise_models_macro(project_dir)
     )
     for sector in sectors(indicators):
         files[models / f"int_indicator_values_{sector}.sql"] = render_values_model(sector)

@@ -1,7 +1,8 @@
 -- Every enterprise, facility, operator, contractor and farm that reports to a sector system,
 -- with the ministry responsible for its sector. Each sector's staging model already keeps the
 -- latest register entry; ids are prefixed with their system, so they never collide.
--- A new sector with enterprises adds its stg_<sector>__enterprises model to the list below.
+-- The list of sector registers is generated (macros/generated/sector_enterprise_models.sql)
+-- from the stg_<sector>__enterprises models: a new sector's register is in once generated.
 with
 
 ministries as (
@@ -16,16 +17,7 @@ farms as (
 
 ),
 
-{% set sector_models = [
-    'stg_fuel_energy__enterprises',
-    'stg_chemical__enterprises',
-    'stg_processing__enterprises',
-    'stg_construction__enterprises',
-    'stg_transport__enterprises',
-    'stg_telecom__enterprises',
-    'stg_medicine__enterprises',
-    'stg_textile__enterprises',
-] %}
+{% set sector_models = sector_enterprise_models() %}
 
 sector_enterprises as (
 
