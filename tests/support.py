@@ -18,7 +18,7 @@ from pipelines.assets.transform import dbt_executable
 from pipelines.definitions import DAILY_JOB, build_definitions
 from pipelines.reporting.assets import REPORT_KEYS
 from pipelines.resources import MaglumatResource
-from simulator import agriculture
+from simulator import agriculture, processing
 from warehouse.raw import ensure_audit_schema
 from warehouse.snapshot import publish
 
@@ -201,3 +201,26 @@ def age_file(path: Path, seconds: float) -> None:
     (its mtime), so a test never reads the wall clock to say a file has settled."""
     written = path.stat().st_mtime
     os.utime(path, (written - seconds, written - seconds))
+
+
+def expected_processing_months(
+    system: processing.ProcessingSystem, as_of: dt.datetime
+) -> dict[tuple[str, str, str], tuple[float | None, float]]:
+    """(plant, product, YYYY-MM) -> (plan in force, output), latest entry of each day winning."""
+    visible = processing.visible_at(system, as_of)
+    latest: dict[tuple[str, str, str], processing.DailyOutput] = {}
+    for record in sorted(visible.daily_output, key=lambda r: (r.entered_at, r.record_id)):
+        latest[(record.plant_code, record.product_code, record.output_date)] = record
+    through = max(key[2] for key in latest)[:7]
+    output: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (plant, product, day), record in latest.items():
+        output[(plant, product, day[:7])] += record.quantity_tonnes
+    plans: dict[tuple[str, str, str], processing.MonthlyPlan] = {}
+    for plan in sorted(visible.monthly_plans, key=lambda p: (p.version, p.updated_at)):
+        month = f"{plan.plan_year}-{plan.plan_month:02d}"
+        if month <= through:
+            plans[(plan.plant_code, plan.product_code, month)] = plan
+    return {
+        key: (plans[key].plan_tonnes if key in plans else None, output.get(key, 0.0))
+        for key in output.keys() | plans.keys()
+    }

@@ -11,8 +11,7 @@ from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import load_catalogue
 from simulator import agriculture, processing, transport
-from tests.sectors.test_processing import _expected_months
-from tests.support import expected_campaign_progress
+from tests.support import expected_campaign_progress, expected_processing_months
 from warehouse.snapshot import current_snapshot
 
 pytestmark = pytest.mark.slow
@@ -70,7 +69,7 @@ def test_sector_totals_equal_the_simulators(everything: MaglumatPaths) -> None:
     assert cotton == pytest.approx(expected["TM"].cumulative, abs=0.01)
 
     # Processing industry: output by plant, product and month.
-    months = _expected_months(processing.generate(SEED), AS_OF)
+    months = expected_processing_months(processing.generate(SEED), AS_OF)
     ((output,),) = _query(
         everything, "select sum(output_tonnes) from marts.fct_processing_output_monthly"
     )

@@ -88,3 +88,16 @@ def test_the_economists_client_needs_no_orchestration() -> None:
         capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert loaded.stdout.strip() == "[]"
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared builders live in support modules (tests/support.py, tests/sectors/inbox_support.py,
+    conftest fixtures), so a test module can be read, run and deleted on its own."""
+    importing = []
+    for path in sorted((PROJECT_ROOT / "tests").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("tests.") and module.split(".")[-1].startswith("test_"):
+                importing.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert importing == []

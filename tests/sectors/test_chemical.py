@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from maglumat.settings import MaglumatPaths
 from simulator import chemical
-from tests.sectors.test_file_inbox import (
+from tests.sectors.inbox_support import (
     catalogue_system,
     dbt_build,
     land_and_gate,

@@ -4,7 +4,7 @@ read, a crash between landing and moving, and the sensor's cursor.
 
 The files are written here byte by byte as the ministries' systems write them; the catalogue
 entries are the real ones (fuel and energy, chemical industry), pointed at a temporary inbox.
-The helpers at the end are shared with the sector tests.
+The helpers it shares with the sector tests are in tests/sectors/inbox_support.py.
 """
 
 from __future__ import annotations
@@ -12,144 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 import xlsxwriter
 
-from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
+from maglumat.settings import MaglumatPaths
 from pipelines.catalogue import CatalogueError, SourceSystem, load_catalogue
 from pipelines.extract import ExtractRequest, file_inbox
-from pipelines.ingest import GateOutcome, extract_to_landing, gate_and_load
-from pipelines.landing import BatchManifest, land_batch, list_batches, read_batch
+from pipelines.ingest import extract_to_landing, gate_and_load
+from pipelines.landing import land_batch, list_batches, read_batch
 from pipelines.resources import MaglumatResource
 from pipelines.sensors import build_inbox_sensors
+from tests.sectors.inbox_support import (
+    CHEMICAL,
+    FUEL,
+    LONG_AGO,
+    NEW_EXPORT_WITH_BOM,
+    OLD_EXPORT,
+    catalogue_system,
+    drop_file,
+    inbox_of,
+    processed_files,
+    rejected_reasons,
+    warehouse_rows,
+)
 from tests.support import age_file
-
-FUEL = "fuel_energy_production"
-CHEMICAL = "chemical_monthly_form"
-LONG_AGO = dt.datetime(2023, 9, 20, 4, 0, tzinfo=dt.UTC)
-
-OLD_EXPORT = (
-    "Дата;Код предприятия;Код продукции;Количество;Время передачи\r\n"
-    "01.01.2022;TGZ-GLK;GAZ;82 145,3;02.01.2022 08:15\r\n"
-    "01.01.2022;ENR-MRY;ELK;30\u00a0012,0;02.01.2022 08:15\r\n"
-    "01.01.2022;TNB-GTD;NBT;5479,5;02.01.2022 08:15\r\n"
-).encode("cp1251")
-NEW_EXPORT_WITH_BOM = (
-    "\ufeffSene,Kärhananyň kody,Önümiň kody,Mukdary,Iberilen wagty\n"
-    "2023-09-12,TGZ-GLK,GAZ,81234.5,2023-09-13 08:20:00+05:00\n"
-    "2023-09-12,ENR-MRY,ELK,29876.1,2023-09-13 08:20:00+05:00\n"
-).encode("utf-8")
-
-
-# --- helpers shared with the sector tests ---------------------------------------------------
-
-
-def catalogue_system(name: str) -> SourceSystem:
-    return next(system for system in load_catalogue() if system.name == name)
-
-
-def drop_file(inbox: Path, name: str, data: bytes, arrived: dt.datetime | None = LONG_AGO) -> Path:
-    """Put a file into the inbox as a sender would, arrived at ``arrived`` (its mtime); None
-    leaves the mtime the file system gave it: written just now."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    if arrived is not None:
-        os.utime(path, (arrived.timestamp(), arrived.timestamp()))
-    return path
-
-
-def land_and_gate(
-    paths: MaglumatPaths, system: SourceSystem
-) -> dict[str, tuple[list[BatchManifest], GateOutcome]]:
-    """Extract every table of ``system`` to the landing zone, then gate and load it."""
-    outcome = {}
-    for table in system.tables:
-        extracted = extract_to_landing(paths, system, table)
-        outcome[table.name] = (extracted.manifests, gate_and_load(paths, system, table))
-    return outcome
-
-
-def warehouse_rows(paths: MaglumatPaths, sql: str, parameters: list | None = None) -> list[tuple]:
-    connection = duckdb.connect(str(paths.warehouse), read_only=True)
-    try:
-        return connection.execute(sql, parameters or []).fetchall()
-    finally:
-        connection.close()
-
-
-def dbt_build(paths: MaglumatPaths, sector: str, target: Path) -> str:
-    """A real dbt build of the sector's staging and marts (and the seeds they test against)."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target / "target"),
-        "--log-path",
-        str(target / "logs"),
-        "--indirect-selection",
-        "cautious",
-        "--select",
-        "ref_provinces",
-        "ref_districts",
-        f"path:models/staging/{sector}",
-        f"path:models/marts/{sector}",
-    ]
-    result = subprocess.run(
-        command,
-        env={**os.environ, "MAGLUMAT_HOME": str(paths.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return result.stdout
-
-
-# --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fuel(maglumat_home: MaglumatPaths, monkeypatch: pytest.MonkeyPatch) -> SourceSystem:
-    monkeypatch.delenv("MAGLUMAT_FUEL_ENERGY_PRODUCTION_INBOX", raising=False)
-    return catalogue_system(FUEL)
-
-
-@pytest.fixture
-def chemical(maglumat_home: MaglumatPaths, monkeypatch: pytest.MonkeyPatch) -> SourceSystem:
-    monkeypatch.delenv("MAGLUMAT_CHEMICAL_MONTHLY_FORM_INBOX", raising=False)
-    return catalogue_system(CHEMICAL)
-
-
-def _inbox(paths: MaglumatPaths, system: str) -> Path:
-    return paths.systems / system / "inbox"
-
-
-def _processed(paths: MaglumatPaths, system: str) -> list[str]:
-    folder = paths.systems / system / "processed"
-    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
-
-
-def _rejected(paths: MaglumatPaths, system: str) -> dict[str, str]:
-    folder = paths.systems / system / "rejected"
-    if not folder.exists():
-        return {}
-    return {
-        path.name: (folder / f"{path.name}.reason.txt").read_text(encoding="utf-8")
-        for path in folder.iterdir()
-        if not path.name.endswith(".reason.txt")
-    }
 
 
 def chemical_form(
@@ -217,7 +105,7 @@ def chemical_form(
 def test_an_old_windows_1251_export_lands_with_its_numbers_dates_and_times_converted(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    drop_file(_inbox(maglumat_home, FUEL), "fek_arhiw_2022-01.csv", OLD_EXPORT)
+    drop_file(inbox_of(maglumat_home, FUEL), "fek_arhiw_2022-01.csv", OLD_EXPORT)
     table = fuel.table("daily_production")
 
     outcome = extract_to_landing(maglumat_home, fuel, table)
@@ -237,8 +125,8 @@ def test_an_old_windows_1251_export_lands_with_its_numbers_dates_and_times_conve
     # Kept as text, as read, with only what the contract cannot read rewritten.
     assert landed.row(0) == ("2022-01-01", "TGZ-GLK", "GAZ", "82145.3", "2022-01-02 08:15:00+05:00")
     assert landed.get_column("quantity").to_list() == ["82145.3", "30012.0", "5479.5"]
-    assert list((_inbox(maglumat_home, FUEL)).iterdir()) == []
-    assert _processed(maglumat_home, FUEL) == ["fek_arhiw_2022-01.csv"]
+    assert list((inbox_of(maglumat_home, FUEL)).iterdir()) == []
+    assert processed_files(maglumat_home, FUEL) == ["fek_arhiw_2022-01.csv"]
 
     gate = gate_and_load(maglumat_home, fuel, table)
     assert [load.status for load in gate.loads] == ["loaded"]
@@ -259,7 +147,7 @@ def test_an_old_windows_1251_export_lands_with_its_numbers_dates_and_times_conve
 def test_utf8_with_a_bom_and_turkmen_headers_lands_into_the_same_columns(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     drop_file(inbox, "fek_arhiw_2022-01.csv", OLD_EXPORT, LONG_AGO)
     drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM, LONG_AGO + dt.timedelta(hours=1))
     table = fuel.table("daily_production")
@@ -280,14 +168,14 @@ def test_utf8_with_a_bom_and_turkmen_headers_lands_into_the_same_columns(
         (dt.date(2022, 1, 1), 82145.3, dt.datetime(2022, 1, 2, 3, 15, tzinfo=dt.UTC)),
         (dt.date(2023, 9, 12), 81234.5, dt.datetime(2023, 9, 13, 3, 20, tzinfo=dt.UTC)),
     ]
-    assert _processed(maglumat_home, FUEL) == ["fek_2023-09-12.csv", "fek_arhiw_2022-01.csv"]
+    assert processed_files(maglumat_home, FUEL) == ["fek_2023-09-12.csv", "fek_arhiw_2022-01.csv"]
 
 
 def test_a_changed_layout_is_landed_and_held_by_the_gate_with_the_reason(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
     renamed = OLD_EXPORT.decode("cp1251").replace("Количество", "Объём").encode("cp1251")
-    drop_file(_inbox(maglumat_home, FUEL), "fek_arhiw_2022-02.csv", renamed)
+    drop_file(inbox_of(maglumat_home, FUEL), "fek_arhiw_2022-02.csv", renamed)
     table = fuel.table("daily_production")
 
     (manifest,) = extract_to_landing(maglumat_home, fuel, table).manifests
@@ -316,7 +204,7 @@ def test_a_changed_layout_is_landed_and_held_by_the_gate_with_the_reason(
 def test_an_xlsx_form_with_title_rows_and_merged_headers_is_read_as_its_table(
     maglumat_home: MaglumatPaths, chemical: SourceSystem
 ) -> None:
-    drop_file(_inbox(maglumat_home, CHEMICAL), "1-himiya_2023-09.xlsx", chemical_form())
+    drop_file(inbox_of(maglumat_home, CHEMICAL), "1-himiya_2023-09.xlsx", chemical_form())
     table = chemical.table("monthly_output")
 
     (manifest,) = extract_to_landing(maglumat_home, chemical, table).manifests
@@ -375,7 +263,7 @@ def test_an_xlsx_form_with_title_rows_and_merged_headers_is_read_as_its_table(
         "select sum(actual_tonnes), min(compiled_on)"
         " from raw.chemical_monthly_form__monthly_output",
     ) == [(pytest.approx(51234.5 + 3320 + 20.125), dt.date(2023, 10, 4))]
-    assert _processed(maglumat_home, CHEMICAL) == ["1-himiya_2023-09.xlsx"]
+    assert processed_files(maglumat_home, CHEMICAL) == ["1-himiya_2023-09.xlsx"]
 
 
 # --- files that cannot be read --------------------------------------------------------------
@@ -457,19 +345,19 @@ def test_a_file_that_cannot_be_read_is_rejected_with_its_reason_and_nothing_is_l
 ) -> None:
     monkeypatch.delenv(f"MAGLUMAT_{system_name.upper()}_INBOX", raising=False)
     system = catalogue_system(system_name)
-    drop_file(_inbox(maglumat_home, system_name), file_name, data)
+    drop_file(inbox_of(maglumat_home, system_name), file_name, data)
 
     outcome = extract_to_landing(maglumat_home, system, system.table(table_name))
 
     assert outcome.manifests == []
     assert list_batches(maglumat_home.landing, system_name) == []
-    rejected = _rejected(maglumat_home, system_name)
+    rejected = rejected_reasons(maglumat_home, system_name)
     assert list(rejected) == [file_name]
     assert f"file: {file_name}\n" in rejected[file_name]
     assert reason in rejected[file_name]
     kept = maglumat_home.systems / system_name / "rejected" / file_name
     assert kept.read_bytes() == data  # kept as it came
-    assert list(_inbox(maglumat_home, system_name).iterdir()) == []
+    assert list(inbox_of(maglumat_home, system_name).iterdir()) == []
     assert file_inbox.rejected_files(system, maglumat_home) == rejected
 
 
@@ -479,7 +367,7 @@ def test_a_file_that_cannot_be_read_is_rejected_with_its_reason_and_nothing_is_l
 def test_a_file_landed_before_a_crash_is_moved_on_the_next_run_not_landed_again(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
     table = fuel.table("daily_production")
     # The run lands the batch and stops before moving the file (its on_landed never runs).
@@ -504,13 +392,13 @@ def test_a_file_landed_before_a_crash_is_moved_on_the_next_run_not_landed_again(
     assert outcome.manifests == []
     assert len(list_batches(maglumat_home.landing, FUEL, table.name)) == 1
     assert list(inbox.iterdir()) == []
-    assert _processed(maglumat_home, FUEL) == ["fek_2023-09-12.csv"]
+    assert processed_files(maglumat_home, FUEL) == ["fek_2023-09-12.csv"]
 
 
 def test_a_day_sent_again_under_the_same_name_lands_again_and_both_files_are_kept(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     table = fuel.table("daily_production")
     drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
     (first,) = extract_to_landing(maglumat_home, fuel, table).manifests
@@ -525,7 +413,7 @@ def test_a_day_sent_again_under_the_same_name_lands_again_and_both_files_are_kep
 
     assert (first.source_file, second.source_file) == ("fek_2023-09-12.csv",) * 2
     assert first.cursor_to != second.cursor_to
-    assert _processed(maglumat_home, FUEL) == sorted(
+    assert processed_files(maglumat_home, FUEL) == sorted(
         ["fek_2023-09-12.csv", f"fek_2023-09-12.{second.batch_id}.csv", "fek_2023-09-12_kopiya.csv"]
     )
     processed = maglumat_home.systems / FUEL / "processed"
@@ -536,7 +424,7 @@ def test_a_day_sent_again_under_the_same_name_lands_again_and_both_files_are_kep
 def test_a_file_still_being_written_waits_until_it_has_settled(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     table = fuel.table("daily_production")
     path = drop_file(inbox, "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM, arrived=None)
 
@@ -562,7 +450,7 @@ def test_catalogue_mistakes_are_named(maglumat_home: MaglumatPaths, fuel: Source
     # A file two tables would both read is refused rather than raced for.
     overlapping = replace(fuel.table("monthly_plans"), options={"pattern": "fek_*.csv"})
     system = replace(fuel, tables=(table, overlapping))
-    drop_file(_inbox(maglumat_home, FUEL), "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
+    drop_file(inbox_of(maglumat_home, FUEL), "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
     with pytest.raises(CatalogueError, match=r"fek_2023-09-12\.csv matches the patterns of tables"):
         extract_to_landing(maglumat_home, system, table)
 
@@ -604,7 +492,7 @@ def test_the_sensor_requests_a_run_once_per_new_file(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
     sensor = _fuel_sensor()
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
 
     missing = _tick(sensor, maglumat_home, None)
     assert missing.run_requests == []
@@ -653,7 +541,7 @@ def test_the_sensor_waits_for_a_file_still_being_written(
 ) -> None:
     sensor = _fuel_sensor()
     path = drop_file(
-        _inbox(maglumat_home, FUEL),
+        inbox_of(maglumat_home, FUEL),
         "fek_2023-09-12.csv",
         NEW_EXPORT_WITH_BOM,
         arrived=None,

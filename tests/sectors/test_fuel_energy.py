@@ -15,7 +15,7 @@ from maglumat.settings import MaglumatPaths
 from pipelines.ingest import GateOutcome
 from pipelines.landing import BatchManifest
 from simulator import fuel_energy
-from tests.sectors.test_file_inbox import (
+from tests.sectors.inbox_support import (
     catalogue_system,
     dbt_build,
     land_and_gate,

@@ -22,21 +22,18 @@ from pipelines.extract import file_inbox
 from pipelines.extract.file_inbox import reading as inbox_reading
 from pipelines.ingest import extract_to_landing, gate_and_load, readmit, reject
 from pipelines.landing import list_batches
-from tests.sectors.test_file_inbox import (
+from tests.sectors.inbox_support import (
     FUEL,
     LONG_AGO,
     NEW_EXPORT_WITH_BOM,
-    _inbox,
-    _processed,
-    _rejected,
     drop_file,
-    fuel,
+    inbox_of,
     land_and_gate,
+    processed_files,
+    rejected_reasons,
     warehouse_rows,
 )
 from tests.support import age_file
-
-__all__ = ["fuel"]  # a fixture, used by name
 
 OLD_HEADER = "Дата;Код предприятия;Код продукции;Количество;Время передачи\r\n"
 
@@ -55,7 +52,7 @@ def test_a_point_in_a_decimal_comma_file_groups_digits_or_is_quarantined_never_a
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
     drop_file(
-        _inbox(maglumat_home, FUEL),
+        inbox_of(maglumat_home, FUEL),
         "fek_2022-01-01.csv",
         _old_export("12.345", "81.234,5", "5479.5", *["82 145,3"] * 9),
     )
@@ -87,12 +84,12 @@ def test_a_utf8_file_with_a_line_in_another_code_page_is_rejected_naming_both_li
 ) -> None:
     pasted = "2023-09-12,TGZ-GLK,GAZ,81234.5,2023-09-13 08:20:00+05:00 Aşgabat\n"
     data = NEW_EXPORT_WITH_BOM + pasted.encode("cp1250")
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     drop_file(inbox, "fek_2023-09-12.csv", data)
 
     assert extract_to_landing(maglumat_home, fuel, fuel.table("daily_production")).manifests == []
 
-    (reason,) = _rejected(maglumat_home, FUEL).values()
+    (reason,) = rejected_reasons(maglumat_home, FUEL).values()
     assert (
         "fek_2023-09-12.csv: mixed encodings: line 1 is UTF-8 but line 4 is not (byte 0xba); "
         "the sending system must write one encoding"
@@ -106,7 +103,7 @@ def test_a_utf8_file_with_a_line_in_another_code_page_is_rejected_naming_both_li
 def test_a_file_saved_again_with_a_bom_and_windows_line_ends_is_not_a_correction(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     table = fuel.table("daily_production")
     plain = NEW_EXPORT_WITH_BOM.removeprefix(b"\xef\xbb\xbf")
     drop_file(inbox, "fek_2023-09-12.csv", plain)
@@ -119,7 +116,7 @@ def test_a_file_saved_again_with_a_bom_and_windows_line_ends_is_not_a_correction
     assert [m.batch_id for m in list_batches(maglumat_home.landing, FUEL, table.name)] == [
         first.batch_id
     ]
-    assert _processed(maglumat_home, FUEL) == sorted(
+    assert processed_files(maglumat_home, FUEL) == sorted(
         ["fek_2023-09-12.csv", f"fek_2023-09-12.{first.batch_id}.csv"]
     )
 
@@ -127,7 +124,7 @@ def test_a_file_saved_again_with_a_bom_and_windows_line_ends_is_not_a_correction
 def test_a_file_cut_inside_its_last_field_waits_then_is_rejected_not_published_in_part(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     table = fuel.table("daily_production")
     # Every field is there, but the last time is cut short and the line has no end.
     cut = NEW_EXPORT_WITH_BOM + b"2023-09-12,TGZ-DWL,GAZ,70000.0,2023-09-13 08:2"
@@ -138,14 +135,14 @@ def test_a_file_cut_inside_its_last_field_waits_then_is_rejected_not_published_i
 
     age_file(path, 601)  # the sender never finished it
     assert extract_to_landing(maglumat_home, fuel, table).manifests == []
-    (reason,) = _rejected(maglumat_home, FUEL).values()
+    (reason,) = rejected_reasons(maglumat_home, FUEL).values()
     assert "fek_2023-09-12.csv: line 4 does not end with a line end" in reason
     assert "looks cut off in transfer; send it again whole" in reason
     assert list_batches(maglumat_home.landing, FUEL, table.name) == []
 
 
 def test_a_file_that_changes_between_two_looks_waits(maglumat_home: MaglumatPaths) -> None:
-    path = drop_file(_inbox(maglumat_home, FUEL), "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
+    path = drop_file(inbox_of(maglumat_home, FUEL), "fek_2023-09-12.csv", NEW_EXPORT_WITH_BOM)
     options = file_inbox.InboxOptions(patterns=("fek_*.csv",))
     first_look = path.stat()
     read = file_inbox.Look.of(path.read_bytes())
@@ -160,7 +157,7 @@ def test_a_file_that_changes_between_two_looks_waits(maglumat_home: MaglumatPath
 def test_a_rejected_files_batch_lands_again_when_the_file_is_sent_again_and_is_not_readmitted(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     table = fuel.table("daily_production")
     rows = "".join(
         f"2023-09-{day:02d},TGZ-GLK,GAZ,{'bad' if day > 2 else '81234.5'},"
@@ -221,7 +218,7 @@ def _register(*extra: str) -> bytes:
 def test_an_unknown_enterprise_is_quarantined_by_the_gate_and_loads_once_the_register_has_it(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     enterprises, daily = fuel.table("enterprises"), fuel.table("daily_production")
     drop_file(inbox, "fek_karhanalar.csv", _register())
     extract_to_landing(maglumat_home, fuel, enterprises)
@@ -279,7 +276,7 @@ def _day_rows(day: dt.date, codes: list[tuple[str, str]]) -> str:
 def test_a_day_delivered_in_part_is_held_against_the_same_weekdays_usual_count(
     maglumat_home: MaglumatPaths, fuel: SourceSystem
 ) -> None:
-    inbox = _inbox(maglumat_home, FUEL)
+    inbox = inbox_of(maglumat_home, FUEL)
     daily = fuel.table("daily_production")
     header = (NEW_EXPORT_WITH_BOM.split(b"\n")[0] + b"\n").decode("utf-8")
     codes = [("TGZ-GLK", "GAZ"), ("TGZ-DWL", "GAZ"), ("TNB-GTD", "NBT"), ("ENR-MRY", "ELK")]

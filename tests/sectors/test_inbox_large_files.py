@@ -20,9 +20,7 @@ from pipelines.extract.file_inbox import InboxOptions, UnreadableFileError
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
 from quality.gate import READ_PROBLEM_COLUMN
-from tests.sectors.test_file_inbox import FUEL, _inbox, _processed, drop_file, fuel, warehouse_rows
-
-__all__ = ["fuel"]  # a fixture, used by name
+from tests.sectors.inbox_support import FUEL, drop_file, inbox_of, processed_files, warehouse_rows
 
 SLICE = 4096
 
@@ -166,7 +164,7 @@ def test_a_large_file_lands_gates_and_loads_in_slices_like_a_small_one(
         fuel,
         options={**fuel.options, "stream_above_bytes": SLICE, "stream_slice_bytes": SLICE},
     )
-    drop_file(_inbox(maglumat_home, FUEL), "fek_arhiw_2023.csv", "\n".join(data).encode())
+    drop_file(inbox_of(maglumat_home, FUEL), "fek_arhiw_2023.csv", "\n".join(data).encode())
     debris = maglumat_home.landing / FUEL / "daily_production" / ".staging" / "a run that died"
     debris.mkdir(parents=True)
     monkeypatch.setattr("pipelines.ingest.GATE_SLICE_ROWS", gate_slice_rows)
@@ -177,7 +175,7 @@ def test_a_large_file_lands_gates_and_loads_in_slices_like_a_small_one(
 
     (manifest,) = outcome.manifests
     assert manifest.row_count == len(data) - 2  # header and the final empty line
-    assert _processed(maglumat_home, FUEL) == ["fek_arhiw_2023.csv"]
+    assert processed_files(maglumat_home, FUEL) == ["fek_arhiw_2023.csv"]
     assert not any(debris.parent.iterdir()), "slices staged by a run that died are removed"
     (load,) = gated.loads
     quarantined = warehouse_rows(

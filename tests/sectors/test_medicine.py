@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from maglumat.settings import MaglumatPaths
 from quality.suites import load_suite
 from simulator import medicine
-from tests.sectors.test_file_inbox import (
+from tests.sectors.inbox_support import (
     catalogue_system,
     dbt_build,
     land_and_gate,

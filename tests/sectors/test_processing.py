@@ -17,7 +17,7 @@ from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
 from simulator import processing
-from tests.support import dbt_build
+from tests.support import dbt_build, expected_processing_months
 
 SYSTEM = next(s for s in load_catalogue() if s.name == "processing_output")
 AS_OF = processing.DEFAULT_AS_OF
@@ -219,29 +219,6 @@ def test_mariadb_with_the_sql_kind(
     assert [source for (source,) in sources] == [mariadb_dsn]
 
 
-def _expected_months(
-    system: processing.ProcessingSystem, as_of: dt.datetime
-) -> dict[tuple[str, str, str], tuple[float | None, float]]:
-    """(plant, product, YYYY-MM) -> (plan in force, output), latest entry of each day winning."""
-    visible = processing.visible_at(system, as_of)
-    latest: dict[tuple[str, str, str], processing.DailyOutput] = {}
-    for record in sorted(visible.daily_output, key=lambda r: (r.entered_at, r.record_id)):
-        latest[(record.plant_code, record.product_code, record.output_date)] = record
-    through = max(key[2] for key in latest)[:7]
-    output: dict[tuple[str, str, str], float] = defaultdict(float)
-    for (plant, product, day), record in latest.items():
-        output[(plant, product, day[:7])] += record.quantity_tonnes
-    plans: dict[tuple[str, str, str], processing.MonthlyPlan] = {}
-    for plan in sorted(visible.monthly_plans, key=lambda p: (p.version, p.updated_at)):
-        month = f"{plan.plan_year}-{plan.plan_month:02d}"
-        if month <= through:
-            plans[(plan.plant_code, plan.product_code, month)] = plan
-    return {
-        key: (plans[key].plan_tonnes if key in plans else None, output.get(key, 0.0))
-        for key in output.keys() | plans.keys()
-    }
-
-
 @pytest.mark.slow
 def test_monthly_fact_matches_independent_computation(
     demo: MaglumatPaths, register: processing.ProcessingSystem, tmp_path: Path
@@ -256,7 +233,7 @@ def test_monthly_fact_matches_independent_computation(
         (plant, product, month): (None if plan is None else float(plan), float(output))
         for plant, product, month, plan, output in rows
     }
-    expected = _expected_months(register, AS_OF)
+    expected = expected_processing_months(register, AS_OF)
     assert actual.keys() == expected.keys()
     for key, (plan, output) in expected.items():
         assert actual[key][0] == plan, key

@@ -17,7 +17,7 @@ from pipelines.catalogue import SourceSystem
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import list_batches
 from simulator import textile
-from tests.sectors.test_file_inbox import (
+from tests.sectors.inbox_support import (
     catalogue_system,
     dbt_build,
     land_and_gate,
