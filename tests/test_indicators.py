@@ -454,7 +454,7 @@ def test_state_order_revision_changes_the_district_fulfilment(built: tuple[Path,
 
 def test_delivery_schedules_seed_matches_the_source_catalogue() -> None:
     """The schedule dbt sees is the one pipelines/<sector>/sources.yml declares."""
-    path = DBT_PROJECT_DIR / "seeds" / "reference" / "ref_delivery_schedules.csv"
+    path = DBT_PROJECT_DIR / "seeds" / "reference" / "generated" / "ref_delivery_schedules.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         seeded = {row["system_name"]: row for row in csv.DictReader(handle)}
     systems = load_source_catalogue()

@@ -439,6 +439,15 @@ def render_dbt_sources(system: SourceSystem) -> str:
     )
 
 
+def render_generated_readme(source: str) -> str:
+    return (
+        f"# Generated files\n\nEvery file in this folder is written from {source} by\n"
+        "`pipelines/indicators/generate.py`. Do not edit them: change the source and run\n\n"
+        "    .venv/bin/python -m pipelines.indicators.generate\n\n"
+        "`make test` runs it with `--check`, which fails while a file here is out of date.\n"
+    )
+
+
 def render_enterprise_models_macro(project_dir: Path) -> str:
     """The staging models of every sector's enterprise register, for marts.dim_enterprises: a
     sector that adds its stg_<sector>__enterprises model is in the union once generated."""
@@ -464,22 +473,31 @@ def _yaml_text(document: dict[str, Any]) -> str:
 def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
     """Every generated file and its expected content."""
     indicators = load_catalogue(project_dir)
-    models = project_dir / "models" / "indicators"
+    models = project_dir / "models" / "indicators" / "generated"
     files = {
-        project_dir / "macros" / "indicators" / "indicator_catalogue.sql": render_catalogue_macro(
+        project_dir / "macros" / "generated" / "indicator_catalogue.sql": render_catalogue_macro(
             indicators
         )
     }
-    files[project_dir / "macros" / "indicators" / "source_delivery_catalogue.sql"] = (
+    files[project_dir / "macros" / "generated" / "source_delivery_catalogue.sql"] = (
         render_delivery_macro(load_deliveries(project_dir))
     )
     systems = load_source_catalogue()
-    files[project_dir / "seeds" / "reference" / "ref_delivery_schedules.csv"] = (
+    files[project_dir / "seeds" / "reference" / "generated" / "ref_delivery_schedules.csv"] = (
         render_schedules_csv(systems)
     )
-    files[project_dir / "seeds" / "reference" / "ref_source_systems.csv"] = (
+    files[project_dir / "seeds" / "reference" / "generated" / "ref_source_systems.csv"] = (
         render_source_systems_csv(systems)
     )
+    for folder, source in (
+        ("models/indicators/generated", "the indicator catalogue (dbt_project/indicators/*.yml)"),
+        (
+            "macros/generated",
+            "the indicator catalogue, the source catalogue and the staging models",
+        ),
+        ("seeds/reference/generated", "the source catalogue (pipelines/<sector>/sources.yml)"),
+    ):
+        files[project_dir / folder / "README.md"] = render_generated_readme(source)
     for system in systems:
         files[sources_file(project_dir, system)] = render_dbt_sources(system)
     files[project_dir / "macros" / "generated" / "sector_enterprise_models.sql"] = (

@@ -1,7 +1,7 @@
 """Reporting-discipline indicators for the chemical concern's monthly form, recomputed from the
 forms in the inbox (``simulator.chemical``) and the delivery schedule
-(``seeds/reference/ref_delivery_schedules.csv``: due on the 8th of the next month at 18:00 in
-Aşgabat, 24 grace hours).
+(``seeds/reference/generated/ref_delivery_schedules.csv``: due on the 8th of the next month at
+18:00 in Aşgabat, 24 grace hours).
 
 A month is delivered when a form for it arrived by the run's instant; it is delivered on time
 when its first form's compilation date (midnight in Aşgabat) is at or before the deadline plus
