@@ -38,10 +38,10 @@ from pipelines.commands.steward import (
 from pipelines.landing import LandingError
 
 _EXAMPLES = {
-    "demo": "maglumat demo\n  maglumat demo --as-of 2023-10-15T06:00Z --seed 7",
-    "simulate": "maglumat simulate --as-of 2023-10-02T06:00Z",
+    "demo": "maglumat demo\n  maglumat demo --simulated-time 2023-10-15T06:00Z --seed 7",
+    "simulate": "maglumat simulate --simulated-time 2023-10-02T06:00Z",
     "prepare": "maglumat prepare",
-    "run": "maglumat run\n  maglumat run --simulated --as-of 2023-10-02T06:00Z",
+    "run": "maglumat run\n  maglumat run --simulated --simulated-time 2023-10-02T06:00Z",
     "sql": (
         'maglumat sql "select * from indicators.dim_indicators limit 5"\n'
         '  maglumat sql "select * from marts.dim_regions" --all | less -S\n'
@@ -104,11 +104,18 @@ def _parser() -> argparse.ArgumentParser:
         "--simulated", action="store_true", help="serve the simulated APIs during the run"
     )
     for sub in (demo_parser, simulate_parser, run_parser):
+        # The simulated systems' time; --as-of means a snapshot's date in sql and search.
         sub.add_argument(
-            "--as-of",
+            "--simulated-time",
+            dest="as_of",
             type=arguments_of.instant,
             metavar="TIME",
-            help="simulated time, ISO 8601, UTC unless a zone is given (default 2023-10-01T06:00Z)",
+            help="the simulated systems' time, ISO 8601, UTC unless a zone is given"
+            " (default 2023-10-01T06:00Z)",
+        )
+        # Its earlier name, kept so that scripts keep working; not shown in the help.
+        sub.add_argument(
+            "--as-of", dest="as_of", type=arguments_of.instant, help=argparse.SUPPRESS
         )
         sub.add_argument("--seed", type=int, help="simulation seed (default: the demo's)")
     sql_parser = command("sql", "query the published snapshot (read-only)")

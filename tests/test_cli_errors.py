@@ -121,6 +121,11 @@ def test_csv_for_excel_has_a_bom_semicolons_and_decimal_commas(
             "maglumat report: --ministry: only the weekly_ministry report is per ministry",
         ),
         (
+            ["simulate", "--simulated-time", "notadate"],
+            "maglumat simulate: argument --simulated-time: 'notadate' is not a time: write ISO"
+            " 8601, e.g. 2023-10-01T06:00Z or 2023-10-01",
+        ),
+        (  # the option's earlier name still works, and is named as it was written
             ["simulate", "--as-of", "notadate"],
             "maglumat simulate: argument --as-of: 'notadate' is not a time: write ISO 8601,"
             " e.g. 2023-10-01T06:00Z or 2023-10-01",
