@@ -457,9 +457,121 @@ def test_two_publications_at_once_run_one_after_the_other(snapshot_file: Path) -
         for thread in threads:
             thread.join(timeout=180)
         assert sorted(results) == ["one", "two"]
-        assert _in_force(database) == results[-1]
         with database.admin() as pg:
             history = pg.execute(
                 "select snapshot_id from serving.publications order by publication_id"
             ).fetchall()
-        assert [row[0] for row in history] == results
+        assert sorted(row[0] for row in history) == ["one", "two"]
+        assert _in_force(database) == history[-1][0]
+
+
+# --- what a reader could still try ------------------------------------------------------------
+
+
+def test_a_reader_holding_their_own_role_row_does_not_stall_the_publication(
+    database: ServingDatabase, snapshot_file: Path
+) -> None:
+    """An open transaction that altered the person's own role holds the role's catalog row:
+    setting that person's defaults again waits a second at most, then ends the session."""
+    person = database.reader("health")
+    holder = database.as_role(person, application_name="role holder")
+    holder.execute("set default_transaction_read_only = off")
+    holder.execute("set idle_in_transaction_session_timeout = 0")
+    # A default changed for good, so the publication has something to set again ...
+    holder.execute(f"alter role {person} set statement_timeout = 0")
+    # ... and the role's row held by an open transaction while it tries.
+    holder.execute("begin")
+    holder.execute(f"alter role {person} set statement_timeout = '1min'")
+    try:
+        started = time.monotonic()
+        publication, _ = _publish(database, snapshot_file, "second")
+        assert time.monotonic() - started < 30
+        assert any("application 'role holder'" in event for event in publication.events)
+        with pytest.raises(psycopg.OperationalError):
+            holder.execute("select 1")
+    finally:
+        holder.close()
+    with database.as_role(person) as pg:
+        assert pg.execute("show statement_timeout").fetchone() == ("15min",)
+
+
+def test_a_readers_settings_for_this_database_are_removed_by_the_next_publication(
+    database: ServingDatabase, snapshot_file: Path
+) -> None:
+    """Settings a person gives themselves for this database would win over their role's."""
+    person = database.reader("health")
+    with database.as_role(person) as pg:
+        pg.execute("set default_transaction_read_only = off")
+        for setting in ("statement_timeout = 0", "idle_in_transaction_session_timeout = 0",
+                        "default_transaction_read_only = off"):  # fmt: skip
+            pg.execute(f"alter role {person} in database {database.name} set {setting}")
+    with database.as_role(person) as pg:
+        assert pg.execute("show statement_timeout").fetchone() == ("0",)
+    _publish(database, snapshot_file, "second")
+    with database.as_role(person) as pg:
+        shown = [
+            pg.execute(f"show {name}").fetchone()
+            for name in (
+                "statement_timeout",
+                "idle_in_transaction_session_timeout",
+                "default_transaction_read_only",
+            )
+        ]
+    assert shown == [("15min",), ("5min",), ("on",)]
+
+
+def test_an_administrators_session_in_the_swaps_way_is_named_never_ended(
+    database: ServingDatabase, snapshot_file: Path
+) -> None:
+    dba = database.admin()
+    dba.execute("set application_name = 'dba console'")
+    dba.execute("begin")
+    dba.execute("select count(*) from marts.dim_dates")
+    timer = threading.Timer(QUICK.reader_grace_seconds + 3, lambda: dba.execute("commit"))
+    timer.start()
+    try:
+        publication, messages = _publish(database, snapshot_file, "second", swap_timeout_seconds=30)
+    finally:
+        timer.join()
+    assert publication.events == []
+    assert any("application 'dba console'" in message for message in messages)
+    assert dba.execute("select 1").fetchone() == (1,)  # still connected
+    dba.close()
+
+
+def test_a_reader_who_reconnects_and_reads_again_cannot_starve_the_swap(
+    database: ServingDatabase, snapshot_file: Path
+) -> None:
+    """A connection pool: every ended session is replaced by one that reads at once. Past the
+    grace period the swap's requests stay queued, so the newcomers wait behind them."""
+    stop = threading.Event()
+    sessions = 0
+
+    def pool() -> None:
+        nonlocal sessions
+        while not stop.is_set():
+            try:
+                with database.as_reader("health", application_name="pool") as pg:
+                    sessions += 1
+                    pg.execute("begin")
+                    pg.execute("select count(*) from marts.dim_dates")
+                    while not stop.is_set():
+                        time.sleep(0.05)
+                        pg.execute("select 1")
+            except psycopg.Error:
+                continue
+
+    reader = threading.Thread(target=pool)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 10
+        while sessions == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        publication, _ = _publish(database, snapshot_file, "second", swap_timeout_seconds=30)
+        assert time.monotonic() - started < QUICK.reader_grace_seconds + 20
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert publication.events
+    assert _in_force(database) == "second"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -41,11 +42,11 @@ from warehouse.serving.model import (
     ident,
 )
 from warehouse.serving.sessions import (
-    apply_session_defaults,
     blocking_sessions,
     end_session,
-    people_of,
     publisher_lock,
+    readers_ended_while_waiting,
+    reset_people,
 )
 
 
@@ -139,8 +140,9 @@ def load_publication_record(
 
 
 def ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPolicy) -> list[str]:
-    """Group roles, created when missing; CONNECT for them alone; every person's session
-    defaults set again. Returns what it changed that an administrator should hear of."""
+    """Group roles, created when missing; the shared logins of earlier versions disabled;
+    CONNECT for the groups alone. Returns what it changed that an administrator should hear
+    of. (People's session defaults are set again by ``reset_people``, a person at a time.)"""
     events: list[str] = []
     existing = {row[0] for row in pg.execute("select rolname from pg_roles").fetchall()}
     for group in roles.groups:
@@ -152,13 +154,20 @@ def ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPol
         ).fetchone()
         if disabled == (True,):
             # One login per ministry let a colleague's `alter role` lock everyone out.
-            pg.execute(sql.SQL("alter role {} nologin").format(ident(shared)))
+            try:
+                with pg.transaction():  # a savepoint: its own session may hold the role row
+                    pg.execute("set local lock_timeout = '1s'")
+                    pg.execute(sql.SQL("alter role {} nologin").format(ident(shared)))
+            except (errors.LockNotAvailable, errors.InternalError_):
+                events.append(
+                    f"shared login {shared} not disabled yet: a session of it holds the role"
+                    " in an open transaction; the next publication tries again"
+                )
+                continue
             events.append(
                 f"shared login {shared} disabled: people now log in as themselves"
                 f" (maglumat serving add-user NAME --ministry {group.removeprefix(roles.prefix)})"
             )
-    for person in people_of(pg, roles):
-        apply_session_defaults(pg, person, policy)
     database = pg.execute("select current_database()").fetchone()
     assert database is not None
     # The serving database is the BI tools' alone: nobody but its owner creates anything in it,
@@ -223,6 +232,7 @@ def load_table(
 
 def _swap(
     pg: psycopg.Connection,
+    dsn: str,
     roles: ServingRoles,
     policy: ServingPolicy,
     events: list[str],
@@ -235,7 +245,9 @@ def _swap(
     so it waits for readers in the middle of a transaction on them. When a lock does not come
     within the lock timeout it rolls back, names who holds the tables and tries again; a BI
     reader that keeps it waiting past the grace period (or sits idle in a transaction that
-    long) has its session ended, when the policy says so.
+    long) has its session ended, when the policy says so. Past the grace period the swap no
+    longer gives way: its lock requests stay queued, so readers arriving since queue behind
+    them, and the readers it waits for are ended from another connection as they are found.
     """
     started = time.monotonic()
     deadline = started + policy.swap_timeout_seconds
@@ -243,13 +255,20 @@ def _swap(
     everyone = sql.SQL(", ").join(ident(g) for g in roles.groups)
     named: set[int] = set()
     unendable: set[int] = set()
+    swap_pid = pg.info.backend_pid
     while True:
         attempt += 1
+        waited = time.monotonic() - started
+        queued = policy.end_blocking_readers and waited >= policy.reader_grace_seconds
+        lock_timeout = SWAP_LOCK_TIMEOUT
+        watching: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        if queued:
+            remaining = max(deadline - time.monotonic(), 1.0)
+            lock_timeout = f"{int(min(remaining, max(policy.reader_grace_seconds, 5.0)) * 1000)}ms"
+            watching = readers_ended_while_waiting(dsn, swap_pid, roles, events, log)
         try:
-            with pg.transaction():
-                pg.execute(
-                    sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT))
-                )
+            with watching, pg.transaction():
+                pg.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout)))
                 live = pg.execute(
                     """
                     select n.nspname, c.relname
@@ -302,7 +321,7 @@ def _swap(
                     )
                 drop_schemas(pg, RETIRED_SUFFIX)
             return attempt, time.monotonic() - locking
-        except errors.LockNotAvailable as error:
+        except (errors.LockNotAvailable, errors.DeadlockDetected) as error:
             waited = time.monotonic() - started
             blockers = blocking_sessions(pg, roles)
             for session, idle_seconds in blockers:
@@ -378,6 +397,7 @@ def publish_to_postgres(
                 events = ensure_roles(pg, roles, policy)
             for event in events:
                 log(event)
+            reset_people(pg, roles, policy, events, log)
             table_rows: dict[str, int] = {}
             closed: list[str] = []
             try:
@@ -404,9 +424,12 @@ def publish_to_postgres(
                     )
                 for address in closed:
                     log(f"{address}: no sector rule fits, served to the government role only")
-                attempts, lock_seconds = _swap(pg, roles, policy, events, log)
+                attempts, lock_seconds = _swap(pg, dsn, roles, policy, events, log)
             finally:
-                drop_schemas(pg, INCOMING_SUFFIX)
+                try:
+                    drop_schemas(pg, INCOMING_SUFFIX)
+                except psycopg.Error as cleanup:  # the first error is the one to report
+                    log(f"the incoming schemas stay until the next publication: {cleanup}")
     finally:
         snapshot.close()
     return Publication(

@@ -119,15 +119,31 @@ def remove_user(dsn: str, prefix: str, name: str) -> int:
             raise ServingError(
                 f"{name!r} is not a reader of the serving database (readers: {known})"
             )
+        sessions = [
+            row[0]
+            for row in pg.execute(
+                "select pid from pg_stat_activity where usename = %s", [name]
+            ).fetchall()
+        ]
+        if sessions and not pg.execute(
+            "select pg_has_role('pg_signal_backend', 'usage')"
+            " or (select rolsuper from pg_roles where rolname = current_user)"
+        ).fetchone() == (True,):
+            raise ServingError(
+                f"{name} has {len(sessions)} open session(s), which the publisher's role may not"
+                " end: grant it pg_signal_backend, or try when they have logged off; nothing was"
+                " changed"
+            )
         with pg.transaction():
+            pg.execute("set local lock_timeout = '5s'")
             pg.execute(sql.SQL("alter role {} nologin").format(sql.Identifier(name)))
-        ended = pg.execute(
-            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
-            " where usename = %s",
-            [name],
-        ).fetchone()
+        ended = sum(
+            1
+            for pid in sessions
+            if pg.execute("select pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+        )
         pg.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
-    return int(ended[0]) if ended else 0
+    return ended
 
 
 def list_users(dsn: str, prefix: str) -> list[Reader]:
