@@ -114,9 +114,7 @@ def _parser() -> argparse.ArgumentParser:
             " (default 2023-10-01T06:00Z)",
         )
         # Its earlier name, kept so that scripts keep working; not shown in the help.
-        sub.add_argument(
-            "--as-of", dest="as_of", type=arguments_of.instant, help=argparse.SUPPRESS
-        )
+        sub.add_argument("--as-of", dest="as_of", type=arguments_of.instant, help=argparse.SUPPRESS)
         sub.add_argument("--seed", type=int, help="simulation seed (default: the demo's)")
     sql_parser = command("sql", "query the published snapshot (read-only)")
     sql_parser.add_argument("query", metavar="QUERY", help="one or more SQL statements")
