@@ -575,3 +575,53 @@ def test_a_reader_who_reconnects_and_reads_again_cannot_starve_the_swap(
         reader.join(timeout=30)
     assert publication.events
     assert _in_force(database) == "second"
+
+
+def test_a_publisher_that_is_no_superuser_publishes_and_names_what_it_may_not_end(
+    snapshot_file: Path,
+) -> None:
+    """The deployment the guide describes: the publisher owns the database and may create
+    roles, nothing more. Without pg_signal_backend it names a reader in its way and waits;
+    with it, it ends the reader."""
+    token = secrets.token_hex(4)
+    publisher = f"person{token}_publisher"
+    with fresh_database() as database:
+        with database.admin() as pg:
+            pg.execute(f"create role {publisher} login createrole")
+            pg.execute(f'alter database "{database.name}" owner to {publisher}')
+        as_publisher = make_conninfo(database.dsn, user=publisher)
+        try:
+            publish_to_postgres(snapshot_file, "first", as_publisher, database.role_prefix)
+            reader = database.as_reader("health", application_name="Excel")
+            reader.execute("begin")
+            reader.execute("select count(*) from marts.dim_dates")
+            messages: list[str] = []
+            with pytest.raises(ServingError, match="application 'Excel'"):
+                publish_to_postgres(
+                    snapshot_file,
+                    "second",
+                    as_publisher,
+                    database.role_prefix,
+                    policy=ServingPolicy(**{**vars(QUICK), "swap_timeout_seconds": 6}),
+                    log=messages.append,
+                )
+            assert any("the publisher needs" in message for message in messages)
+            assert reader.execute("select 1").fetchone() == (1,)  # not ended
+            with database.admin() as pg:
+                pg.execute(f"grant pg_signal_backend to {publisher}")
+            second = publish_to_postgres(
+                snapshot_file,
+                "second",
+                as_publisher,
+                database.role_prefix,
+                policy=ServingPolicy(**{**vars(QUICK), "swap_timeout_seconds": 30}),
+            )
+            assert any("application 'Excel'" in event for event in second.events)
+            with pytest.raises(psycopg.OperationalError):
+                reader.execute("select 1")
+            reader.close()
+        finally:
+            with database.admin() as pg:
+                pg.execute(f'alter database "{database.name}" owner to current_user')
+                pg.execute(f"drop owned by {publisher} cascade")
+                pg.execute(f"drop role {publisher}")
