@@ -39,8 +39,6 @@ class SourceTable:
     mode: ExtractMode
     cursor: str | None = None
     description: str = ""
-    # The system's name in Turkmen, Russian and English (``title`` in the catalogue).
-    titles: dict[str, str] = field(default_factory=dict, compare=False)
     options: dict[str, Any] = field(default_factory=dict, compare=False)  # kind-specific
 
 
@@ -149,9 +147,11 @@ def _problems(error: ValidationError) -> str:
             found.append(f"{place}: not a key of the catalogue (a misspelling?)")
         elif problem["type"] == "missing":
             found.append(f"{place}: required")
-        elif place.endswith("expected_by"):
+        elif place.endswith("expected_by") and problem["type"] == "string_type":
             # YAML reads an unquoted 10:00 as the number 600.
             found.append(f'{place}: write the local time in quotes, e.g. "10:00"')
+        elif place.endswith("expected_by"):
+            found.append(f"{place}: {problem['input']!r} is not a local time HH:MM")
         elif problem["type"] == "string_pattern_mismatch" and place.endswith(
             ("name", "sector", "kind", "cursor")
         ):
@@ -180,7 +180,7 @@ def _system(raw: object, catalogue_file: Path, position: int) -> SourceSystem:
                     " SQL identifier"
                 )
     titles = {} if spec.title is None else {
-        language: getattr(spec.title, language).strip() for language in TITLE_LANGUAGES
+        language: getattr(spec.title, language).strip() for language in LANGUAGES
     }  # fmt: skip
     system = SourceSystem(
         name=spec.name,
@@ -206,29 +206,30 @@ def _system(raw: object, catalogue_file: Path, position: int) -> SourceSystem:
         options=dict(spec.options),
         catalogue_file=catalogue_file,
     )
-    _check_kind(system, where)
     return system
 
 
-def _check_kind(system: SourceSystem, where: str) -> None:
-    """The kind names an extractor, and each table's options are ones that extractor reads."""
+def check_catalogue(systems: list[SourceSystem]) -> list[SourceSystem]:
+    """Each system's kind names an extractor, and each table's options are ones that extractor
+    reads. Run where the definitions are built (and by the tests), not on every catalogue read:
+    it imports every extractor."""
     # Imported here: the extractors import this module for its types.
     from pipelines.extract import options_check_for
 
-    try:
-        check = options_check_for(system.kind)
-    except ValueError as error:
-        raise CatalogueError(f"{where}: kind: {error}") from None
-    for table in system.tables:
+    for system in systems:
+        where = f"{system.catalogue_file}, system {system.name}"
         try:
-            check(system, table)
-        except CatalogueError:
-            raise
-        except (ValueError, TypeError, KeyError) as error:
-            raise CatalogueError(f"{where}, table {table.name}: {error}") from None
-
-
-TITLE_LANGUAGES = LANGUAGES
+            check = options_check_for(system.kind)
+        except ValueError as error:
+            raise CatalogueError(f"{where}: kind: {error}") from None
+        for table in system.tables:
+            try:
+                check(system, table)
+            except CatalogueError:
+                raise
+            except (ValueError, TypeError, KeyError) as error:
+                raise CatalogueError(f"{where}, table {table.name}: {error}") from None
+    return systems
 
 
 def load_catalogue(root: Path = CATALOGUE_DIR) -> list[SourceSystem]:

@@ -15,7 +15,7 @@ from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.serving import build_serving_assets, serving_resources
 from pipelines.assets.sources import build_source_assets
 from pipelines.assets.transform import DBT_PROJECT, build_dbt_assets, dbt_executable
-from pipelines.catalogue import load_catalogue
+from pipelines.catalogue import check_catalogue, load_catalogue
 from pipelines.progress import progress_logger
 from pipelines.reporting.assets import REPORT_KEYS, build_report_assets, build_report_jobs
 from pipelines.reporting.schedules import build_report_schedules
@@ -29,7 +29,7 @@ def build_definitions(
     maglumat: MaglumatResource | None = None,
     report_delivery: ReportDeliveryResource | None = None,
 ) -> dg.Definitions:
-    systems = load_catalogue()
+    systems = check_catalogue(load_catalogue())
     transform = build_dbt_assets()
     assets = [
         *build_source_assets(systems),

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.catalogue import CatalogueError, load_catalogue
+from pipelines.catalogue import CatalogueError, check_catalogue, load_catalogue
 
 
 def test_agriculture_system_is_declared_with_its_tables() -> None:
@@ -95,17 +95,17 @@ def _catalogue(tmp_path: Path, **parts: str) -> Path:
         ({"system_key": "sectr: transport"}, "system freight: sectr: not a key of the catalogue"),
         ({"delivery": ", grace_hour: 2"}, "system freight: delivery.grace_hour: not a key"),
         ({"delivery": ', expected_by: "25:00"'},
-         'delivery.expected_by: write the local time in quotes, e.g. "10:00"'),
+         "delivery.expected_by: '25:00' is not a local time HH:MM"),
         ({"delivery": ", expected_by: 10:30"}, "delivery.expected_by: write the local time"),
         ({"kind": "ftp"}, "system freight: kind: no extractor for kind 'ftp'"),
         ({"table_key": "options: {late_comit_seconds: 60}"},
-         "system freight, table shipments: unknown sql options ['late_comit_seconds']"),
+         "system freight, table shipments: unknown options ['late_comit_seconds']"),
         ({"kind": "file_inbox", "mode": "append", "table_key": "options: {patern: 'a*.csv'}"},
          "table shipments: file_inbox options: unknown options ['patern'] (a misspelling?)"),
         ({"kind": "http_api", "mode": "full", "table_key": "options: {page_sise: 10}"},
-         "unknown http_api options ['page_sise']"),
+         "unknown options ['page_sise'] (a misspelling?); the http_api kind reads"),
         ({"kind": "event_log", "mode": "append", "table_key": "options: {field: [a]}"},
-         "table shipments: unknown event_log options ['field']"),
+         "table shipments: unknown options ['field'] (a misspelling?); the event_log kind"),
     ],
 )  # fmt: skip
 def test_a_misspelt_or_unknown_setting_fails_when_the_catalogue_loads(
@@ -114,6 +114,21 @@ def test_a_misspelt_or_unknown_setting_fails_when_the_catalogue_loads(
     """Every key at every level is checked when the definitions load (and so in `make test`
     and `dagster definitions validate`), not when the nightly run first reads the system."""
     with pytest.raises(CatalogueError) as refused:
-        load_catalogue(_catalogue(tmp_path, **parts))
+        check_catalogue(load_catalogue(_catalogue(tmp_path, **parts)))
     assert str(refused.value).startswith(str(tmp_path / "transport" / "sources.yml"))
     assert message in str(refused.value)
+
+
+def test_every_option_the_extractors_read_is_accepted(tmp_path: Path) -> None:
+    """The checks refuse what an extractor does not read, and nothing it does: the real
+    catalogue, and an inbox's system options for where its files go."""
+    check_catalogue(load_catalogue())
+    inbox = _catalogue(
+        tmp_path,
+        kind="file_inbox",
+        mode="append",
+        system_key="options: {processed_dir: done, rejected_dir: refused}",
+        table_key="options: {pattern: 'freight_*.csv'}",
+    )
+    (system,) = check_catalogue(load_catalogue(inbox))
+    assert system.options == {"processed_dir": "done", "rejected_dir": "refused"}

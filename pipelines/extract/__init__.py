@@ -74,9 +74,24 @@ def _module(kind: str) -> ModuleType:
         module = importlib.import_module(f"pipelines.extract.{kind}")
     except ModuleNotFoundError as error:
         raise ValueError(f"no extractor for kind {kind!r} (pipelines/extract/{kind}.py)") from error
-    if not callable(getattr(module, "extract", None)):
-        raise ValueError(f"pipelines/extract/{kind}.py has no extract function")
+    for function in ("extract", "check_options"):
+        if not callable(getattr(module, function, None)):
+            raise ValueError(f"pipelines/extract/{kind}.py has no {function} function")
     return module
+
+
+def kind_options(
+    system: SourceSystem, table: SourceTable, known: frozenset[str]
+) -> dict[str, object]:
+    """A table's options over its system's, refusing a name the kind does not read."""
+    options = {**system.options, **table.options}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown options {unknown} (a misspelling?); the {system.kind} kind reads"
+            f" {sorted(known)}"
+        )
+    return options
 
 
 def extractor_for(kind: str) -> Extractor:

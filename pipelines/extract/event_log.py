@@ -41,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import polars as pl
 
-from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract import Extract, ExtractRequest, kind_options
 from pipelines.extract.dbapi import SourceUnreachableError
 
 if TYPE_CHECKING:
@@ -332,39 +332,51 @@ def read_log(
 EVENT_LOG_OPTION_NAMES = frozenset({"pattern", "fields", "max_lines_per_batch"})
 
 
-def check_options(system: SourceSystem, table: SourceTable) -> None:
-    """Raise when a table's options (over its system's) are not ones this reads."""
+@dataclass(frozen=True)
+class LogSettings:
+    fields: tuple[str, ...]
+    pattern: str
+    max_lines_per_batch: int
+
+
+def log_settings(system: SourceSystem, table: SourceTable) -> LogSettings:
+    """A table's options over its system's, checked: when the catalogue loads and at a run."""
     if table.mode != "append":
         raise ValueError(f"an event log is read in mode 'append', not {table.mode!r}")
-    options = {**system.options, **table.options}
-    unknown = sorted(set(options) - EVENT_LOG_OPTION_NAMES)
-    if unknown:
-        raise ValueError(
-            f"unknown event_log options {unknown} (a misspelling?);"
-            f" known: {sorted(EVENT_LOG_OPTION_NAMES)}"
-        )
+    options = kind_options(system, table, EVENT_LOG_OPTION_NAMES)
     fields = options.get("fields")
-    if not fields or not all(isinstance(name, str) and name for name in fields):
+    if (
+        not isinstance(fields, list)
+        or not fields
+        or not all(isinstance(name, str) and name for name in fields)
+    ):
         raise ValueError("event_log option `fields` (the event fields to land) is required")
-    if int(options.get("max_lines_per_batch", DEFAULT_MAX_LINES)) < 1:
+    overlap = sorted(set(fields) & set(LOG_COLUMNS))
+    if overlap:
+        raise ValueError(f"event_log `fields` may not be named {overlap}: the log's own columns")
+    settings = LogSettings(
+        tuple(fields),
+        str(options.get("pattern", DEFAULT_PATTERN)),
+        int(options.get("max_lines_per_batch", DEFAULT_MAX_LINES)),  # type: ignore[call-overload]
+    )
+    if settings.max_lines_per_batch < 1:
         raise ValueError("event_log option max_lines_per_batch must be at least 1")
+    return settings
+
+
+def check_options(system: SourceSystem, table: SourceTable) -> None:
+    log_settings(system, table)
 
 
 def extract(request: ExtractRequest) -> Iterator[Extract]:
-    table = request.table
-    if table.mode != "append":
-        raise ValueError(
-            f"{request.system.name}.{table.name}: an event log is read in mode 'append', "
-            f"not {table.mode!r}"
-        )
-    options = {**request.system.options, **table.options}
+    settings = log_settings(request.system, request.table)
     position = None
     if request.high_water_mark is not None:
         position = LogPosition.parse(request.high_water_mark)
     yield from read_log(
         log_directory(request.connection),
-        [str(name) for name in options.get("fields") or []],
+        list(settings.fields),
         position,
-        pattern=str(options.get("pattern", DEFAULT_PATTERN)),
-        max_lines_per_batch=int(options.get("max_lines_per_batch", DEFAULT_MAX_LINES)),
+        pattern=settings.pattern,
+        max_lines_per_batch=settings.max_lines_per_batch,
     )

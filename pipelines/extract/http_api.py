@@ -59,7 +59,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import polars as pl
 
-from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract import Extract, ExtractRequest, kind_options
 
 if TYPE_CHECKING:
     from pipelines.catalogue import SourceSystem, SourceTable
@@ -110,14 +110,8 @@ class ApiSettings:
     @classmethod
     def of(cls, system: SourceSystem, table: SourceTable) -> ApiSettings:
         """System options, then the table's on top; unknown names are an error, not ignored."""
-        options: dict[str, Any] = {"endpoint": table.name, **system.options, **table.options}
-        known = {field.name: field for field in fields(cls)}
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise ValueError(
-                f"{system.name}.{table.name}: unknown http_api options {unknown} "
-                f"in {system.catalogue_file}; known: {sorted(known)}"
-            )
+        known = frozenset(field.name for field in fields(cls))
+        options: dict[str, Any] = {"endpoint": table.name, **kind_options(system, table, known)}
         settings = cls(
             endpoint=str(options["endpoint"]),
             token_env=str(options["token_env"]) if options.get("token_env") else None,

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from pipelines.catalogue import IDENTIFIER, SourceSystem, SourceTable
-from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract import Extract, ExtractRequest, kind_options
 from pipelines.extract.dbapi import Dialect, SourceUnreachableError, connect, dialect_of, redact
 
 log = logging.getLogger(__name__)
@@ -322,19 +322,16 @@ SQL_OPTION_NAMES = frozenset({"late_commit_seconds"})
 
 def check_options(system: SourceSystem, table: SourceTable) -> None:
     """Raise when a table's options (over its system's) are not ones this reads."""
-    options = {**system.options, **table.options}
-    unknown = sorted(set(options) - SQL_OPTION_NAMES)
-    if unknown:
-        raise ValueError(
-            f"unknown sql options {unknown} (a misspelling?); known: {sorted(SQL_OPTION_NAMES)}"
-        )
-    if float(options.get("late_commit_seconds", DEFAULT_LATE_COMMIT_SECONDS)) < 0:
+    _late_commit_seconds(system, table)
+
+
+def _late_commit_seconds(system: SourceSystem, table: SourceTable) -> float:
+    """How far back past the mark to read again (rows committed late), checked."""
+    options = kind_options(system, table, SQL_OPTION_NAMES)
+    seconds = float(options.get("late_commit_seconds", DEFAULT_LATE_COMMIT_SECONDS))  # type: ignore[arg-type]
+    if seconds < 0:
         raise ValueError("sql option late_commit_seconds must not be negative")
-
-
-def _late_commit_seconds(request: ExtractRequest) -> float:
-    options = {**request.system.options, **request.table.options}
-    return float(options.get("late_commit_seconds", DEFAULT_LATE_COMMIT_SECONDS))
+    return seconds
 
 
 def _earlier_cursor(mark: str, seconds: float) -> str | None:
@@ -379,7 +376,7 @@ def extract(request: ExtractRequest) -> Iterator[Extract]:
     again from ``late_commit_seconds`` (default 3600) before the mark, and the rows already
     landed (same business key and cursor value) are left out."""
     table, mark = request.table, request.high_water_mark
-    seconds = _late_commit_seconds(request)
+    seconds = _late_commit_seconds(request.system, request.table)
     read_from = (
         _earlier_cursor(mark, seconds)
         if table.mode == "incremental" and table.cursor and mark and seconds > 0

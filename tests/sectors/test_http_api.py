@@ -313,7 +313,7 @@ def test_full_tables_are_read_whole_without_since(server: ApiServer) -> None:
 
 def test_unknown_options_are_refused() -> None:
     system = replace(_system(), options={"token_env": TOKEN_ENV, "pagesize": 10})
-    with pytest.raises(ValueError, match="unknown http_api options \\['pagesize'\\]"):
+    with pytest.raises(ValueError, match="unknown options \\['pagesize'\\]"):
         list(read_collection(system, READINGS, "http://127.0.0.1:9/api", None))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pipelines.catalogue import CatalogueError
+from pipelines.extract import kind_options
 
 if TYPE_CHECKING:
     from pipelines.catalogue import SourceSystem, SourceTable
@@ -69,6 +70,7 @@ INBOX_OPTION_NAMES = frozenset(
         "skip_rows_after_header", "sheet", "columns", "cells", "footer_pattern", "date_formats",
         "timezone", "keep_as_text", "settle_seconds", "incomplete_wait_seconds",
         "stream_above_bytes", "stream_slice_bytes",
+        "processed_dir", "rejected_dir",  # system options, read where the files go (files.py)
     }
 )  # fmt: skip
 
@@ -111,19 +113,13 @@ class InboxOptions:
             raise CatalogueError(
                 f"{where}: a file inbox table has mode 'append', not {table.mode!r}"
             )
-        raw = {**system.options, **table.options}
         try:
-            return cls._parse(raw)
+            return cls._parse(kind_options(system, table, INBOX_OPTION_NAMES))
         except (KeyError, TypeError, ValueError, re.error) as error:
             raise CatalogueError(f"{where}: file_inbox options: {error}") from error
 
     @classmethod
     def _parse(cls, raw: Mapping[str, Any]) -> InboxOptions:
-        unknown = sorted(set(raw) - INBOX_OPTION_NAMES)
-        if unknown:
-            raise ValueError(
-                f"unknown options {unknown} (a misspelling?); known: {sorted(INBOX_OPTION_NAMES)}"
-            )
         patterns = raw.get("pattern")
         patterns = [patterns] if isinstance(patterns, str) else list(patterns or [])
         if not patterns or not all(isinstance(p, str) and p and "/" not in p for p in patterns):
