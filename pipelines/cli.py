@@ -147,9 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "search", "find indicators, tables and columns (Turkmen, Russian, English)"
     )
     search_parser.add_argument("words", nargs="+", metavar="WORD", help="words to find, all of")
-    search_parser.add_argument(
-        "--language", choices=["tk", "ru", "en"], help="only names in this language"
-    )
+    search_parser.add_argument("--language", choices=LANGUAGES, help="only names in this language")
     search_parser.add_argument(
         "--limit", type=arguments_of.positive, default=10, help="results of each kind (10)"
     )

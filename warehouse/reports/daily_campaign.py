@@ -145,32 +145,23 @@ def _campaign_section(
     section = Section(title=localized_campaign_title(campaign_id, formatter))
     country_change = change(country)
     section.headlines = [
-        Headline(
-            formatter.percent(country["progress_pct"]),
+        formatter.figure(
+            country["progress_pct"],
             label(
                 "daily.progress",
                 done=formatter.number(country["cumulative_amount"]),
                 plan=formatter.number(country["plan_amount"]),
                 unit=unit,
             ),
-            amount=country["progress_pct"],
             kind="percent",
             digits=1,
         ),
-        Headline(
-            f"{formatter.number(country['required_daily_rate'])} {unit}",
+        formatter.figure(
+            country["required_daily_rate"],
             label("daily.required_rate", date=formatter.short_date(country["planned_end_date"])),
-            amount=country["required_daily_rate"],
-            kind="number",
             unit=unit,
         ),
-        Headline(
-            f"{formatter.number(country['pace_per_day'])} {unit}",
-            label("daily.pace"),
-            amount=country["pace_per_day"],
-            kind="number",
-            unit=unit,
-        ),
+        formatter.figure(country["pace_per_day"], label("daily.pace"), unit=unit),
         Headline(
             formatter.short_date(country["expected_finish_date"])
             if country["expected_finish_date"]

@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
 from maglumat import clock
 from maglumat.languages import LANGUAGES
+from warehouse.reports.content import Headline
 
 LABELS_FILE = Path(__file__).parent / "labels.yml"
 NO_BREAK_SPACE = "\u00a0"
@@ -205,6 +207,28 @@ class Formatter:
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         return MISSING if value is None else f"{self.number(value, digits)}{NO_BREAK_SPACE}%"
+
+    def figure(
+        self,
+        amount: float | int | dt.date | None,
+        label: str,
+        *,
+        kind: Literal["number", "percent", "date"] = "number",
+        digits: int = 0,
+        unit: str = "",
+        status: str | None = None,
+    ) -> Headline:
+        """A headline figure: its text in this language derived from the typed amount the
+        workbook keeps, so the two never disagree."""
+        if kind == "percent":
+            text = self.percent(amount, digits)  # type: ignore[arg-type]
+        elif kind == "date":
+            text = self.short_date(amount)  # type: ignore[arg-type]
+        else:
+            text = self.number(amount, digits)  # type: ignore[arg-type]
+            if unit and amount is not None:
+                text = f"{text} {unit}"
+        return Headline(text, label, status, amount=amount, kind=kind, digits=digits, unit=unit)
 
     def date(self, value: dt.date | None) -> str:
         """A day written out: tk "2023-nji ýylyň 1-nji oktýabry", ru "1 октября 2023 г."."""

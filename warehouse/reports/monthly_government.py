@@ -21,7 +21,6 @@ from warehouse.reports.content import (
     Column,
     ExcelChart,
     Figure,
-    Headline,
     ReportContent,
     Section,
     Table,
@@ -218,36 +217,18 @@ def edocument_section(
     totals = edocument_totals(connection, month, month_end)
     days = label("unit.days")
     section.headlines = [
-        Headline(
-            formatter.percent(on_time["value"] if on_time else None),
+        formatter.figure(
+            on_time["value"] if on_time else None,
             label("monthly.on_time"),
-            on_time["status"] if on_time else None,
-            amount=on_time["value"] if on_time else None,
             kind="percent",
             digits=1,
+            status=on_time["status"] if on_time else None,
         ),
-        Headline(
-            formatter.number(sum(row["overdue_documents"] for row in by_ministry)),
-            label("monthly.overdue"),
-            amount=sum(row["overdue_documents"] for row in by_ministry),
-            kind="number",
+        formatter.figure(
+            sum(row["overdue_documents"] for row in by_ministry), label("monthly.overdue")
         ),
-        Headline(
-            f"{formatter.number(totals['median'], 1)} {days}",
-            label("monthly.median"),
-            amount=totals["median"],
-            kind="number",
-            digits=1,
-            unit=days,
-        ),
-        Headline(
-            f"{formatter.number(totals['p90'], 1)} {days}",
-            label("monthly.p90"),
-            amount=totals["p90"],
-            kind="number",
-            digits=1,
-            unit=days,
-        ),
+        formatter.figure(totals["median"], label("monthly.median"), digits=1, unit=days),
+        formatter.figure(totals["p90"], label("monthly.p90"), digits=1, unit=days),
     ]
     # The median by ministry is the catalogue's indicator; the 90th percentile, which the
     # catalogue does not break down by ministry, is computed the same way from the mart.

@@ -232,13 +232,7 @@ def status_headlines(rows: list[dict[str, Any]], formatter: Formatter) -> list[H
         status: sum(row["status"] == status for row in rows) for status in ("red", "amber", "green")
     }
     return [
-        Headline(
-            str(counts[status]),
-            formatter.label(f"weekly.count_{status}"),
-            status,
-            amount=counts[status],
-            kind="number",
-        )
+        formatter.figure(counts[status], formatter.label(f"weekly.count_{status}"), status=status)
         for status in ("red", "amber", "green")
     ]
 
