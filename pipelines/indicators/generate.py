@@ -517,7 +517,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if files are out of date")
     args = parser.parse_args(argv)
     stale = []
-    for path, text in generated_files().items():
+    expected = generated_files()
+    # A file in a generated/ folder that nothing writes any more (a system or sector removed)
+    # would still be parsed by dbt: it is out of date too, and removed.
+    folders = {path.parent for path in expected if path.parent.name == "generated"}
+    for leftover in sorted(
+        path for folder in folders for path in folder.iterdir() if path not in expected
+    ):
+        stale.append(leftover)
+        if not args.check:
+            leftover.unlink()
+    for path, text in expected.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current != text:
             stale.append(path)
@@ -525,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
     for path in stale:
-        print(("out of date: " if args.check else "wrote ") + str(path.relative_to(PROJECT_DIR)))
+        done = "removed " if not path.exists() else "wrote "
+        print(("out of date: " if args.check else done) + str(path.relative_to(PROJECT_DIR)))
     return 1 if args.check and stale else 0
 
 
