@@ -523,8 +523,12 @@ def test_a_readers_settings_for_this_database_are_removed_by_the_next_publicatio
 def test_an_administrators_session_in_the_swaps_way_is_named_never_ended(
     database: ServingDatabase, snapshot_file: Path
 ) -> None:
-    dba = database.admin()
-    dba.execute("set application_name = 'dba console'")
+    """An administrator who put themselves in a ministry's group to see what it sees is still
+    no reader: a role that creates roles (or a superuser) is named and waited for."""
+    dba_role = f"{database.people_prefix}dba"
+    with database.admin() as pg:
+        pg.execute(f"create role {dba_role} login createrole in role {database.role_prefix}health")
+    dba = database.as_role(dba_role, application_name="dba console")
     dba.execute("begin")
     dba.execute("select count(*) from marts.dim_dates")
     timer = threading.Timer(QUICK.reader_grace_seconds + 3, lambda: dba.execute("commit"))
@@ -625,3 +629,30 @@ def test_a_publisher_that_is_no_superuser_publishes_and_names_what_it_may_not_en
                 pg.execute(f'alter database "{database.name}" owner to current_user')
                 pg.execute(f"drop owned by {publisher} cascade")
                 pg.execute(f"drop role {publisher}")
+
+
+def test_the_session_limits_follow_the_policy(
+    database: ServingDatabase, snapshot_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits a deployment sets (here through the environment, as the daily job reads
+    them) are the ones every person's sessions get at the next publication."""
+    from pipelines.assets.serving import policy_from_environment
+
+    monkeypatch.setenv("MAGLUMAT_SERVING_STATEMENT_TIMEOUT", "7min")
+    monkeypatch.setenv("MAGLUMAT_SERVING_IDLE_IN_TRANSACTION_TIMEOUT", "90s")
+    monkeypatch.setenv("MAGLUMAT_SERVING_CONNECTION_LIMIT", "3")
+    monkeypatch.setenv("MAGLUMAT_SERVING_END_BLOCKING_READERS", "off")
+    policy = policy_from_environment()
+    assert policy.end_blocking_readers is False
+    person = database.reader("health")
+    publish_to_postgres(snapshot_file, "second", database.dsn, database.role_prefix, policy=policy)
+    with database.as_role(person) as pg:
+        assert pg.execute("show statement_timeout").fetchone() == ("7min",)
+        assert pg.execute("show idle_in_transaction_session_timeout").fetchone() == ("90s",)
+    with database.admin() as pg:
+        assert pg.execute(
+            "select rolconnlimit from pg_roles where rolname = %s", [person]
+        ).fetchone() == (3,)
+    monkeypatch.setenv("MAGLUMAT_SERVING_CONNECTION_LIMIT", "three")
+    with pytest.raises(ValueError, match="MAGLUMAT_SERVING_CONNECTION_LIMIT='three' is not int"):
+        policy_from_environment()

@@ -6,6 +6,7 @@ asset that could only ever be skipped; a deployment that sets the variable gets 
 the daily job, downstream of the snapshot.
 """
 
+import dataclasses
 import os
 from typing import Any
 
@@ -23,13 +24,8 @@ SERVING_DSN_ENV = "MAGLUMAT_SERVING_DSN"
 SERVING_ROLE_PREFIX_ENV = "MAGLUMAT_SERVING_ROLE_PREFIX"
 # The publication's patience with other sessions (ServingPolicy), each optional.
 POLICY_ENV = {
-    "start_timeout_seconds": "MAGLUMAT_SERVING_START_TIMEOUT_SECONDS",
-    "swap_timeout_seconds": "MAGLUMAT_SERVING_SWAP_TIMEOUT_SECONDS",
-    "reader_grace_seconds": "MAGLUMAT_SERVING_READER_GRACE_SECONDS",
-    "end_blocking_readers": "MAGLUMAT_SERVING_END_BLOCKING_READERS",
-    "statement_timeout": "MAGLUMAT_SERVING_STATEMENT_TIMEOUT",
-    "idle_in_transaction_timeout": "MAGLUMAT_SERVING_IDLE_IN_TRANSACTION_TIMEOUT",
-    "connection_limit": "MAGLUMAT_SERVING_CONNECTION_LIMIT",
+    policy_field.name: f"MAGLUMAT_SERVING_{policy_field.name.upper()}"
+    for policy_field in dataclasses.fields(ServingPolicy)
 }
 
 
@@ -82,15 +78,7 @@ class ServingDatabaseResource(dg.ConfigurableResource):
     connection_limit: int = ServingPolicy.connection_limit
 
     def policy(self) -> ServingPolicy:
-        return ServingPolicy(
-            start_timeout_seconds=self.start_timeout_seconds,
-            swap_timeout_seconds=self.swap_timeout_seconds,
-            reader_grace_seconds=self.reader_grace_seconds,
-            end_blocking_readers=self.end_blocking_readers,
-            statement_timeout=self.statement_timeout,
-            idle_in_transaction_timeout=self.idle_in_transaction_timeout,
-            connection_limit=self.connection_limit,
-        )
+        return ServingPolicy(**{name: getattr(self, name) for name in POLICY_ENV})
 
     def describe(self) -> str:
         """Host, port and database, without user or password, for logs and metadata."""
@@ -137,8 +125,6 @@ def build_serving_asset() -> dg.AssetsDefinition:
             policy=serving_database.policy(),
             log=context.log.info,
         )
-        for event in publication.events:
-            context.log.warning(event)
         context.log.info(
             f"serving database holds snapshot {publication.snapshot_id}: "
             f"{len(publication.table_rows)} tables, {sum(publication.table_rows.values())} rows "
@@ -154,7 +140,7 @@ def build_serving_asset() -> dg.AssetsDefinition:
                 "swap_attempts": publication.swap_attempts,
                 "swap_lock_seconds": round(publication.swap_lock_seconds, 3),
                 "government_only_tables": ", ".join(publication.closed_tables) or "none",
-                "groups": ", ".join(publication.roles),
+                "groups": ", ".join(publication.groups),
                 "events": "\n".join(publication.events) or "none",
             }
         )

@@ -36,7 +36,7 @@ def publish_serving() -> int:
         f" {len(publication.table_rows)} tables, {rows} rows in {publication.seconds:.1f} s"
         f" (readers waited {publication.swap_lock_seconds * 1000:.0f} ms at the swap)"
     )
-    print(f"[serving] groups: {', '.join(publication.roles)}")
+    print(f"[serving] groups: {', '.join(publication.groups)}")
     return 0
 
 

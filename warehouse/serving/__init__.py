@@ -45,53 +45,45 @@ How each served table is shared (:func:`table_access`):
 
 from warehouse.serving.access import (
     PERSONAL_COLUMN,
-    RowKeys,
     read_ministries,
     read_row_keys,
     served_tables,
     table_access,
 )
-from warehouse.serving.column_types import copy_expression, postgres_type
+from warehouse.serving.column_types import (
+    copy_expression,
+    postgres_type,
+)
 from warehouse.serving.model import (
     CONTROL_SCHEMA,
     COPY_BATCH_ROWS,
     DEFAULT_ROLE_PREFIX,
-    GOVERNMENT,
-    IDENTIFIER,
-    LOGIN_SUFFIX,
-    MAX_IDENTIFIER_LENGTH,
-    PUBLISHER_APPLICATION,
     PUBLISHER_LOCK_TABLE,
     Publication,
     ServedTable,
     ServingError,
     ServingPolicy,
     ServingRoles,
-    Session,
 )
-from warehouse.serving.publish import publish_to_postgres
-from warehouse.serving.sessions import apply_session_defaults, blocking_sessions, publisher_lock
+from warehouse.serving.publish import (
+    publish_to_postgres,
+)
+from warehouse.serving.sessions import (
+    publisher_lock,
+)
 
+# What the command line, the Dagster asset, the benchmark and the tests use.
 __all__ = [
     "CONTROL_SCHEMA",
     "COPY_BATCH_ROWS",
     "DEFAULT_ROLE_PREFIX",
-    "GOVERNMENT",
-    "IDENTIFIER",
-    "LOGIN_SUFFIX",
-    "MAX_IDENTIFIER_LENGTH",
     "PERSONAL_COLUMN",
-    "PUBLISHER_APPLICATION",
     "PUBLISHER_LOCK_TABLE",
     "Publication",
-    "RowKeys",
     "ServedTable",
     "ServingError",
     "ServingPolicy",
     "ServingRoles",
-    "Session",
-    "apply_session_defaults",
-    "blocking_sessions",
     "copy_expression",
     "postgres_type",
     "publish_to_postgres",

@@ -188,7 +188,7 @@ class Publication:
     snapshot_id: str
     published_at: dt.datetime
     table_rows: dict[str, int]
-    roles: list[str]
+    groups: list[str]  # the group roles: a ministry's, and the government's
     seconds: float
     swap_attempts: int
     closed_tables: list[str] = field(default_factory=list)

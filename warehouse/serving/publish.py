@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -39,14 +40,17 @@ from warehouse.serving.model import (
     ServingError,
     ServingPolicy,
     ServingRoles,
+    Session,
     ident,
 )
 from warehouse.serving.sessions import (
-    blocking_sessions,
     end_session,
+    may_end_sessions,
+    people_of,
     publisher_lock,
     readers_ended_while_waiting,
     reset_people,
+    sessions_in_the_way,
 )
 
 
@@ -56,7 +60,6 @@ def load_publication_record(
     snapshot_id: str,
     table_rows: dict[str, int],
     load_seconds: float,
-    events: list[str],
 ) -> dt.datetime:
     """The incoming ``serving`` schema: the history so far plus this publication, and the one
     in force. It is swapped in with the tables it describes, so a reader that pins a version
@@ -102,7 +105,7 @@ def load_publication_record(
         sql.SQL(
             """
             insert into {history}
-            select coalesce(max(publication_id), 0) + 1, %s, clock_timestamp(), %s, %s, %s, %s, %s
+            select coalesce(max(publication_id), 0) + 1, %s, clock_timestamp(), %s, %s, %s, %s
             from {history}
             returning published_at
             """
@@ -113,7 +116,6 @@ def load_publication_record(
             sum(table_rows.values()),
             json.dumps(table_rows, sort_keys=True),
             load_seconds,
-            json.dumps(events),
         ],
     ).fetchone()
     assert row is not None
@@ -139,20 +141,17 @@ def load_publication_record(
     return row[0]
 
 
-def ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPolicy) -> list[str]:
+def ensure_roles(pg: psycopg.Connection, roles: ServingRoles) -> list[str]:
     """Group roles, created when missing; the shared logins of earlier versions disabled;
     CONNECT for the groups alone. Returns what it changed that an administrator should hear
     of. (People's session defaults are set again by ``reset_people``, a person at a time.)"""
     events: list[str] = []
-    existing = {row[0] for row in pg.execute("select rolname from pg_roles").fetchall()}
+    can_login = dict(pg.execute("select rolname, rolcanlogin from pg_roles").fetchall())
     for group in roles.groups:
-        if group not in existing:
+        if group not in can_login:
             pg.execute(sql.SQL("create role {} nologin").format(ident(group)))
         shared = roles.shared_login(group)
-        disabled = pg.execute(
-            "select rolcanlogin from pg_roles where rolname = %s", [shared]
-        ).fetchone()
-        if disabled == (True,):
+        if can_login.get(shared):
             # One login per ministry let a colleague's `alter role` lock everyone out.
             try:
                 with pg.transaction():  # a savepoint: its own session may hold the role row
@@ -168,19 +167,16 @@ def ensure_roles(pg: psycopg.Connection, roles: ServingRoles, policy: ServingPol
                 f"shared login {shared} disabled: people now log in as themselves"
                 f" (maglumat serving add-user NAME --ministry {group.removeprefix(roles.prefix)})"
             )
-    database = pg.execute("select current_database()").fetchone()
-    assert database is not None
+    database = ident(pg.info.dbname)
     # The serving database is the BI tools' alone: nobody but its owner creates anything in it,
     # and only the BI groups connect (a connection is enough to take locks and advisory locks).
     pg.execute(
-        sql.SQL("revoke connect, create, temporary on database {} from public").format(
-            ident(database[0])
-        )
+        sql.SQL("revoke connect, create, temporary on database {} from public").format(database)
     )
     pg.execute("revoke create on schema public from public")
     pg.execute(
         sql.SQL("grant connect on database {} to {}").format(
-            ident(database[0]), sql.SQL(", ").join(ident(g) for g in roles.groups)
+            database, sql.SQL(", ").join(ident(g) for g in roles.groups)
         )
     )
     return events
@@ -234,6 +230,7 @@ def _swap(
     pg: psycopg.Connection,
     dsn: str,
     roles: ServingRoles,
+    readers: _Readers,
     policy: ServingPolicy,
     events: list[str],
     log: Callable[[str], None],
@@ -254,18 +251,17 @@ def _swap(
     attempt = 0
     everyone = sql.SQL(", ").join(ident(g) for g in roles.groups)
     named: set[int] = set()
-    unendable: set[int] = set()
     swap_pid = pg.info.backend_pid
     while True:
         attempt += 1
         waited = time.monotonic() - started
-        queued = policy.end_blocking_readers and waited >= policy.reader_grace_seconds
+        queued = readers.ended_by(policy) and waited >= policy.reader_grace_seconds
         lock_timeout = SWAP_LOCK_TIMEOUT
         watching: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if queued:
             remaining = max(deadline - time.monotonic(), 1.0)
             lock_timeout = f"{int(min(remaining, max(policy.reader_grace_seconds, 5.0)) * 1000)}ms"
-            watching = readers_ended_while_waiting(dsn, swap_pid, roles, events, log)
+            watching = readers_ended_while_waiting(dsn, swap_pid, readers.names, events, log)
         try:
             with watching, pg.transaction():
                 pg.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(lock_timeout)))
@@ -323,42 +319,59 @@ def _swap(
             return attempt, time.monotonic() - locking
         except (errors.LockNotAvailable, errors.DeadlockDetected) as error:
             waited = time.monotonic() - started
-            blockers = blocking_sessions(pg, roles)
-            for session, idle_seconds in blockers:
-                overdue = waited >= policy.reader_grace_seconds or (
-                    session.state.startswith("idle in transaction")
-                    and idle_seconds >= policy.reader_grace_seconds
-                )
-                if (
-                    policy.end_blocking_readers
-                    and session.is_reader
-                    and overdue
-                    and session.pid not in unendable
-                ):
-                    outcome = end_session(pg, session)
-                    if outcome is None:
-                        unendable.add(session.pid)
-                        log(
-                            f"cannot end {session.describe()}: the publisher needs the"
-                            " pg_signal_backend role to end readers; waiting for it"
-                        )
-                        continue
-                    event = (
-                        f"ended the session {session.describe()}: it kept the swap waiting"
-                        f" {waited:.0f} s (grace {policy.reader_grace_seconds:.0f} s)"
-                    )
-                    events.append(event)
-                    log(event)
-                elif session.pid not in named:
-                    named.add(session.pid)
-                    log(f"the swap waits for {session.describe()}")
+            blockers = _answer_blockers(pg, readers, policy, waited, named, events, log)
             if time.monotonic() > deadline:
-                who = "; ".join(session.describe() for session, _ in blockers) or "no one now"
+                who = "; ".join(session.describe() for session in blockers) or "no one now"
                 raise ServingError(
                     f"the swap waited {policy.swap_timeout_seconds:.0f} s for sessions holding"
                     f" the served tables ({who}); the previous publication stays in place"
                 ) from error
             time.sleep(min(0.2 * attempt, 2.0))
+
+
+@dataclass(frozen=True)
+class _Readers:
+    """The people whose sessions a publication may end, and whether its role may end any."""
+
+    names: set[str]
+    may_end: bool
+
+    def ended_by(self, policy: ServingPolicy) -> bool:
+        return policy.end_blocking_readers and self.may_end
+
+
+def _answer_blockers(
+    pg: psycopg.Connection,
+    readers: _Readers,
+    policy: ServingPolicy,
+    waited: float,
+    named: set[int],
+    events: list[str],
+    log: Callable[[str], None],
+) -> list[Session]:
+    """Name every session holding the served tables once; end a reader's that kept the swap
+    waiting past the grace period, or that has sat idle in a transaction that long."""
+    blockers = sessions_in_the_way(pg, readers.names)
+    for session, idle_seconds in blockers:
+        overdue = waited >= policy.reader_grace_seconds or (
+            session.state.startswith("idle in transaction")
+            and idle_seconds >= policy.reader_grace_seconds
+        )
+        if session.is_reader and overdue and readers.ended_by(policy):
+            if end_session(pg, session):
+                event = (
+                    f"ended the session {session.describe()}: it kept the swap waiting"
+                    f" {waited:.0f} s (grace {policy.reader_grace_seconds:.0f} s)"
+                )
+                events.append(event)
+                log(event)
+        elif session.pid not in named:
+            named.add(session.pid)
+            why = "" if readers.may_end or not session.is_reader else (
+                " (the publisher needs pg_signal_backend to end a reader's session)"
+            )  # fmt: skip
+            log(f"the swap waits for {session.describe()}{why}")
+    return [session for session, _ in blockers]
 
 
 def publish_to_postgres(
@@ -394,10 +407,12 @@ def publish_to_postgres(
             pg.execute("set statement_timeout = 0")
             pg.execute("set idle_in_transaction_session_timeout = 0")
             with pg.transaction():
-                events = ensure_roles(pg, roles, policy)
+                events = ensure_roles(pg, roles)
             for event in events:
                 log(event)
-            reset_people(pg, roles, policy, events, log)
+            people = people_of(pg, roles)
+            may_end = may_end_sessions(pg)
+            reset_people(pg, people, policy, may_end, events, log)
             table_rows: dict[str, int] = {}
             closed: list[str] = []
             try:
@@ -414,7 +429,7 @@ def publish_to_postgres(
                         if table.access.kind == "government_only":
                             closed.append(table.address)
                     published_at = load_publication_record(
-                        pg, roles, snapshot_id, table_rows, time.monotonic() - started, events
+                        pg, roles, snapshot_id, table_rows, time.monotonic() - started
                     )
                 for table in tables:
                     pg.execute(
@@ -424,7 +439,10 @@ def publish_to_postgres(
                     )
                 for address in closed:
                     log(f"{address}: no sector rule fits, served to the government role only")
-                attempts, lock_seconds = _swap(pg, dsn, roles, policy, events, log)
+                readers = {person.name for person in people}
+                attempts, lock_seconds = _swap(
+                    pg, dsn, roles, _Readers(readers, may_end), policy, events, log
+                )
             finally:
                 try:
                     drop_schemas(pg, INCOMING_SUFFIX)
@@ -436,7 +454,7 @@ def publish_to_postgres(
         snapshot_id=snapshot_id,
         published_at=published_at,
         table_rows=table_rows,
-        roles=roles.groups,
+        groups=roles.groups,
         seconds=time.monotonic() - started,
         swap_attempts=attempts,
         closed_tables=closed,

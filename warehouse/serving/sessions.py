@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import errors, sql
@@ -23,12 +24,33 @@ from warehouse.serving.model import (
 )
 
 
-def people_of(pg: psycopg.Connection, roles: ServingRoles) -> list[str]:
+@dataclass(frozen=True)
+class Person:
+    """A login of a BI group, with the session settings it has now."""
+
+    name: str
+    settings: dict[str, str]  # its role-wide defaults
+    has_database_settings: bool  # its own settings for this database, which would win
+    connection_limit: int
+
+
+def people_of(pg: psycopg.Connection, roles: ServingRoles) -> list[Person]:
     """The login roles that are members of a BI group: the people who read the database. An
     administrator put in a group to try it (a superuser, a role that creates roles) is none."""
     rows = pg.execute(
         """
-        select distinct member.rolname
+        select distinct on (member.rolname)
+            member.rolname,
+            coalesce((
+                select setting.setconfig from pg_db_role_setting as setting
+                where setting.setrole = member.oid and setting.setdatabase = 0
+            ), '{}'),
+            exists (
+                select from pg_db_role_setting as setting
+                inner join pg_database as db on setting.setdatabase = db.oid
+                where setting.setrole = member.oid and db.datname = current_database()
+            ),
+            member.rolconnlimit
         from pg_auth_members as membership
         inner join pg_roles as grp on membership.roleid = grp.oid
         inner join pg_roles as member on membership.member = member.oid
@@ -38,7 +60,10 @@ def people_of(pg: psycopg.Connection, roles: ServingRoles) -> list[str]:
         """,
         [roles.groups],
     ).fetchall()
-    return [row[0] for row in rows]
+    return [
+        Person(name, dict(item.split("=", 1) for item in config), in_database, limit)
+        for name, config, in_database, limit in rows
+    ]
 
 
 def session_defaults(policy: ServingPolicy) -> dict[str, str]:
@@ -49,48 +74,31 @@ def session_defaults(policy: ServingPolicy) -> dict[str, str]:
     }
 
 
-def apply_session_defaults(pg: psycopg.Connection, person: str, policy: ServingPolicy) -> None:
+def needs_defaults(person: Person, policy: ServingPolicy) -> bool:
+    return (
+        person.has_database_settings
+        or person.connection_limit != policy.connection_limit
+        or any(person.settings.get(k) != v for k, v in session_defaults(policy).items())
+    )
+
+
+def apply_session_defaults(pg: psycopg.Connection, person: Person, policy: ServingPolicy) -> None:
     """A reader's sessions: read-only, statements and idle transactions bounded, a few
-    connections at most. Set again at every publication, because a person may change their
-    own, and their own settings for this database (which would win) are removed. Only what
-    differs is written: an unchanged role is not touched, so a person's open transaction on
-    their own role row holds nothing up."""
-    role = ident(person)
-    row = pg.execute(
-        """
-        select
-            coalesce((
-                select setting.setconfig from pg_db_role_setting as setting
-                where setting.setrole = person.oid and setting.setdatabase = 0
-            ), '{}'),
-            exists (
-                select from pg_db_role_setting as setting
-                inner join pg_database as db on setting.setdatabase = db.oid
-                where setting.setrole = person.oid and db.datname = current_database()
-            ),
-            person.rolconnlimit
-        from pg_roles as person
-        where person.rolname = %s
-        """,
-        [person],
-    ).fetchone()
-    if row is None:
-        return
-    current = dict(item.split("=", 1) for item in row[0])
-    if row[1]:
+    connections at most; the person's own settings for this database (which would win) gone.
+    Only what differs is written: an unchanged role is not touched."""
+    role = ident(person.name)
+    if person.has_database_settings:
         pg.execute(
-            sql.SQL("alter role {} in database {} reset all").format(
-                role, ident(_current_database(pg))
-            )
+            sql.SQL("alter role {} in database {} reset all").format(role, ident(pg.info.dbname))
         )
     for setting, value in session_defaults(policy).items():
-        if current.get(setting) != value:
+        if person.settings.get(setting) != value:
             pg.execute(
                 sql.SQL("alter role {} set {} = {}").format(
                     role, sql.SQL(setting), sql.Literal(value)
                 )
             )
-    if row[2] != policy.connection_limit:
+    if person.connection_limit != policy.connection_limit:
         pg.execute(
             sql.SQL("alter role {} connection limit {}").format(
                 role, sql.Literal(policy.connection_limit)
@@ -98,23 +106,33 @@ def apply_session_defaults(pg: psycopg.Connection, person: str, policy: ServingP
         )
 
 
-def _current_database(pg: psycopg.Connection) -> str:
-    row = pg.execute("select current_database()").fetchone()
-    assert row is not None
-    return str(row[0])
+def may_end_sessions(pg: psycopg.Connection) -> bool:
+    """Whether the publisher's role may end other roles' sessions (pg_signal_backend)."""
+    row = pg.execute(
+        "select pg_has_role('pg_signal_backend', 'usage')"
+        " or (select rolsuper from pg_roles where rolname = current_user)"
+    ).fetchone()
+    return row == (True,)
+
+
+def end_session(pg: psycopg.Connection, session: Session) -> bool:
+    """End a session (the caller may); False when it had ended already."""
+    return pg.execute("select pg_terminate_backend(%s)", [session.pid]).fetchone() == (True,)
 
 
 def reset_people(
     pg: psycopg.Connection,
-    roles: ServingRoles,
+    people: list[Person],
     policy: ServingPolicy,
+    may_end: bool,
     events: list[str],
     log: Callable[[str], None],
 ) -> None:
-    """Every person's session defaults, each in a transaction that waits at most a second for
-    the person's role: a person holding their own role row in an open transaction is named
-    and, by the policy, their sessions are ended; otherwise they are left for the next time."""
-    for person in people_of(pg, roles):
+    """Every person's session defaults where they differ, each in a transaction that waits at
+    most a second for the person's role: a person holding their own role row in an open
+    transaction is named and, by the policy, their sessions are ended; otherwise they are left
+    for the next publication."""
+    for person in (person for person in people if needs_defaults(person, policy)):
         for attempt in (1, 2):
             try:
                 with pg.transaction():
@@ -123,20 +141,15 @@ def reset_people(
                 break
             except (errors.LockNotAvailable, errors.InternalError_) as error:
                 holders = [
-                    Session(pid, person, application, state, since, is_reader=True)
-                    for pid, application, state, since in pg.execute(
-                        "select pid, coalesce(application_name, ''), coalesce(state, ''),"
-                        " xact_start from pg_stat_activity"
-                        " where usename = %s and xact_start is not null",
-                        [person],
-                    ).fetchall()
+                    session
+                    for session, _ in sessions_in_the_way(pg, {person.name}, of_person=person.name)
                 ]
                 who = "; ".join(session.describe() for session in holders) or "a session"
-                if attempt == 2 or not policy.end_blocking_readers:
-                    log(f"{person}'s session defaults were not set again: {who} holds the role")
+                if attempt == 2 or not (policy.end_blocking_readers and may_end):
+                    log(f"{person.name}'s defaults were not set again: {who} holds the role")
                     break
                 for session in holders:
-                    if end_session(pg, session) == "ended":
+                    if end_session(pg, session):
                         event = (
                             f"ended the session {session.describe()}: it held its role in an"
                             f" open transaction ({type(error).__name__})"
@@ -145,83 +158,75 @@ def reset_people(
                         log(event)
 
 
-_BLOCKING_SESSIONS = """
-    select distinct on (activity.pid)
+# Sessions in a publication's way: those holding a served table (or a person's sessions in a
+# transaction, or what a waiting pid waits for), how they are described, and how long idle.
+_SESSIONS_IN_THE_WAY = """
+    select
         activity.pid,
         coalesce(activity.usename, activity.backend_type),  -- autovacuum has no role
         coalesce(activity.application_name, ''),
         coalesce(activity.state, ''),
         case when activity.state like 'idle in transaction%%'
             then activity.state_change else activity.xact_start end,
-        not coalesce(reader.rolsuper or reader.rolcreaterole, true) and exists (
-            select from unnest(%(groups)s::text[]) as grp(name)
-            where pg_has_role(activity.usesysid, grp.name, 'member')
-        ),
         extract(epoch from clock_timestamp() - activity.state_change)
-    from pg_locks as locks
-    inner join pg_class as class on locks.relation = class.oid
-    inner join pg_namespace as namespace on class.relnamespace = namespace.oid
-    inner join pg_stat_activity as activity on locks.pid = activity.pid
-    left join pg_roles as reader on activity.usesysid = reader.oid
-    where
-        locks.granted
-        and locks.pid <> pg_backend_pid()
-        and namespace.nspname = any(%(schemas)s)
+    from pg_stat_activity as activity
+    where activity.pid <> pg_backend_pid() and case
+        when %(waiting)s::int is not null then activity.pid = any(pg_blocking_pids(%(waiting)s))
+        when %(person)s::text is not null then
+            activity.usename = %(person)s and activity.xact_start is not null
+        else exists (
+            select from pg_locks as locks
+            inner join pg_class as class on locks.relation = class.oid
+            inner join pg_namespace as namespace on class.relnamespace = namespace.oid
+            where locks.pid = activity.pid and locks.granted
+                and namespace.nspname = any(%(schemas)s)
+        )
+    end
     order by activity.pid
 """
 
-# Who the swap's waiting lock request waits for right now (seen from another connection).
-_SWAP_BLOCKERS = """
-    select
-        activity.pid,
-        coalesce(activity.usename, activity.backend_type),
-        coalesce(activity.application_name, ''),
-        coalesce(activity.state, ''),
-        coalesce(activity.xact_start, activity.state_change),
-        not coalesce(reader.rolsuper or reader.rolcreaterole, true) and exists (
-            select from unnest(%(groups)s::text[]) as grp(name)
-            where pg_has_role(activity.usesysid, grp.name, 'member')
-        )
-    from unnest(pg_blocking_pids(%(swap)s)) as blocker(pid)
-    inner join pg_stat_activity as activity on blocker.pid = activity.pid
-    left join pg_roles as reader on activity.usesysid = reader.oid
-"""
+
+def sessions_in_the_way(
+    pg: psycopg.Connection,
+    readers: set[str],
+    *,
+    waiting: int | None = None,
+    of_person: str | None = None,
+) -> list[tuple[Session, float]]:
+    """The sessions holding a live served table, or those the session ``waiting`` waits for,
+    or a person's sessions in a transaction; each with the seconds since its state changed
+    (for a session idle in a transaction: how long it has been idle). A session is a reader's
+    when its role is one of ``readers`` (the people, never an administrator)."""
+    rows = pg.execute(
+        _SESSIONS_IN_THE_WAY,
+        {"waiting": waiting, "person": of_person, "schemas": list(SWAPPED_SCHEMAS)},
+    ).fetchall()
+    return [
+        (Session(pid, role, application, state, since, role in readers), float(idle or 0.0))
+        for pid, role, application, state, since, idle in rows
+    ]
 
 
 @contextlib.contextmanager
 def readers_ended_while_waiting(
     dsn: str,
     swap_pid: int,
-    roles: ServingRoles,
+    readers: set[str],
     events: list[str],
     log: Callable[[str], None],
 ) -> Iterator[None]:
-    """While the swap's lock request waits in the queue (so that new readers queue behind it
-    instead of slipping in), end from another connection every BI reader it waits for."""
+    """While the swap's lock requests wait in the queue (so that new readers queue behind
+    them instead of slipping in), end from another connection every reader they wait for."""
     stop = threading.Event()
-    ended: set[int] = set()
 
     def watch() -> None:
         with psycopg.connect(dsn, autocommit=True, application_name=PUBLISHER_APPLICATION) as pg:
             while not stop.wait(0.1):
-                rows = pg.execute(
-                    _SWAP_BLOCKERS, {"groups": roles.groups, "swap": swap_pid}
-                ).fetchall()
-                for pid, role, application, state, since, is_reader in rows:
-                    if not is_reader or pid in ended:
-                        continue
-                    session = Session(pid, role, application, state, since, is_reader)
-                    if end_session(pg, session) is None:
-                        ended.add(pid)
-                        log(
-                            f"cannot end {session.describe()}: the publisher needs"
-                            " pg_signal_backend"
-                        )
-                        continue
-                    ended.add(pid)
-                    event = f"ended the session {session.describe()}: it kept the swap waiting"
-                    events.append(event)
-                    log(event)
+                for session, _ in sessions_in_the_way(pg, readers, waiting=swap_pid):
+                    if session.is_reader and end_session(pg, session):
+                        event = f"ended the session {session.describe()}: it kept the swap waiting"
+                        events.append(event)
+                        log(event)
 
     watcher = threading.Thread(target=watch, name="serving-swap-watch", daemon=True)
     watcher.start()
@@ -230,27 +235,6 @@ def readers_ended_while_waiting(
     finally:
         stop.set()
         watcher.join(timeout=10)
-
-
-def blocking_sessions(pg: psycopg.Connection, roles: ServingRoles) -> list[tuple[Session, float]]:
-    """The sessions holding a lock on a live served table, each with the seconds since its
-    state last changed (for a session idle in a transaction: how long it has been idle)."""
-    rows = pg.execute(
-        _BLOCKING_SESSIONS, {"groups": roles.groups, "schemas": list(SWAPPED_SCHEMAS)}
-    ).fetchall()
-    return [
-        (Session(pid, role, application, state, since, is_reader), float(idle or 0.0))
-        for pid, role, application, state, since, is_reader, idle in rows
-    ]
-
-
-def end_session(pg: psycopg.Connection, session: Session) -> str | None:
-    """End a reader's session; None when the publisher may not (it needs pg_signal_backend)."""
-    try:
-        ended = pg.execute("select pg_terminate_backend(%s)", [session.pid]).fetchone()
-    except errors.InsufficientPrivilege:
-        return None
-    return "ended" if ended == (True,) else "gone"
 
 
 @contextlib.contextmanager
@@ -292,7 +276,7 @@ def publisher_lock(dsn: str, timeout_seconds: float) -> Iterator[None]:
                 holder.rollback()
                 if time.monotonic() > deadline:
                     raise ServingError(
-                        f"another publication is in progress ({_lock_holders(dsn)}); gave up"
+                        f"another publication is in progress ({_lock_holders(holder)}); gave up"
                         f" after {timeout_seconds:.0f} s"
                     ) from None
         try:
@@ -301,9 +285,9 @@ def publisher_lock(dsn: str, timeout_seconds: float) -> Iterator[None]:
             holder.rollback()
 
 
-def _lock_holders(dsn: str) -> str:
-    with psycopg.connect(dsn, autocommit=True) as pg:
-        rows = pg.execute(
+def _lock_holders(holder: psycopg.Connection) -> str:
+    with holder.transaction():
+        rows = holder.execute(
             """
             select activity.pid, activity.usename, coalesce(activity.application_name, ''),
                 coalesce(activity.state, ''), activity.xact_start

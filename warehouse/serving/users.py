@@ -21,7 +21,7 @@ from warehouse.serving.model import (
     ServingError,
     ServingPolicy,
 )
-from warehouse.serving.sessions import apply_session_defaults
+from warehouse.serving.sessions import Person, apply_session_defaults, may_end_sessions
 
 MINIMUM_PASSWORD_LENGTH = 12
 READER_COMMENT = "Maglumat BI reader"
@@ -105,17 +105,18 @@ def add_user(
                     sql.Identifier(name), sql.Literal(f"{READER_COMMENT} of {ministry.lower()}")
                 )
             )
-            apply_session_defaults(pg, name, policy)
-    return next(reader for reader in list_users(dsn, prefix) if reader.name == name)
+            # A new role has no settings yet: every default is written.
+            apply_session_defaults(pg, Person(name, {}, False, -1), policy)
+        return next(reader for reader in _readers(pg, prefix) if reader.name == name)
 
 
 def remove_user(dsn: str, prefix: str, name: str) -> int:
     """Drop a reader's login, ending their sessions first; returns the sessions ended. Only a
     member of a BI group is ever dropped."""
     with psycopg.connect(dsn, autocommit=True) as pg:
-        reader = next((r for r in _readers(pg, prefix) if r.name == name), None)
-        if reader is None:
-            known = ", ".join(r.name for r in _readers(pg, prefix)) or "none"
+        readers = _readers(pg, prefix)
+        if name not in {reader.name for reader in readers}:
+            known = ", ".join(reader.name for reader in readers) or "none"
             raise ServingError(
                 f"{name!r} is not a reader of the serving database (readers: {known})"
             )
@@ -125,10 +126,7 @@ def remove_user(dsn: str, prefix: str, name: str) -> int:
                 "select pid from pg_stat_activity where usename = %s", [name]
             ).fetchall()
         ]
-        if sessions and not pg.execute(
-            "select pg_has_role('pg_signal_backend', 'usage')"
-            " or (select rolsuper from pg_roles where rolname = current_user)"
-        ).fetchone() == (True,):
+        if sessions and not may_end_sessions(pg):
             raise ServingError(
                 f"{name} has {len(sessions)} open session(s), which the publisher's role may not"
                 " end: grant it pg_signal_backend, or try when they have logged off; nothing was"
