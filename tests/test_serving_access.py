@@ -654,5 +654,6 @@ def test_the_session_limits_follow_the_policy(
             "select rolconnlimit from pg_roles where rolname = %s", [person]
         ).fetchone() == (3,)
     monkeypatch.setenv("MAGLUMAT_SERVING_CONNECTION_LIMIT", "three")
-    with pytest.raises(ValueError, match="MAGLUMAT_SERVING_CONNECTION_LIMIT='three' is not int"):
+    refused = "MAGLUMAT_SERVING_CONNECTION_LIMIT='three': write a whole number"
+    with pytest.raises(ValueError, match=refused):
         policy_from_environment()

@@ -48,8 +48,10 @@ def policy_from_environment() -> ServingPolicy:
             else:
                 values[name] = text
         except ValueError:
+            expected = {bool: "on or off", int: "a whole number", float: "a number of seconds"}
             raise ValueError(
-                f"{variable}={text!r} is not {type(default).__name__} like {default!r}"
+                f"{variable}={text!r}: write {expected.get(type(default), 'a value')}"
+                f" (default {default!r})"
             ) from None
     return ServingPolicy(**{**vars(defaults), **values})
 
