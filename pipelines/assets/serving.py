@@ -51,7 +51,7 @@ def policy_from_environment() -> ServingPolicy:
             expected = {bool: "on or off", int: "a whole number", float: "a number of seconds"}
             raise ValueError(
                 f"{variable}={text!r}: write {expected.get(type(default), 'a value')}"
-                f" (default {default!r})"
+                f" (default { ({True: 'on', False: 'off'}.get(default, default)) })"
             ) from None
     return ServingPolicy(**{**vars(defaults), **values})
 
