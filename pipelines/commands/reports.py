@@ -32,10 +32,10 @@ def render_reports(
     import dagster as dg
 
     from maglumat import clock
+    from maglumat.languages import LANGUAGES
     from pipelines.definitions import build_definitions
     from pipelines.progress import elapsed_since, new_log_path, quiet_run
     from pipelines.reporting.assets import REPORT_KEYS, report_job_name
-    from pipelines.reporting.delivery import LANGUAGES
     from pipelines.reporting.periods import (
         FIRST_DAY,
         FIRST_MONDAY,

@@ -18,10 +18,10 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from maglumat.languages import LANGUAGES
 from pipelines.assets.publish import SNAPSHOT_KEY
 from pipelines.reporting.delivery import (
     DELIVERY_LOG,
-    LANGUAGES,
     ArchivedReport,
     ReportArchiveError,
     archive_folder,

@@ -27,11 +27,10 @@ from maglumat import clock
 from warehouse.reports import daily_campaign, monthly_government, weekly_ministry
 from warehouse.reports.attention import attention_section, system_names
 from warehouse.reports.content import Column, ReportContent, Section, Table
-from warehouse.reports.formatting import LANGUAGES, Formatter
+from warehouse.reports.formatting import Formatter
 from warehouse.reports.indicators import breakdown_names, place_names
 
 __all__ = [
-    "LANGUAGES",
     "REPORT_KINDS",
     "RenderedReport",
     "period_end_of",
