@@ -97,9 +97,9 @@ def run_child(home: Path, inbox: Path, mode: str) -> dict[str, float | int | str
 def child(mode: str) -> None:
     import dataclasses
 
+    from maglumat.catalogue import load_catalogue
     from maglumat.settings import MaglumatPaths
     from pipelines import ingest
-    from pipelines.catalogue import load_catalogue
 
     paths = MaglumatPaths.from_env()
     paths.ensure()

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.catalogue import load_catalogue
+from maglumat.catalogue import load_catalogue
 from quality.outliers import find_outliers, replay
 from quality.suites import OutlierRule, load_suite
 from warehouse.raw import raw_table
@@ -92,7 +92,7 @@ def calibrate(warehouse: Path, only: set[str] | None = None) -> list[RuleFigures
     try:
         for system in load_catalogue():
             for table in system.tables:
-                suite = load_suite(system.name, table.name)
+                suite = load_suite(system, table.name)
                 if not suite.outliers or (only and f"{system.name}.{table.name}" not in only):
                     continue
                 rows = connection.execute(

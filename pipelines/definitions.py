@@ -11,11 +11,12 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from maglumat import clock
+from maglumat.catalogue import load_catalogue
 from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.serving import build_serving_assets, serving_resources
 from pipelines.assets.sources import build_source_assets
 from pipelines.assets.transform import DBT_PROJECT, build_dbt_assets, dbt_executable
-from pipelines.catalogue import check_catalogue, load_catalogue
+from pipelines.catalogue import check_catalogue
 from pipelines.progress import progress_logger
 from pipelines.reporting.assets import REPORT_KEYS, build_report_assets, build_report_jobs
 from pipelines.reporting.schedules import build_report_schedules

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.catalogue import Delivery
+from maglumat.catalogue import Delivery
 from pipelines.landing import list_batches
 
 

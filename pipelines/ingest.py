@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from maglumat import clock
+from maglumat.catalogue import SourceSystem, SourceTable, load_catalogue
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceSystem, SourceTable, load_catalogue
 from pipelines.extract import ExtractRequest, extractor_for
 from pipelines.extract.dbapi import redact
 from pipelines.landing import (
@@ -148,7 +148,7 @@ def gate_and_load(
     once and kept up to date in memory rather than queried again for every batch. ``now`` is
     the instant the suite's ``today``/``now`` bounds stand for (default: the clock's).
     """
-    suite = load_suite(system.name, table.name, now=now)
+    suite = load_suite(system, table.name, now=now)
     loads: list[LoadOutcome] = []
     findings: list[tuple[str, int, str, str | None, str]] = []
     pages: list[str] = []
@@ -344,5 +344,5 @@ def ensure_raw_tables(paths: MaglumatPaths, systems: list[SourceSystem]) -> None
         ensure_audit_schema(connection)
         for system in systems:
             for table in system.tables:
-                suite = load_suite(system.name, table.name)
+                suite = load_suite(system, table.name)
                 ensure_raw_table(connection, system.name, table.name, suite.columns)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.catalogue import SourceSystem
+from maglumat.catalogue import SourceSystem
 from pipelines.extract.file_inbox import InboxOptions, inbox_directory, pending_files
 from pipelines.resources import MaglumatResource
 

@@ -1,4 +1,8 @@
-"""Read the declarative expectation suites kept in ``quality/suites/`` (one file per source)."""
+"""Read the declarative expectation suites kept in ``quality/suites/`` (one file per source).
+
+A suite adds rules over the columns the catalogue declares for a table (the schema contract
+lives there, once); a table without a suite is gated by its contract and its business key.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from typing import Any
 import yaml
 
 from maglumat import clock
+from maglumat.catalogue import SourceSystem
 from maglumat.settings import DBT_PROJECT_DIR, SUITES_DIR
-from quality.contract import CONTRACT_TYPES
 
 REFERENCE_SEEDS = DBT_PROJECT_DIR / "seeds" / "reference"
 CLOCK_SKEW = dt.timedelta(minutes=15)
@@ -207,24 +211,89 @@ def _outlier_method(rule: Mapping[str, Any], path: Path, table: str) -> str:
     return method
 
 
+def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(where, column) of every column a suite's table entry names."""
+    named: list[tuple[str, str]] = []
+    for entry in raw.get("expectations") or []:
+        if isinstance(entry, dict) and len(entry) == 1:
+            ((name, kwargs),) = entry.items()
+            kwargs = kwargs or {}
+            for key in ("column", "column_A", "column_B"):
+                if key in kwargs:
+                    named.append((str(name), str(kwargs[key])))
+            named += [(str(name), str(column)) for column in kwargs.get("column_list") or ()]
+    for rule in raw.get("outliers") or []:
+        for key in ("column", "order_by", "period", "per"):
+            if rule.get(key):
+                named.append((f"outliers.{key}", str(rule[key])))
+        named += [("outliers.group_by", str(column)) for column in rule.get("group_by") or ()]
+    for rule in raw.get("balances") or []:
+        named.append(("balances.total", str(rule.get("total"))))
+        for key in ("plus", "minus"):
+            named += [(f"balances.{key}", str(column)) for column in rule.get(key) or ()]
+    daily = (raw.get("batch") or {}).get("daily_volume")
+    if daily:
+        named.append(("batch.daily_volume.date_column", str(daily.get("date_column"))))
+    return named
+
+
+def _check_columns(raw: Mapping[str, Any], system: SourceSystem, table: str, path: Path) -> None:
+    """Every column the suite names is one the catalogue declares, and every register a table
+    and column of the same system."""
+    declared = system.table(table).columns
+    for where, column in _named_columns(raw):
+        if column not in declared:
+            raise SuiteError(
+                f"{path}, table {table}: {where} names {column!r}, which is not among the"
+                f" columns {system.catalogue_file} declares for it"
+            )
+    for entry in raw.get("expectations") or []:
+        kwargs = next(iter(entry.values())) if isinstance(entry, dict) and entry else None
+        value_set = kwargs.get("value_set") if isinstance(kwargs, dict) else None
+        if not (isinstance(value_set, dict) and "register" in value_set):
+            continue
+        other, _, column = str(value_set["register"]).partition(".")
+        if other not in {known.name for known in system.tables} or (
+            column not in system.table(other).columns
+        ):
+            raise SuiteError(
+                f"{path}, table {table}: register {value_set['register']!r} is not a table and"
+                f" column of {system.name}"
+            )
+
+
+def _key_only_suite(system: SourceSystem, table: str) -> TableSuite:
+    """The gate of a table without rules of its own: its contract, and a business key with
+    every part present."""
+    declared = system.table(table)
+    return TableSuite(
+        source=system.name,
+        table=table,
+        columns=dict(declared.columns),
+        expectations=tuple(
+            Expectation("expect_column_values_to_not_be_null", {"column": column})
+            for column in declared.business_key
+        ),
+        suite_file=system.catalogue_file,
+    )
+
+
 def load_suite(
-    source: str, table: str, suites_dir: Path = SUITES_DIR, now: dt.datetime | None = None
+    system: SourceSystem,
+    table: str,
+    suites_dir: Path = SUITES_DIR,
+    now: dt.datetime | None = None,
 ) -> TableSuite:
-    """The suite of one table; ``today``/``now`` bounds are resolved at ``now`` (default: now)."""
+    """The suite of one table, its columns from the catalogue; ``today``/``now`` bounds are
+    resolved at ``now`` (default: now)."""
     now = now or clock.now()
-    path = suites_dir / f"{source}.yml"
-    if not path.exists():
-        raise SuiteError(f"{source}: no expectation suite at {path}; every source needs one")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    path = suites_dir / f"{system.name}.yml"
+    document = _suite_document(path)
     raw = (document.get("tables") or {}).get(table)
     if raw is None:
-        raise SuiteError(f"{path}: no suite for table {table!r}")
-    columns = {str(name): str(kind) for name, kind in (raw.get("columns") or {}).items()}
-    unknown = {kind for kind in columns.values() if kind not in CONTRACT_TYPES}
-    if not columns or unknown:
-        raise SuiteError(
-            f"{path}, table {table}: column types must be among {list(CONTRACT_TYPES)}"
-        )
+        return _key_only_suite(system, table)
+    _check_columns(raw, system, table, path)
+    columns = dict(system.table(table).columns)
     expectations = []
     for entry in raw.get("expectations") or []:
         if not isinstance(entry, dict) or len(entry) != 1:
@@ -245,7 +314,7 @@ def load_suite(
             min_history=int(daily.get("min_history", 4)),
         )
     return TableSuite(
-        source=source,
+        source=system.name,
         table=table,
         columns=columns,
         min_rows=int(batch.get("min_rows", 1)),
@@ -285,3 +354,33 @@ def load_suite(
         ),
         suite_file=path,
     )
+
+
+def _suite_document(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(document, dict):
+        raise SuiteError(f"{path}: a suite is a mapping with `tables:`")
+    return document
+
+
+def check_suites(systems: Sequence[SourceSystem], suites_dir: Path = SUITES_DIR) -> None:
+    """Every suite file belongs to a system of the catalogue, speaks of its tables and their
+    declared columns, and reads (a misnamed file or table would otherwise gate nothing)."""
+    by_name = {system.name: system for system in systems}
+    for path in sorted(suites_dir.glob("*.yml")):
+        system = by_name.get(path.stem)
+        if system is None:
+            raise SuiteError(f"{path}: no system {path.stem!r} in the catalogue")
+        document = _suite_document(path)
+        if document.get("source", system.name) != system.name:
+            raise SuiteError(f"{path}: source {document['source']!r} is not {system.name!r}")
+        known = {table.name for table in system.tables}
+        for table in document.get("tables") or {}:
+            if table not in known:
+                raise SuiteError(
+                    f"{path}: table {table!r} is not a table of {system.name}"
+                    f" ({', '.join(sorted(known))})"
+                )
+            load_suite(system, table, suites_dir)

@@ -365,7 +365,7 @@ def write(dsn: str, system: CampaignSystem, as_of: dt.datetime) -> dict[str, int
 def simulate(paths: MaglumatPaths, as_of: dt.datetime, seed: int = DEFAULT_SEED) -> dict[str, int]:
     """Bring the campaign database the catalogue names (the demo's SQLite file unless
     ``MAGLUMAT_AGRICULTURE_CAMPAIGN_DSN`` says otherwise) to its state at ``as_of``."""
-    from pipelines.catalogue import load_catalogue
+    from maglumat.catalogue import load_catalogue
 
     system = next(s for s in load_catalogue() if s.name == "agriculture_campaign")
     return write(system.connection(paths), generate(seed), as_of)

@@ -542,7 +542,7 @@ def serve_system(
 ) -> Iterator[ApiServer]:
     """Serve a simulated system's API on a free port of 127.0.0.1 for the duration, with the
     catalogue's URL and token variables set in ``os.environ`` (and restored afterwards)."""
-    from pipelines.catalogue import load_catalogue
+    from maglumat.catalogue import load_catalogue
 
     system = next(s for s in load_catalogue() if s.name == system_name)
     with serve_state_file(

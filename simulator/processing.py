@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from maglumat.catalogue import load_catalogue
 from maglumat.clock import LOCAL_TIMEZONE
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from pipelines.extract.dbapi import connect
 from simulator.working_calendar import public_holidays
 

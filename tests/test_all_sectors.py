@@ -7,9 +7,9 @@ from collections import defaultdict
 import duckdb
 import pytest
 
+from maglumat.catalogue import load_catalogue
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from simulator import agriculture, processing, transport
 from tests.support import expected_campaign_progress, expected_processing_months
 from warehouse.snapshot import current_snapshot

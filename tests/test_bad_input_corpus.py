@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
+from maglumat.catalogue import load_catalogue
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from pipelines.extract import file_inbox
 from pipelines.ingest import extract_to_landing, gate_and_load
 from tests.support import age_file

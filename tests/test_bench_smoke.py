@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from maglumat.catalogue import load_catalogue
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from simulator import scale, scale_fuel_energy, sector_modules
 

@@ -1,8 +1,10 @@
+import re
 from pathlib import Path
 
 import pytest
 
-from pipelines.catalogue import CatalogueError, check_catalogue, load_catalogue
+from maglumat.catalogue import CatalogueError, load_catalogue
+from pipelines.catalogue import check_catalogue
 
 
 def test_agriculture_system_is_declared_with_its_tables() -> None:
@@ -35,6 +37,7 @@ def test_a_malformed_entry_names_its_file_and_table(tmp_path: Path) -> None:
         "    tables:\n"
         "      - name: shipments\n"
         "        business_key: [shipment_id]\n"
+        "        columns: {shipment_id: integer}\n"
         "        mode: incremental\n",
         encoding="utf-8",
     )
@@ -56,6 +59,7 @@ def test_identifiers_that_could_inject_sql_are_refused(tmp_path: Path) -> None:
         "    tables:\n"
         "      - name: 'output; drop table x'\n"
         "        business_key: [plant_id]\n"
+        "        columns: {plant_id: integer}\n"
         "        mode: full\n",
         encoding="utf-8",
     )
@@ -74,12 +78,20 @@ _SYSTEM = """systems:
       - name: shipments
         business_key: [shipment_id]
         mode: {mode}
+        columns: {{shipment_id: integer, {columns}}}
         {table_key}
 """
 
 
 def _catalogue(tmp_path: Path, **parts: str) -> Path:
-    values = {"kind": "sql", "delivery": "", "system_key": "", "mode": "full", "table_key": ""}
+    values = {
+        "kind": "sql",
+        "delivery": "",
+        "system_key": "",
+        "mode": "full",
+        "table_key": "",
+        "columns": "shipped_on: date",
+    }
     (tmp_path / "transport").mkdir()
     (tmp_path / "transport" / "sources.yml").write_text(
         _SYSTEM.format(**{**values, **parts}), encoding="utf-8"
@@ -106,6 +118,11 @@ def _catalogue(tmp_path: Path, **parts: str) -> Path:
          "unknown options ['page_sise'] (a misspelling?); the http_api kind reads"),
         ({"kind": "event_log", "mode": "append", "table_key": "options: {field: [a]}"},
          "table shipments: unknown options ['field'] (a misspelling?); the event_log kind"),
+        ({"columns": "shipped_on: dat"},
+         "tables[0].columns.shipped_on: 'dat' is not a column type; write one of integer,"),
+        ({"columns": "shipped_on: date", "table_key": "cursor: shipped_at"},
+         "table shipments: cursor 'shipped_at' is not among its columns"),
+        ({"columns": "Shipped On: date"}, "column 'Shipped On' is not a lowercase SQL"),
     ],
 )  # fmt: skip
 def test_a_misspelt_or_unknown_setting_fails_when_the_catalogue_loads(
@@ -114,7 +131,7 @@ def test_a_misspelt_or_unknown_setting_fails_when_the_catalogue_loads(
     """Every key at every level is checked when the definitions load (and so in `make test`
     and `dagster definitions validate`), not when the nightly run first reads the system."""
     with pytest.raises(CatalogueError) as refused:
-        check_catalogue(load_catalogue(_catalogue(tmp_path, **parts)))
+        check_catalogue(load_catalogue(_catalogue(tmp_path, **parts)), tmp_path / "suites")
     assert str(refused.value).startswith(str(tmp_path / "transport" / "sources.yml"))
     assert message in str(refused.value)
 
@@ -130,5 +147,41 @@ def test_every_option_the_extractors_read_is_accepted(tmp_path: Path) -> None:
         system_key="options: {processed_dir: done, rejected_dir: refused}",
         table_key="options: {pattern: 'freight_*.csv'}",
     )
-    (system,) = check_catalogue(load_catalogue(inbox))
+    (system,) = check_catalogue(load_catalogue(inbox), tmp_path / "suites")
     assert system.options == {"processed_dir": "done", "rejected_dir": "refused"}
+
+
+def test_a_business_key_outside_the_declared_columns_is_refused(tmp_path: Path) -> None:
+    catalogue = _catalogue(tmp_path, columns="shipped_on: date")
+    text = (catalogue / "transport" / "sources.yml").read_text(encoding="utf-8")
+    (catalogue / "transport" / "sources.yml").write_text(
+        text.replace("business_key: [shipment_id]", "business_key: [shipment_no]")
+    )
+    with pytest.raises(CatalogueError) as refused:
+        load_catalogue(catalogue)
+    assert str(refused.value) == (
+        f"{catalogue / 'transport' / 'sources.yml'}, system freight, table shipments:"
+        " business_key 'shipment_no' is not among its columns"
+    )
+
+
+@pytest.mark.parametrize(
+    ("suite_file", "suite", "message"),
+    [
+        ("fraight.yml", "tables: {}\n", "fraight.yml: no system 'fraight' in the catalogue"),
+        ("freight.yml", "tables:\n  shipment: {}\n",
+         "freight.yml: table 'shipment' is not a table of freight (shipments)"),
+        ("freight.yml",
+         "tables:\n  shipments:\n    outliers:\n      - {column: weight_kg, group_by: []}\n",
+         "table shipments: outliers.column names 'weight_kg', which is not among the columns"),
+    ],
+)  # fmt: skip
+def test_a_suite_that_speaks_of_what_the_catalogue_does_not_declare_is_refused(
+    tmp_path: Path, suite_file: str, suite: str, message: str
+) -> None:
+    """A misnamed suite would otherwise gate nothing: it fails where the definitions load."""
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / suite_file).write_text(suite, encoding="utf-8")
+    with pytest.raises(CatalogueError, match=re.escape(message)):
+        check_catalogue(load_catalogue(_catalogue(tmp_path)), suites)

@@ -20,8 +20,8 @@ import pytest
 import time_machine
 
 from maglumat import clock
+from maglumat.catalogue import Delivery, system_named
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import Delivery
 from pipelines.cli import main
 from pipelines.definitions import defs
 from pipelines.freshness import assess
@@ -262,7 +262,9 @@ def test_a_daily_system_is_late_by_the_aşgabat_deadline(instant: HardInstant) -
 
 
 def test_today_in_aşgabat_is_not_in_the_future_for_the_gate(instant: HardInstant) -> None:
-    suite = load_suite("agriculture_campaign", "daily_reports")  # resolved at the clock's now
+    suite = load_suite(
+        system_named("agriculture_campaign"), "daily_reports"
+    )  # resolved at the clock's now
     now = clock.now()
     stamp = "%Y-%m-%d %H:%M:%S"
     days = [_days(instant.local_day, -1), instant.local_day, _days(instant.local_day, 1)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.catalogue import SourceTable
+from maglumat.catalogue import SourceTable
 from pipelines.extract import event_log, file_inbox
 from pipelines.extract.file_inbox import columnar as inbox_columnar
 from pipelines.extract.file_inbox import reading as inbox_reading

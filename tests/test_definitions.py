@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from maglumat.catalogue import load_catalogue
 from pipelines.assets.sources import GATE_CHECK
-from pipelines.catalogue import load_catalogue
 from pipelines.definitions import DAILY_JOB, defs
 
 

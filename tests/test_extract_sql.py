@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
+from maglumat.catalogue import SourceTable, load_catalogue
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceTable, load_catalogue
 from pipelines.extract.dbapi import SourceUnreachableError, redact
 from pipelines.extract.sql import extract_table
 from simulator import agriculture

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from pipelines.catalogue import Delivery
+from maglumat.catalogue import Delivery
 from pipelines.freshness import assess
 
 ASHGABAT = dt.timezone(dt.timedelta(hours=5))

@@ -5,10 +5,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from maglumat.catalogue import load_catalogue, system_named
 from quality.gate import validate_batch
 from quality.suites import SuiteError, load_suite
 
-SUITE = load_suite("agriculture_campaign", "daily_reports")
+SUITE = load_suite(system_named("agriculture_campaign"), "daily_reports")
 
 
 def _reports(**overrides: list) -> pl.DataFrame:
@@ -94,15 +95,48 @@ def test_a_duplicated_submission_is_quarantined() -> None:
     assert (11, "expect_compound_columns_to_be_unique") in rules
 
 
-def test_every_source_table_has_a_suite() -> None:
-    from pipelines.catalogue import load_catalogue
-
+def test_every_source_table_reads_its_suite_over_its_declared_columns() -> None:
     for system in load_catalogue():
         for table in system.tables:
-            suite = load_suite(system.name, table.name)
-            assert suite.columns, f"{system.name}.{table.name} has no schema contract"
-    with pytest.raises(SuiteError, match="no expectation suite"):
-        load_suite("no_such_system", "x")
+            suite = load_suite(system, table.name)
+            assert suite.columns == table.columns, f"{system.name}.{table.name}"
+
+
+def test_a_table_without_a_suite_is_gated_by_its_contract_and_key(tmp_path) -> None:
+    """No rules of its own: the declared types still quarantine what does not convert, and a
+    row without a part of its business key is quarantined."""
+    system = system_named("agriculture_campaign")
+    suite = load_suite(system, "daily_reports", suites_dir=tmp_path)
+    assert suite.columns == system.table("daily_reports").columns
+    assert {e.kwargs["column"] for e in suite.expectations} == {
+        "district_code",
+        "crop",
+        "operation",
+        "report_date",
+    }
+    frame = _reports(
+        report_date=_with("report_date", {2: "02/06/2023"}), crop=_with("crop", {5: None})
+    )
+    verdict, _ = validate_batch("b1", frame, suite)
+    assert {(f.row_number, f.rule, f.field) for f in verdict.row_failures} == {
+        (2, "type_contract", "report_date"),
+        (5, "expect_column_values_to_not_be_null", "crop"),
+    }
+
+
+def test_a_suite_may_name_only_declared_columns(tmp_path) -> None:
+    system = system_named("agriculture_campaign")
+    (tmp_path / "agriculture_campaign.yml").write_text(
+        "tables:\n  daily_reports:\n    expectations:\n"
+        "      - expect_column_values_to_not_be_null: {column: sown_hectares}\n"
+    )
+    with pytest.raises(SuiteError) as raised:
+        load_suite(system, "daily_reports", suites_dir=tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'agriculture_campaign.yml'}, table daily_reports:"
+        " expect_column_values_to_not_be_null names 'sown_hectares', which is not among the"
+        f" columns {system.catalogue_file} declares for it"
+    )
 
 
 def test_dates_in_the_future_are_quarantined() -> None:
@@ -161,7 +195,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_a_month_far_from_the_same_month_last_year_is_a_seasonal_outlier() -> None:
-    suite = load_suite("livestock_census", "production_reports")
+    suite = load_suite(system_named("livestock_census"), "production_reports")
     history = pl.DataFrame(
         {
             "district_code": ["TM-A-01"] * 3,
@@ -262,8 +296,8 @@ def test_each_batch_of_a_run_is_judged_against_the_batches_decided_before_it(tmp
     in the same run, and the fifth, thirty times their size, is held."""
     import duckdb
 
+    from maglumat.catalogue import load_catalogue
     from maglumat.settings import MaglumatPaths
-    from pipelines.catalogue import load_catalogue
     from pipelines.ingest import gate_and_load, readmit
     from pipelines.landing import land_batch
 
@@ -324,7 +358,7 @@ def test_each_batch_of_a_run_is_judged_against_the_batches_decided_before_it(tmp
 
 
 def test_a_log_line_that_is_not_json_is_quarantined_once_for_that_reason() -> None:
-    suite = load_suite("edocument_workflow", "events")
+    suite = load_suite(system_named("edocument_workflow"), "events")
     good = {
         "event_id": "0b5e1c9a-3f7d-4a61-9d2e-5c8b7a6f4e31",
         "event_type": "registered",

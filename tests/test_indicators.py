@@ -18,10 +18,10 @@ import duckdb
 import pytest
 import yaml
 
+from maglumat.catalogue import load_catalogue as load_source_catalogue
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import MaglumatPaths
 from pipelines.assets.transform import dbt_executable
-from pipelines.catalogue import load_catalogue as load_source_catalogue
 from pipelines.indicators import generate
 
 DBT_PROJECT_DIR = generate.PROJECT_DIR

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
+from maglumat.catalogue import Delivery, SourceSystem, SourceTable
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract.dbapi import connect
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import high_water_mark, list_batches, read_batch

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from bench.outlier_calibration import SLIPS, planted_slips
+from maglumat.catalogue import load_catalogue, system_named
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from quality.gate.rules import _balance_failures
 from quality.outliers import replay
 from quality.suites import TableSuite, load_suite
@@ -47,7 +47,7 @@ SLIPS_PER_RULE = 12
 
 def _suites() -> list[tuple[str, str, TableSuite]]:
     return [
-        (system.name, table.name, load_suite(system.name, table.name))
+        (system.name, table.name, load_suite(system, table.name))
         for system in load_catalogue()
         for table in system.tables
     ]
@@ -155,7 +155,7 @@ def test_slips_of_the_pen_are_caught_in_every_system(
 def test_a_slip_in_any_figure_of_a_stock_breaks_its_balance(
     loaded_tables: dict[tuple[str, str], pl.DataFrame], column: str, factor: float
 ) -> None:
-    suite = load_suite("medicine_facility_reports", "medicine_stock")
+    suite = load_suite(system_named("medicine_facility_reports"), "medicine_stock")
     rows = loaded_tables[("medicine_facility_reports", "medicine_stock")]
     row = rows.with_row_index("_index").filter(pl.col(column) > 0).row(0, named=True)["_index"]
     values = rows.get_column(column).to_list()

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.catalogue import load_catalogue
 from maglumat.demo import DEFAULT_AS_OF
-from maglumat.settings import SUITES_DIR, MaglumatPaths
+from maglumat.settings import CATALOGUE_DIR, MaglumatPaths
 from pipelines.cli import main
 from pipelines.landing import list_batches, read_batch
-from quality import suites
 from simulator import agriculture
 from tests.support import SPINE, failed_checks, materialized, run_daily_job
 
@@ -141,28 +141,26 @@ def test_a_rejected_batchs_rows_are_extracted_again_once_the_source_is_fixed(
     assert in_raw == (len(reports),)
 
 
-def test_a_batch_is_readmitted_once_its_suite_accepts_the_new_column(
+def test_a_batch_is_readmitted_once_its_contract_accepts_the_new_column(
     spine_run_copy: MaglumatPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     maglumat_home = spine_run_copy
     batch_id = _drifted_batch(maglumat_home)
-    # The steward adds the new field to the contract (here in a copy of the suites).
-    fixed = tmp_path / "suites"
-    shutil.copytree(SUITES_DIR, fixed)
-    suite_file = fixed / "agriculture_campaign.yml"
-    suite_file.write_text(
-        suite_file.read_text(encoding="utf-8").replace(
-            "      submitted_at: timestamp\n    batch:",
-            "      submitted_at: timestamp\n      moisture_pct: double\n    batch:",
+    # The steward adds the new field to the contract (here in a copy of the catalogue).
+    fixed = tmp_path / "catalogue"
+    for sources in CATALOGUE_DIR.glob("*/sources.yml"):
+        (fixed / sources.parent.name).mkdir(parents=True)
+        shutil.copy(sources, fixed / sources.parent.name)
+    sources_file = fixed / "agriculture" / "sources.yml"
+    sources_file.write_text(
+        sources_file.read_text(encoding="utf-8").replace(
+            "          submitted_at: timestamp\n",
+            "          submitted_at: timestamp\n          moisture_pct: double\n",
             1,
         ),
         encoding="utf-8",
     )
-    original = suites.load_suite
-    monkeypatch.setattr(
-        "pipelines.ingest.load_suite",
-        lambda source, table, **kwargs: original(source, table, suites_dir=fixed),
-    )
+    monkeypatch.setattr("pipelines.ingest.load_catalogue", lambda: load_catalogue(fixed))
 
     assert main(["readmit", batch_id]) == 0
 

@@ -92,7 +92,7 @@ def ensure_raw_table(
 ) -> None:
     """Create the raw table from the schema contract, so that what reads it (dbt) works even
     before the first batch arrives."""
-    # Names come from the catalogue and the suite, both checked to be plain identifiers.
+    # Names come from the catalogue, checked to be plain identifiers.
     definitions = ", ".join(
         f'"{name}" {CONTRACT_SQL_TYPES[kind]}' for name, kind in columns.items()
     )
@@ -153,7 +153,7 @@ def outlier_history(
     columns = _outlier_columns(suite)
     if not columns:
         return None
-    # Column names come from the suite, table names from the catalogue: plain identifiers.
+    # Column and table names come from the catalogue: plain identifiers.
     selected = ", ".join(f'"{column}"' for column in [*columns, "_batch_id"])
     return connection.execute(
         f"select {selected} from {raw_table(system, table)}"  # noqa: S608

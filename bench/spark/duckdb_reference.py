@@ -82,7 +82,7 @@ def build_reference(snapshot: Path, out: Path) -> Path:
 def ensure_every_raw_table(warehouse: Path) -> None:
     """Create the raw tables of systems the run predates, as the pipeline does before a first
     batch, so that the work tree's dbt project builds on an older run's snapshot."""
-    from pipelines.catalogue import load_catalogue
+    from maglumat.catalogue import load_catalogue
     from quality.suites import load_suite
     from warehouse.raw import ensure_raw_table
 
@@ -90,7 +90,7 @@ def ensure_every_raw_table(warehouse: Path) -> None:
     try:
         for system in load_catalogue():
             for table in system.tables:
-                suite = load_suite(system.name, table.name)
+                suite = load_suite(system, table.name)
                 ensure_raw_table(con, system.name, table.name, suite.columns)
     finally:
         con.close()

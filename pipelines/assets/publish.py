@@ -5,7 +5,7 @@ The reports are assets of their own, partitioned by period: ``pipelines/reportin
 
 import dagster as dg
 
-from pipelines.catalogue import load_catalogue
+from maglumat.catalogue import load_catalogue
 from pipelines.freshness import assess, last_delivery
 from pipelines.resources import MaglumatResource
 from warehouse.snapshot import publish

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from pipelines.catalogue import SourceSystem, SourceTable
+from maglumat.catalogue import SourceSystem, SourceTable
 from pipelines.freshness import assess, last_delivery
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.resources import MaglumatResource
@@ -121,7 +121,7 @@ def _load_asset(system: SourceSystem, table: SourceTable) -> dg.AssetsDefinition
     key = raw_key(system, table)
 
     # A table whose codes must be in a register of its system is gated after that register.
-    registers = {register for register, _ in load_suite(system.name, table.name).registers}
+    registers = {register for register, _ in load_suite(system, table.name).registers}
 
     @dg.asset(
         key=key,

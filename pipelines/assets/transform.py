@@ -17,10 +17,10 @@ from dagster_dbt import (
 )
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from maglumat.catalogue import load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR
 from pipelines import dbt_failures
 from pipelines.assets.sources import raw_table_key
-from pipelines.catalogue import load_catalogue
 from pipelines.dbt_plan import (
     DbtBuildPlan,
     finish_build,

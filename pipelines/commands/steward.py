@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from maglumat.catalogue import load_catalogue
 from pipelines import cli_arguments as arguments_of
-from pipelines.catalogue import load_catalogue
 from pipelines.commands.home import (
     existing_home_paths,
 )

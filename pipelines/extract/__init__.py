@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
+    from maglumat.catalogue import SourceSystem, SourceTable
     from maglumat.contracts import BatchManifest
     from maglumat.settings import MaglumatPaths
-    from pipelines.catalogue import SourceSystem, SourceTable
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from pipelines.extract import Extract, ExtractRequest, kind_options
 from pipelines.extract.dbapi import SourceUnreachableError
 
 if TYPE_CHECKING:
-    from pipelines.catalogue import SourceSystem, SourceTable
+    from maglumat.catalogue import SourceSystem, SourceTable
 
 DEFAULT_PATTERN = "*.jsonl"
 DEFAULT_MAX_LINES = 200_000

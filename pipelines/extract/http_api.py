@@ -62,7 +62,7 @@ import polars as pl
 from pipelines.extract import Extract, ExtractRequest, kind_options
 
 if TYPE_CHECKING:
-    from pipelines.catalogue import SourceSystem, SourceTable
+    from maglumat.catalogue import SourceSystem, SourceTable
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from pipelines.catalogue import IDENTIFIER, SourceSystem, SourceTable
+from maglumat.catalogue import IDENTIFIER, SourceSystem, SourceTable
 from pipelines.extract import Extract, ExtractRequest, kind_options
 from pipelines.extract.dbapi import Dialect, SourceUnreachableError, connect, dialect_of, redact
 

@@ -26,9 +26,11 @@ from typing import Any
 
 import yaml
 
+from maglumat.catalogue import SourceSystem
+from maglumat.catalogue import load_catalogue as load_source_catalogue
 from maglumat.languages import LANGUAGES
-from pipelines.catalogue import SourceSystem
-from pipelines.catalogue import load_catalogue as load_source_catalogue
+from maglumat.settings import CATALOGUE_DIR
+from warehouse.raw import CONTRACT_SQL_TYPES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 AGGREGATIONS = (
@@ -161,13 +163,15 @@ def validate(indicators: list[dict[str, Any]], ministry_ids: set[str]) -> None:
                 raise CatalogueError(f"{ident}: green threshold must be beyond amber")
 
 
-def load_deliveries(project_dir: Path = PROJECT_DIR) -> list[dict[str, Any]]:
+def load_deliveries(
+    project_dir: Path = PROJECT_DIR, systems: list[SourceSystem] | None = None
+) -> list[dict[str, Any]]:
     """Where each sector system's deliveries show (the ``deliveries`` of the indicator files)."""
     deliveries: list[dict[str, Any]] = []
     for path in sorted((project_dir / "indicators").glob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         deliveries.extend(document.get("deliveries", []))
-    validate_deliveries(deliveries, load_source_catalogue())
+    validate_deliveries(deliveries, systems if systems is not None else load_source_catalogue())
     return deliveries
 
 
@@ -426,6 +430,10 @@ def render_dbt_sources(system: SourceSystem) -> str:
                         "name": table.name,
                         "identifier": f"{system.name}__{table.name}",
                         "description": table.description or f"{table.name} of {system.name}.",
+                        "columns": [
+                            {"name": column, "data_type": CONTRACT_SQL_TYPES[kind]}
+                            for column, kind in table.columns.items()
+                        ],
                     }
                     for table in system.tables
                 ],
@@ -470,9 +478,12 @@ def _yaml_text(document: dict[str, Any]) -> str:
     return f"# {GENERATED_HEADER}; do not edit.\n{body}"
 
 
-def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
+def generated_files(
+    project_dir: Path = PROJECT_DIR, catalogue_root: Path = CATALOGUE_DIR
+) -> dict[Path, str]:
     """Every generated file and its expected content."""
     indicators = load_catalogue(project_dir)
+    systems = load_source_catalogue(catalogue_root)
     models = project_dir / "models" / "indicators" / "generated"
     files = {
         project_dir / "macros" / "generated" / "indicator_catalogue.sql": render_catalogue_macro(
@@ -480,9 +491,8 @@ def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
         )
     }
     files[project_dir / "macros" / "generated" / "source_delivery_catalogue.sql"] = (
-        render_delivery_macro(load_deliveries(project_dir))
+        render_delivery_macro(load_deliveries(project_dir, systems))
     )
-    systems = load_source_catalogue()
     files[project_dir / "seeds" / "reference" / "generated" / "ref_delivery_schedules.csv"] = (
         render_schedules_csv(systems)
     )

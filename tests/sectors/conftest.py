@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from maglumat.catalogue import SourceSystem
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceSystem
 from tests.sectors.inbox_support import CHEMICAL, FUEL, catalogue_system
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from maglumat.catalogue import SourceSystem, load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
-from pipelines.catalogue import SourceSystem, load_catalogue
 from pipelines.ingest import GateOutcome, extract_to_landing, gate_and_load
 from pipelines.landing import BatchManifest
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.catalogue import load_catalogue
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
 from simulator import construction

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.catalogue import SourceTable, load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
-from pipelines.catalogue import SourceTable, load_catalogue
 from pipelines.cli import main
 from pipelines.extract.event_log import read_log
 from pipelines.extract.sql import extract_table

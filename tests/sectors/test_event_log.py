@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from maglumat.catalogue import Delivery, SourceSystem, SourceTable
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract.dbapi import SourceUnreachableError
 from pipelines.extract.event_log import EventLogError, LogPosition, log_directory, read_log
 from pipelines.ingest import extract_to_landing, gate_and_load

@@ -17,8 +17,8 @@ import dagster as dg
 import pytest
 import xlsxwriter
 
+from maglumat.catalogue import CatalogueError, SourceSystem, load_catalogue
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import CatalogueError, SourceSystem, load_catalogue
 from pipelines.extract import ExtractRequest, file_inbox
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import land_batch, list_batches, read_batch

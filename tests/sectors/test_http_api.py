@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from maglumat.catalogue import Delivery, SourceSystem, SourceTable
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import Delivery, SourceSystem, SourceTable
 from pipelines.extract import ExtractRequest
 from pipelines.extract.http_api import (
     HttpApiError,

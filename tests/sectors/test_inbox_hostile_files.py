@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
+from maglumat.catalogue import SourceSystem
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceSystem
 from pipelines.extract import file_inbox
 from pipelines.extract.file_inbox import reading as inbox_reading
 from pipelines.ingest import extract_to_landing, gate_and_load, readmit, reject

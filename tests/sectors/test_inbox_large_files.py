@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from maglumat.catalogue import SourceSystem
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceSystem
 from pipelines.extract import file_inbox, inbox_streaming
 from pipelines.extract.file_inbox import InboxOptions, UnreadableFileError
 from pipelines.ingest import extract_to_landing, gate_and_load

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import load_workbook
 
+from maglumat.catalogue import system_named
 from maglumat.settings import MaglumatPaths
-from quality.suites import load_suite
 from simulator import medicine
 from tests.sectors.inbox_support import (
     catalogue_system,
@@ -42,7 +42,7 @@ def test_generate_is_deterministic_and_holds_aggregates_only() -> None:
     # Every table's contract is counts and codes of facilities and medicines: nothing that
     # names or describes a person.
     for table in ("facility_reports", "medicine_stock", "facilities", "medicines"):
-        columns = set(load_suite(medicine.SYSTEM, table).columns)
+        columns = set(system_named(medicine.SYSTEM).table(table).columns)
         assert not columns & {"patient", "patient_name", "birth_date", "diagnosis", "person_id"}
     stock = SYSTEM.stock_reports
     assert all(r.closing_stock == r.opening_stock + r.received - r.consumed for r in stock)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
+from maglumat.catalogue import SourceSystem, load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.transform import dbt_executable
-from pipelines.catalogue import SourceSystem, load_catalogue
 from pipelines.ingest import extract_to_landing, gate_and_load
 from pipelines.landing import list_batches, read_batch
 from simulator import telecom

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from maglumat.catalogue import SourceSystem
 from maglumat.settings import MaglumatPaths
-from pipelines.catalogue import SourceSystem
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import list_batches
 from simulator import textile

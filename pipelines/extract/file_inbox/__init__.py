@@ -90,7 +90,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pipelines.catalogue import CatalogueError
+from maglumat.catalogue import CatalogueError
 from pipelines.extract import Extract, ExtractRequest, StagedRows, inbox_streaming
 from pipelines.extract.file_inbox.files import (
     Look,

@@ -21,8 +21,8 @@ from maglumat import clock
 from pipelines.landing import list_batches, rejections
 
 if TYPE_CHECKING:
+    from maglumat.catalogue import SourceSystem
     from maglumat.settings import MaglumatPaths
-    from pipelines.catalogue import SourceSystem
 from pipelines.extract.file_inbox.options import (
     CHECKSUM_PREFIX,
     CONTENT_PREFIX,

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pipelines.catalogue import CatalogueError
+from maglumat.catalogue import CatalogueError
 from pipelines.extract import kind_options
 
 if TYPE_CHECKING:
-    from pipelines.catalogue import SourceSystem, SourceTable
+    from maglumat.catalogue import SourceSystem, SourceTable
 
 log = logging.getLogger(__name__)
 
