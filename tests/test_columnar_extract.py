@@ -14,7 +14,8 @@ from maglumat.catalogue import SourceTable
 from pipelines.extract import event_log, file_inbox
 from pipelines.extract.file_inbox import columnar as inbox_columnar
 from pipelines.extract.file_inbox import reading as inbox_reading
-from pipelines.extract.sql import _rows_frame, extract_table
+from pipelines.extract.sql import extract_table
+from pipelines.extract.sql_rows import _rows_frame
 
 PROBE = SourceTable(name="probe", business_key=("id",), mode="incremental", cursor="id")
 

@@ -43,112 +43,27 @@ suspect), and the other systems run on.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import http.client
 import itertools
-import json
 import logging
 import os
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import polars as pl
 
-from pipelines.extract import Extract, ExtractRequest, kind_options
+from pipelines.extract import Extract, ExtractRequest
+from pipelines.extract.http_api_settings import ApiSettings
+from pipelines.extract.http_client import ApiClient, HttpApiError, public_url
 
 if TYPE_CHECKING:
     from maglumat.catalogue import SourceSystem, SourceTable
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-SECRET_PARAMETERS = frozenset(
-    {"token", "access_token", "api_key", "apikey", "key", "password", "secret", "signature"}
-)
-USER_AGENT = "Maglumat/0.1 (+data warehouse extract)"
-
-
-class HttpApiError(RuntimeError):
-    """A collection could not be read; the message names the system, the URL and the page."""
-
-    def __init__(self, system: str, url: str, page: int, problem: str) -> None:
-        self.system = system
-        self.url = url
-        self.page = page
-        self.problem = problem
-        super().__init__(f"{system}: {problem} (GET {url}, page {page})")
-
 
 class PagingLoopError(HttpApiError):
     """The API's paging does not end: a link repeats, a page repeats, or pages run past the cap."""
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """How one table of an API system is read (the catalogue's options, with defaults)."""
-
-    endpoint: str
-    token_env: str | None = None
-    paging: Literal["next_link", "page_number"] = "next_link"
-    page_size: int = 500
-    page_param: str = "page"
-    page_size_param: str = "page_size"
-    since_param: str = "updated_since"
-    records_field: str = "data"
-    next_field: str = "links.next"
-    timeout_seconds: float = 30.0
-    max_attempts: int = 5
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 60.0
-    max_pages: int = 10_000
-
-    @classmethod
-    def of(cls, system: SourceSystem, table: SourceTable) -> ApiSettings:
-        """System options, then the table's on top; unknown names are an error, not ignored."""
-        known = frozenset(field.name for field in fields(cls))
-        options: dict[str, Any] = {"endpoint": table.name, **kind_options(system, table, known)}
-        settings = cls(
-            endpoint=str(options["endpoint"]),
-            token_env=str(options["token_env"]) if options.get("token_env") else None,
-            paging=options.get("paging", "next_link"),
-            page_size=int(options.get("page_size", 500)),
-            page_param=str(options.get("page_param", "page")),
-            page_size_param=str(options.get("page_size_param", "page_size")),
-            since_param=str(options.get("since_param", "updated_since")),
-            records_field=str(options.get("records_field", "data")),
-            next_field=str(options.get("next_field", "links.next")),
-            timeout_seconds=float(options.get("timeout_seconds", 30.0)),
-            max_attempts=int(options.get("max_attempts", 5)),
-            backoff_seconds=float(options.get("backoff_seconds", 1.0)),
-            max_backoff_seconds=float(options.get("max_backoff_seconds", 60.0)),
-            max_pages=int(options.get("max_pages", 10_000)),
-        )
-        if settings.paging not in ("next_link", "page_number"):
-            raise ValueError(
-                f"{system.name}.{table.name}: paging must be next_link or page_number, "
-                f"not {settings.paging!r}"
-            )
-        if settings.page_size < 1 or settings.max_attempts < 1:
-            raise ValueError(f"{system.name}.{table.name}: page_size and max_attempts must be >= 1")
-        return settings
-
-
-def public_url(url: str) -> str:
-    """``url`` fit for messages and logs: no password, no secret-looking query parameters."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@")
-    query = [
-        (name, "***" if name.lower() in SECRET_PARAMETERS else value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return parts._replace(netloc=netloc, query=urlencode(query, safe="*:")).geturl()
 
 
 def _dig(document: Any, path: str) -> tuple[bool, Any]:
@@ -159,143 +74,6 @@ def _dig(document: Any, path: str) -> tuple[bool, Any]:
             return False, None
         value = value[part]
     return True, value
-
-
-def _http_date(text: str | None) -> dt.datetime | None:
-    try:
-        moment = email.utils.parsedate_to_datetime(text or "")
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _retry_after_seconds(header: str | None, answered: str | None) -> float | None:
-    """``Retry-After`` as seconds to wait: a number of seconds, or an HTTP date counted from
-    the answer's own ``Date`` (the server's clock against itself; None without one)."""
-    if not header:
-        return None
-    text = header.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    moment, sent = _http_date(text), _http_date(answered)
-    if moment is None or sent is None:
-        return None
-    return max(0.0, (moment - sent).total_seconds())
-
-
-def _is_timeout(error: BaseException) -> bool:
-    return isinstance(error, TimeoutError) or "timed out" in str(error)
-
-
-class _Client:
-    """GET with a bearer token and bounded retries; one instance per extract."""
-
-    def __init__(self, system: str, base_url: str, token: str | None, settings: ApiSettings):
-        self.system = system
-        self.base_url = base_url.rstrip("/") + "/"
-        self.token = token
-        self.settings = settings
-
-    def url(self, reference: str, page: int) -> str:
-        """An absolute URL for an endpoint path or a next link, on the API's own origin."""
-        url = urljoin(self.base_url, reference)
-        origin, base = urlsplit(url), urlsplit(self.base_url)
-        if (origin.scheme, origin.netloc) != (base.scheme, base.netloc):
-            # The token must never travel to another host, whatever a response says.
-            raise HttpApiError(
-                self.system,
-                public_url(url),
-                page,
-                f"refusing to follow a link away from {public_url(self.base_url)}",
-            )
-        return url
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        settings = self.settings
-        if retry_after is not None:
-            return min(retry_after, settings.max_backoff_seconds)
-        return min(settings.backoff_seconds * 2 ** (attempt - 1), settings.max_backoff_seconds)
-
-    def get_json(self, url: str, page: int) -> Any:
-        """The decoded JSON answer of ``url``; retried on 429, 5xx, timeouts and dropped
-        connections; every other failure raises ``HttpApiError`` at once."""
-        settings = self.settings
-        shown = public_url(url)
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            request = urllib.request.Request(url, headers=headers, method="GET")
-            try:
-                with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as answer:
-                    body = answer.read()
-            except urllib.error.HTTPError as error:
-                status = error.code
-                detail = error.read(300).decode("utf-8", "replace").strip()
-                retry_after = _retry_after_seconds(
-                    error.headers.get("Retry-After"), error.headers.get("Date")
-                )
-                error.close()
-                if status in (401, 403):
-                    hint = (
-                        f"check the token in {settings.token_env}"
-                        if settings.token_env
-                        else "the API wants a token: set the system's token_env option"
-                    )
-                    raise HttpApiError(
-                        self.system, shown, page, f"access refused (HTTP {status}): {hint}"
-                    ) from None
-                if status not in RETRY_STATUSES:
-                    raise HttpApiError(
-                        self.system, shown, page, f"HTTP {status}: {detail[:200]}"
-                    ) from None
-                reason = f"HTTP {status}"
-            except urllib.error.URLError as error:
-                if isinstance(error.reason, ConnectionRefusedError):
-                    raise HttpApiError(
-                        self.system, shown, page, "connection refused: is the API up at this URL?"
-                    ) from None
-                if not _is_timeout(error.reason) and not isinstance(
-                    error.reason, ConnectionResetError
-                ):
-                    raise HttpApiError(
-                        self.system, shown, page, f"cannot connect: {error.reason}"
-                    ) from None
-                reason = f"no answer within {settings.timeout_seconds:g} s"
-                if isinstance(error.reason, ConnectionResetError):
-                    reason = "connection reset"
-            except TimeoutError:
-                reason = f"no answer within {settings.timeout_seconds:g} s"
-            except (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionError):
-                reason = "connection dropped before the answer was complete"
-            else:
-                try:
-                    return json.loads(body)
-                except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    raise HttpApiError(
-                        self.system, shown, page, f"the answer is not valid JSON ({error})"
-                    ) from None
-            if attempt >= settings.max_attempts:
-                raise HttpApiError(
-                    self.system, shown, page, f"gave up after {attempt} attempts, last: {reason}"
-                )
-            wait = self._wait(attempt, retry_after)
-            logger.warning(
-                "%s: %s on page %d of GET %s; attempt %d of %d in %.2f s",
-                self.system,
-                reason,
-                page,
-                shown,
-                attempt + 1,
-                settings.max_attempts,
-                wait,
-            )
-            time.sleep(wait)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -356,7 +134,7 @@ def read_collection(
                 1,
                 f"no bearer token: set the environment variable {settings.token_env}",
             )
-    client = _Client(system.name, base_url, token, settings)
+    client = ApiClient(system.name, base_url, token, settings)
     parameters = {settings.page_size_param: str(settings.page_size)}
     if since is not None:
         parameters[settings.since_param] = since

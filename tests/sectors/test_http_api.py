@@ -23,13 +23,8 @@ import pytest
 from maglumat.catalogue import Delivery, SourceSystem, SourceTable
 from maglumat.settings import MaglumatPaths
 from pipelines.extract import ExtractRequest
-from pipelines.extract.http_api import (
-    HttpApiError,
-    PagingLoopError,
-    extract,
-    public_url,
-    read_collection,
-)
+from pipelines.extract.http_api import PagingLoopError, extract, read_collection
+from pipelines.extract.http_client import HttpApiError, public_url
 from pipelines.ingest import extract_to_landing
 from pipelines.landing import high_water_mark, list_batches, read_batch, record_rejection
 from simulator.http_api import ApiServer, Collection, Fault
@@ -445,7 +440,7 @@ def test_paging_that_never_ends_is_a_clear_error_not_a_hang(
 
 
 def test_a_retry_after_date_is_counted_from_the_answers_own_date_not_this_machines() -> None:
-    from pipelines.extract.http_api import _retry_after_seconds
+    from pipelines.extract.http_client import _retry_after_seconds
 
     # A server whose clock is years off still means "in 30 seconds".
     answered = "Mon, 03 Sep 2001 10:00:00 GMT"
