@@ -10,12 +10,8 @@ import dagster as dg
 
 from maglumat import clock
 from maglumat.settings import MaglumatPaths
-from pipelines.reporting.delivery import (
-    RECIPIENTS_FILE,
-    RecipientBook,
-    SmtpSettings,
-    load_recipients,
-)
+from pipelines.reporting.mail import SmtpSettings
+from pipelines.reporting.recipients import RECIPIENTS_FILE, RecipientBook, load_recipients
 
 
 class MaglumatResource(dg.ConfigurableResource):

@@ -23,21 +23,14 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
+from maglumat.languages import LANGUAGES
 from maglumat.settings import MaglumatPaths
+from pipelines.reporting.archive import MANIFEST, ReportArchiveError, load_archived
 from pipelines.reporting.assets import REPORT_KEYS, build_report_assets
-from pipelines.reporting.delivery import (
-    DELIVERY_LOG,
-    LANGUAGES,
-    MANIFEST,
-    RECIPIENTS_FILE,
-    SUBJECTS,
-    ReportArchiveError,
-    SmtpSettings,
-    deliver,
-    load_archived,
-    load_recipients,
-)
+from pipelines.reporting.delivery import DELIVERY_LOG, deliver
+from pipelines.reporting.mail import SUBJECTS, SmtpSettings
 from pipelines.reporting.periods import DAILY, MONTHLY, REPORT_KINDS, WEEKLY, ministry_ids
+from pipelines.reporting.recipients import RECIPIENTS_FILE, load_recipients
 from pipelines.reporting.snapshots import snapshot_for_period
 from pipelines.resources import MaglumatResource, ReportDeliveryResource
 from warehouse.snapshot import current_snapshot

@@ -20,16 +20,15 @@ from pydantic import Field
 
 from maglumat.languages import LANGUAGES
 from pipelines.assets.publish import SNAPSHOT_KEY
-from pipelines.reporting.delivery import (
-    DELIVERY_LOG,
+from pipelines.reporting.archive import (
     ArchivedReport,
     ReportArchiveError,
     archive_folder,
     archive_root,
-    deliver,
     load_archived,
     render_into_archive,
 )
+from pipelines.reporting.delivery import DELIVERY_LOG, deliver
 from pipelines.reporting.periods import (
     DAILY,
     MONTHLY,

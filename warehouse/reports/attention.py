@@ -12,8 +12,8 @@ import duckdb
 
 from warehouse.reports.content import Section
 from warehouse.reports.formatting import Formatter
+from warehouse.reports.indicator_tables import indicator_title, period_cell
 from warehouse.reports.indicators import Indicator, catalogue
-from warehouse.reports.weekly_ministry import indicator_title, period_cell
 
 MAX_FINDINGS = 5
 MAX_INDICATOR_FINDINGS = 3  # room is kept for late and held data, which every figure rests on

@@ -26,20 +26,20 @@ from warehouse.reports.content import (
     Table,
 )
 from warehouse.reports.formatting import Formatter
-from warehouse.reports.indicators import (
-    Indicator,
-    breakdown_label,
-    catalogue,
-    latest_month_values,
-    totals_or_breakdowns,
-)
-from warehouse.reports.weekly_ministry import (
+from warehouse.reports.indicator_tables import (
     indicator_title,
     indicators_table,
     partial_note,
     period_value,
     sector_label,
     status_headlines,
+)
+from warehouse.reports.indicators import (
+    Indicator,
+    breakdown_label,
+    catalogue,
+    latest_month_values,
+    totals_or_breakdowns,
 )
 
 # Delivery completeness and timeliness per system: the data status section speaks of them.

@@ -13,35 +13,26 @@ from typing import Any
 
 import duckdb
 
-from warehouse.reports.charts import trend_line
-from warehouse.reports.content import (
-    Column,
-    ExcelChart,
-    Figure,
-    Headline,
-    Period,
-    ReportContent,
-    Section,
-    Table,
+from warehouse.reports.content import Column, ReportContent, Section, Table
+from warehouse.reports.formatting import Formatter
+from warehouse.reports.indicator_tables import (
+    indicator_title,
+    indicators_table,
+    period_cell,
+    status_headlines,
 )
-from warehouse.reports.formatting import Formatter, turkmen_ordinal
 from warehouse.reports.indicators import (
     PLAN_VERSION_VARIANT,
     Indicator,
-    add_months,
-    breakdown_label,
     catalogue,
     country_values,
     last_complete_month,
     latest_month_values,
     most_below_plan,
-    series,
     totals_or_breakdowns,
 )
+from warehouse.reports.weekly_ministry_trends import trend_blocks
 
-KEY_INDICATORS = 4
-TREND_WEEKS = 8
-TREND_MONTHS = 6
 BELOW_PLAN_ROWS = 10
 
 
@@ -53,55 +44,6 @@ def ministry_name(connection: duckdb.DuckDBPyConnection, ministry_id: str, langu
     if row is None:
         raise ValueError(f"unknown ministry {ministry_id!r} (not in marts.dim_ministries)")
     return str(row[0])
-
-
-PARTIAL_MARK = " *"
-
-
-def period_value(
-    period_type: str, period_start: dt.date, formatter: Formatter, *, partial: bool = False
-) -> Period:
-    """``period_cell`` for a table: the same text, and a date for the workbook."""
-    text = period_cell(period_type, period_start, formatter, partial=partial)
-    return Period(period_type, period_start, text, partial)
-
-
-def period_cell(
-    period_type: str, period_start: dt.date, formatter: Formatter, *, partial: bool = False
-) -> str:
-    """A period in a table cell or on a chart axis: a week's days, or a month; a period not
-    complete at the data's cut-off is marked (see ``partial_note``)."""
-    mark = PARTIAL_MARK if partial else ""
-    if period_type == "week":
-        year, week, _ = period_start.isocalendar()
-        number = turkmen_ordinal(week) if formatter.language == "tk" else str(week)
-        return f"{formatter.label('period.week_short', week=number)} {year}{mark}"
-    if period_type == "month":
-        return formatter.month_short(period_start) + mark
-    return formatter.short_date(period_start) + mark
-
-
-def partial_note(rows: list[dict[str, Any]], formatter: Formatter) -> str:
-    """The footnote of a table with a partial period in it, else nothing."""
-    if any(row.get("is_partial_period") for row in rows):
-        return formatter.label("note.partial_period", mark=PARTIAL_MARK.strip())
-    return ""
-
-
-def axis_label(period_type: str, period_start: dt.date, formatter: Formatter) -> str:
-    """A period on a chart's axis: a week's Monday, or a month."""
-    if period_type == "week":
-        return (
-            period_start.strftime("%d.%m")
-            if formatter.language != "en"
-            else f"{period_start:%d %b}"
-        )
-    return formatter.month_short(period_start)
-
-
-def indicator_title(indicator: Indicator, breakdown: str | None, formatter: Formatter) -> str:
-    detail = breakdown_label(breakdown, formatter)
-    return f"{indicator.name} ({detail})" if detail else indicator.name
 
 
 def indicator_rows(
@@ -162,157 +104,6 @@ def without_repeated_plan_versions(rows: list[dict[str, Any]]) -> list[dict[str,
         if abs(difference) >= SAME_FIGURE:
             kept.append({**row, "differs_by": difference})
     return kept
-
-
-def indicators_table(
-    rows: list[dict[str, Any]],
-    indicators: dict[str, Indicator],
-    formatter: Formatter,
-    *,
-    key: str,
-    title: str,
-    with_sector: bool = False,
-) -> Table:
-    label = formatter.label
-    columns = [Column(label("col.indicator"))]
-    if with_sector:
-        columns.insert(0, Column(label("col.sector")))
-    columns += [
-        Column(label("col.unit")),
-        Column(label("col.period"), nowrap=True),
-        Column(label("col.value"), "number", 1),
-        Column(label("col.target"), "number", 1),
-        Column(label("col.variance"), "number", 1),
-        Column(label("col.status"), "status"),
-    ]
-    table_rows = []
-    for row in rows:
-        indicator = indicators[row["indicator_id"]]
-        name = indicator_title(indicator, row["breakdown"], formatter)
-        if row.get("differs_by") is not None:
-            name += " " + label("weekly.differs_by", points=formatter.signed(row["differs_by"]))
-        values = [
-            name,
-            indicator.unit,
-            period_value(
-                row["period_type"],
-                row["period_start"],
-                formatter,
-                partial=bool(row.get("is_partial_period")),
-            ),
-            row["value"],
-            row["target"],
-            row["variance"],
-            row["status"],
-        ]
-        if with_sector:
-            values.insert(0, sector_label(indicator.sector, formatter))
-        table_rows.append(values)
-    return Table(
-        key=key,
-        title=title,
-        columns=columns,
-        rows=table_rows,
-        flagged_rows={i for i, row in enumerate(rows) if row["status"] == "red"},
-        row_digits={i: indicators[row["indicator_id"]].digits for i, row in enumerate(rows)},
-        empty_text=label("weekly.no_indicators"),
-        note=partial_note(rows, formatter),
-    )
-
-
-def sector_label(sector: str, formatter: Formatter) -> str:
-    try:
-        return formatter.label(f"sector.{sector}")
-    except KeyError:
-        return sector
-
-
-def status_headlines(rows: list[dict[str, Any]], formatter: Formatter) -> list[Headline]:
-    counts = {
-        status: sum(row["status"] == status for row in rows) for status in ("red", "amber", "green")
-    }
-    return [
-        formatter.figure(counts[status], formatter.label(f"weekly.count_{status}"), status=status)
-        for status in ("red", "amber", "green")
-    ]
-
-
-def trend_blocks(
-    connection: duckdb.DuckDBPyConnection,
-    indicators: dict[str, Indicator],
-    rows: list[dict[str, Any]],
-    period_end: dt.date,
-    formatter: Formatter,
-) -> tuple[list[Figure], list[Table]]:
-    """Small line charts (HTML, PDF) and trend tables with native charts (XLSX) of the key
-    indicators: those with traffic lights, plan fulfilment first."""
-    label = formatter.label
-    candidates = [
-        row
-        for row in rows
-        if indicators[row["indicator_id"]].has_thresholds
-        and not indicators[row["indicator_id"]].is_plan_variant
-    ]
-    candidates.sort(key=lambda row: not indicators[row["indicator_id"]].is_plan_fulfilment)
-    figures: list[Figure] = []
-    tables: list[Table] = []
-    for row in candidates[:KEY_INDICATORS]:
-        indicator = indicators[row["indicator_id"]]
-        period_type = row["period_type"]
-        last = row["period_start"]
-        if period_type == "week":
-            first = last - dt.timedelta(weeks=TREND_WEEKS - 1)
-        else:
-            first = add_months(last, -(TREND_MONTHS - 1))
-        points = series(
-            connection, indicator.indicator_id, row["breakdown"], period_type, first, last
-        )
-        if len(points) < 2:
-            continue
-        title = indicator_title(indicator, row["breakdown"], formatter)
-        targets = {point["target"] for point in points if point["target"] is not None}
-        figures.append(
-            Figure(
-                title=title,
-                png=trend_line(
-                    [
-                        (axis_label(period_type, point["period_start"], formatter), point["value"])
-                        for point in points
-                    ],
-                    title=title,
-                    axis_title=indicator.unit,
-                    target=targets.pop() if len(targets) == 1 else None,
-                    language=formatter.language,
-                ),
-                small=True,
-            )
-        )
-        tables.append(
-            Table(
-                key=title,
-                title=f"{label('weekly.trends')}: {title}",
-                columns=[
-                    Column(label("col.period")),
-                    Column(f"{label('col.value')}, {indicator.unit}", "number", indicator.digits),
-                    Column(label("col.target"), "number", indicator.digits),
-                    Column(label("col.status"), "status"),
-                ],
-                rows=[
-                    [
-                        period_value(period_type, point["period_start"], formatter),
-                        point["value"],
-                        point["target"],
-                        point["status"],
-                    ]
-                    for point in points
-                ],
-                charts=[
-                    ExcelChart(title=title, kind="line", category_column=0, value_columns=(1,))
-                ],
-                show_in_html=False,
-            )
-        )
-    return figures, tables
 
 
 def below_plan_table(
