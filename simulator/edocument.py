@@ -26,7 +26,8 @@ from pathlib import Path
 
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from simulator.processing import ASHGABAT, SqlTable, demo_connection, timestamp, write_tables
+from simulator.processing import ASHGABAT
+from simulator.sql_database import SqlTable, demo_connection, timestamp, write_tables
 from simulator.working_calendar import is_working_day
 
 SYSTEM = "edocument_workflow"

@@ -27,91 +27,34 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from maglumat.clock import LOCAL_TIMEZONE
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
+from simulator.fuel_energy_files import inbox_files
+from simulator.fuel_energy_records import (
+    CONDENSATE,
+    ENTERPRISES,
+    FIRST_DAY,
+    GAS,
+    GROWTH,
+    LAST_DAY,
+    POWER,
+    PRODUCTS,
+    DailyRecord,
+    Enterprise,
+    PlanRecord,
+    Product,
+)
+from simulator.inbox import InboxFile, deliver, inbox_of
 
 SYSTEM = "fuel_energy_production"
-UTC = dt.UTC
 ASHGABAT = LOCAL_TIMEZONE
-FIRST_DAY = dt.date(2022, 1, 1)
-LAST_DAY = dt.date(2023, 12, 31)
-NEW_SYSTEM_FROM = dt.date(2023, 3, 1)
 DAILY_FILES_FROM = dt.date(2023, 9, 1)
-CONNECTED_AT = dt.datetime(2023, 9, 1, 4, 0, tzinfo=UTC)  # 09:00 in Aşgabat
 LATE_DAY = dt.date(2023, 9, 17)
 RESENT_DAYS = (dt.date(2023, 9, 12), dt.date(2023, 9, 25))
 OUTAGE = ("ENR-BLK", dt.date(2022, 8, 10), dt.date(2022, 8, 12))
-
-GAS, OIL, CONDENSATE, POWER = "GAZ", "NBT", "KND", "ELK"
-OLD_HEADER = ("Дата", "Код предприятия", "Код продукции", "Количество", "Время передачи")
-NEW_HEADER = ("Sene", "Kärhananyň kody", "Önümiň kody", "Mukdary", "Iberilen wagty")
-PLAN_HEADER = (
-    "Ýyl",
-    "Aý",
-    "Kärhananyň kody",
-    "Önümiň kody",
-    "Meýilnama",
-    "Wersiýa",
-    "Tassyklanan senesi",
-)
-ENTERPRISE_HEADER = (
-    "Kärhananyň kody",
-    "Ady (türkmençe)",
-    "Ady (rusça)",
-    "Edara",
-    "Görnüşi",
-    "Welaýat",
-    "Etrap",
-)
-PRODUCT_HEADER = ("Önümiň kody", "Ady (türkmençe)", "Ady (rusça)", "Ady (iňlisçe)", "Ölçeg birligi")
-
-
-@dataclass(frozen=True)
-class Product:
-    product_code: str
-    name_tk: str
-    name_ru: str
-    name_en: str
-    unit: str
-
-
-@dataclass(frozen=True)
-class Enterprise:
-    enterprise_code: str
-    name_tk: str
-    name_ru: str
-    organisation: str
-    enterprise_type: str
-    province_code: str
-    district_code: str | None
-    annual: tuple[tuple[str, float], ...]  # product code, quantity a year (2022)
-
-
-@dataclass(frozen=True)
-class DailyRecord:
-    report_date: dt.date
-    enterprise_code: str
-    product_code: str
-    quantity: float
-    transmitted_at: dt.datetime
-    file_name: str
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    plan_year: int
-    plan_month: int
-    enterprise_code: str
-    product_code: str
-    planned_quantity: float
-    version: int
-    approved_on: dt.date
-    file_name: str
 
 
 @dataclass(frozen=True)
@@ -125,84 +68,6 @@ class FuelEnergySystem:
     def delivered(self, as_of: dt.datetime) -> set[str]:
         """Names of the files that have arrived by ``as_of``."""
         return {f.name for f in self.files if f.arrives_at <= as_of}
-
-
-PRODUCTS = [
-    Product(GAS, "Tebigy gaz", "Природный газ", "Natural gas", "thousand_m3"),
-    Product(OIL, "Çig nebit", "Сырая нефть", "Crude oil", "tonnes"),
-    Product(CONDENSATE, "Gaz kondensaty", "Газовый конденсат", "Gas condensate", "tonnes"),
-    Product(POWER, "Elektrik energiýasy", "Электроэнергия", "Electricity", "mwh"),
-]
-
-
-def _gas_field(
-    code: str, tk: str, ru: str, where: tuple[str, str | None], gas: float, condensate: float
-) -> Enterprise:
-    annual = ((GAS, gas), (CONDENSATE, condensate)) if condensate else ((GAS, gas),)
-    return Enterprise(
-        code,
-        f"{tk} gaz käni",
-        f"Газовое месторождение {ru}",
-        "Türkmengaz",
-        "gas_field",
-        *where,
-        annual,
-    )
-
-
-def _oil_field(
-    code: str, tk: str, ru: str, where: tuple[str, str | None], oil: float, gas: float
-) -> Enterprise:
-    return Enterprise(
-        code,
-        f"{tk} nebit käni",
-        f"Нефтяное месторождение {ru}",
-        "Türkmennebit",
-        "oil_field",
-        *where,
-        ((OIL, oil), (GAS, gas)),
-    )
-
-
-def _power_station(
-    code: str, tk: str, ru: str, where: tuple[str, str | None], mwh: float
-) -> Enterprise:
-    return Enterprise(
-        code,
-        f"{tk} döwlet elektrik stansiýasy",
-        f"{ru} государственная электростанция",
-        "Energetika ministrligi",
-        "power_station",
-        *where,
-        ((POWER, mwh),),
-    )
-
-
-# Gas in thousand m3, oil and condensate in tonnes, electricity in MWh, a year (2022).
-ENTERPRISES = [
-    _gas_field("TGZ-GLK", "Galkynyş", "Галкыныш", ("TM-M", "TM-M-11"), 30_000_000, 300_000),
-    _gas_field("TGZ-DWL", "Döwletabat", "Довлетабат", ("TM-M", "TM-M-07"), 15_000_000, 150_000),
-    _gas_field("TGZ-SAT", "Şatlyk", "Шатлык", ("TM-M", "TM-M-06"), 5_000_000, 40_000),
-    _gas_field("TGZ-MLY", "Malaý", "Малай", ("TM-L", "TM-L-03"), 4_000_000, 30_000),
-    _gas_field("TGZ-BGT", "Bagtyýarlyk", "Багтыярлык", ("TM-L", "TM-L-14"), 13_000_000, 100_000),
-    _gas_field("TGZ-BLK", "Balkan", "Балкан", ("TM-B", "TM-B-05"), 5_000_000, 0),
-    _oil_field("TNB-GTD", "Goturdepe", "Готурдепе", ("TM-B", "TM-B-05"), 2_000_000, 1_200_000),
-    _oil_field("TNB-BRS", "Barsagelmez", "Барсагельмез", ("TM-B", "TM-B-05"), 1_200_000, 800_000),
-    _oil_field("TNB-GMD", "Gumdag", "Гумдаг", ("TM-B", None), 1_000_000, 500_000),
-    _oil_field("TNB-KYM", "Keýmir", "Кеймир", ("TM-B", "TM-B-02"), 800_000, 1_500_000),
-    _oil_field("TNB-HZR", "Çeleken", "Челекен", ("TM-B", "TM-B-06"), 1_500_000, 1_000_000),
-    _oil_field("TNB-DNZ", "Deňiz", "Морское", ("TM-B", "TM-B-06"), 3_500_000, 2_000_000),
-    _power_station("ENR-MRY", "Mary", "Марыйская", ("TM-M", "TM-M-03"), 11_000_000),
-    _power_station("ENR-AHL", "Ahal", "Ахалская", ("TM-A", "TM-A-02"), 4_000_000),
-    _power_station("ENR-ABD", "Abadan", "Абаданская", ("TM-A", "TM-A-01"), 1_500_000),
-    _power_station("ENR-BZM", "Büzmeýin", "Бюзмеинская", ("TM-S", "TM-S-03"), 1_500_000),
-    _power_station("ENR-BLK", "Balkan", "Балканская", ("TM-B", None), 2_000_000),
-    _power_station("ENR-HZR", "Hazar", "Хазарская", ("TM-B", "TM-B-06"), 2_000_000),
-    _power_station("ENR-DSG", "Daşoguz", "Дашогузская", ("TM-D", "TM-D-01"), 2_500_000),
-    _power_station("ENR-LBP", "Lebap", "Лебапская", ("TM-L", None), 2_000_000),
-    _power_station("ENR-SYD", "Seýdi", "Сейдинская", ("TM-L", "TM-L-16"), 1_500_000),
-]
-GROWTH = {GAS: 1.02, CONDENSATE: 1.0, OIL: 0.99, POWER: 1.03}  # a year on the year before
 
 
 def _season(product: str, day: dt.date) -> float:
@@ -345,138 +210,6 @@ def _plans(rng: random.Random) -> list[PlanRecord]:
     return plans + revised
 
 
-def _old_number(value: float) -> str:
-    """As the old system wrote a quantity: digit groups with a space, a decimal comma."""
-    return f"{value:,.1f}".replace(",", " ").replace(".", ",")
-
-
-def _daily_file(name: str, records: Sequence[DailyRecord], old: bool, bom: bool) -> bytes:
-    rows = sorted(
-        records,
-        key=lambda r: (r.report_date, r.transmitted_at, r.enterprise_code, r.product_code),
-    )
-    if old:
-        return csv_bytes(
-            OLD_HEADER,
-            (
-                (
-                    f"{r.report_date:%d.%m.%Y}",
-                    r.enterprise_code,
-                    r.product_code,
-                    _old_number(r.quantity),
-                    f"{r.transmitted_at.astimezone(ASHGABAT):%d.%m.%Y %H:%M}",
-                )
-                for r in rows
-            ),
-            delimiter=";",
-            encoding="cp1251",
-        )
-    return csv_bytes(
-        NEW_HEADER,
-        (
-            (
-                r.report_date.isoformat(),
-                r.enterprise_code,
-                r.product_code,
-                f"{r.quantity:.1f}",
-                r.transmitted_at.astimezone(ASHGABAT).isoformat(sep=" "),
-            )
-            for r in rows
-        ),
-        bom=bom,
-        line_end="\n",
-    )
-
-
-def _plan_file(records: Sequence[PlanRecord]) -> bytes:
-    return csv_bytes(
-        PLAN_HEADER,
-        (
-            (
-                r.plan_year,
-                r.plan_month,
-                r.enterprise_code,
-                r.product_code,
-                f"{r.planned_quantity:.0f}",
-                r.version,
-                r.approved_on.isoformat(),
-            )
-            for r in records
-        ),
-        line_end="\n",
-    )
-
-
-def _files(daily: list[DailyRecord], plans: list[PlanRecord]) -> list[InboxFile]:
-    by_file: dict[str, list[DailyRecord]] = {}
-    for record in daily:
-        by_file.setdefault(record.file_name, []).append(record)
-    files = [
-        InboxFile(
-            "fek_karhanalar.csv",
-            "enterprises",
-            CONNECTED_AT - dt.timedelta(minutes=30),
-            lambda: csv_bytes(
-                ENTERPRISE_HEADER,
-                (
-                    (
-                        e.enterprise_code,
-                        e.name_tk,
-                        e.name_ru,
-                        e.organisation,
-                        e.enterprise_type,
-                        e.province_code,
-                        e.district_code,
-                    )
-                    for e in ENTERPRISES
-                ),
-                line_end="\n",
-            ),
-        ),
-        InboxFile(
-            "fek_onumler.csv",
-            "products",
-            CONNECTED_AT - dt.timedelta(minutes=29),
-            lambda: csv_bytes(
-                PRODUCT_HEADER,
-                ((p.product_code, p.name_tk, p.name_ru, p.name_en, p.unit) for p in PRODUCTS),
-                line_end="\n",
-            ),
-        ),
-    ]
-    for name, records in sorted(by_file.items()):
-        first = records[0].report_date
-        if name.startswith("fek_arhiw_"):
-            arrives = CONNECTED_AT + dt.timedelta(minutes=(first - FIRST_DAY).days // 28)
-        else:
-            arrives = max(r.transmitted_at for r in records) + dt.timedelta(minutes=5)
-        old = first < NEW_SYSTEM_FROM
-        bom = name.startswith("fek_arhiw_") or name.endswith("_duzedis.csv")
-        files.append(
-            InboxFile(
-                name,
-                "daily_production",
-                arrives,
-                lambda name=name, records=records, old=old, bom=bom: _daily_file(
-                    name, records, old, bom
-                ),
-            )
-        )
-    plan_files: dict[str, list[PlanRecord]] = {}
-    for plan in plans:
-        plan_files.setdefault(plan.file_name, []).append(plan)
-    for name, records in sorted(plan_files.items()):
-        approved = records[0].approved_on
-        arrives = max(
-            CONNECTED_AT - dt.timedelta(minutes=20),
-            dt.datetime.combine(approved + dt.timedelta(days=1), dt.time(5, 0), tzinfo=UTC),
-        )
-        files.append(
-            InboxFile(name, "monthly_plans", arrives, lambda records=records: _plan_file(records))
-        )
-    return files
-
-
 def generate(seed: int = DEFAULT_SEED) -> FuelEnergySystem:
     """Every record and file the dispatch centre sends over the simulated period."""
     rng = random.Random(seed)
@@ -487,7 +220,7 @@ def generate(seed: int = DEFAULT_SEED) -> FuelEnergySystem:
         products=list(PRODUCTS),
         daily=daily,
         plans=plans,
-        files=_files(daily, plans),
+        files=inbox_files(daily, plans),
     )
 
 

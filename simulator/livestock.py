@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
 from simulator.agriculture import REFERENCE_DIR
-from simulator.processing import SqlTable, demo_connection, local_moment, timestamp, write_tables
+from simulator.sql_database import SqlTable, demo_connection, local_moment, timestamp, write_tables
 
 SYSTEM = "livestock_census"
 MONTHS = [dt.date(year, month, 1) for year in (2022, 2023) for month in range(1, 13)]

@@ -21,69 +21,27 @@ import csv
 import datetime as dt
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from simulator.chemical import months
-from simulator.inbox import Form, Header, InboxFile, deliver, inbox_of, xlsx_bytes
+from simulator.inbox import InboxFile, deliver, inbox_of
+from simulator.medicine_records import (
+    MEDICINES,
+    NATIONAL_CENTRES,
+    PROVINCE_HOSPITALS,
+    Facility,
+    FacilityReport,
+    Medicine,
+    StockReport,
+)
+from simulator.medicine_workbooks import inbox_files
 
 SYSTEM = "medicine_facility_reports"
-UTC = dt.UTC
-REGISTERS_AT = dt.datetime(2022, 1, 20, 5, 0, tzinfo=UTC)
 CORRECTED_MONTH = dt.date(2023, 7, 1)
 CORRECTED_ON = dt.date(2023, 8, 25)
-MINISTRY = "Türkmenistanyň Saglygy goraýyş we derman senagaty ministrligi"
 DUE_DAY = 5  # facilities submit the month's report by the 5th of the next month
-
-
-@dataclass(frozen=True)
-class Facility:
-    facility_code: str
-    name_tk: str
-    name_ru: str
-    facility_type: str
-    province_code: str
-    district_code: str | None
-    beds: int
-
-
-@dataclass(frozen=True)
-class Medicine:
-    medicine_code: str
-    name_tk: str
-    name_ru: str
-    name_en: str
-    unit: str
-    is_essential: bool
-    demand_per_100_beds: float  # units a month
-
-
-@dataclass(frozen=True)
-class FacilityReport:
-    report_month: dt.date
-    facility_code: str
-    beds: int
-    bed_days_used: int
-    outpatient_visits: int
-    inpatient_admissions: int
-    submitted_on: dt.date
-    compiled_on: dt.date
-    file_name: str
-
-
-@dataclass(frozen=True)
-class StockReport:
-    report_month: dt.date
-    facility_code: str
-    medicine_code: str
-    opening_stock: int
-    received: int
-    consumed: int
-    closing_stock: int
-    compiled_on: dt.date
-    file_name: str
 
 
 @dataclass(frozen=True)
@@ -96,136 +54,6 @@ class MedicineSystem:
 
     def delivered(self, as_of: dt.datetime) -> set[str]:
         return {f.name for f in self.files if f.arrives_at <= as_of}
-
-
-MEDICINES = [
-    Medicine(
-        "DM-AMX",
-        "Amoksisillin 500 mg, kapsula",
-        "Амоксициллин 500 мг, капсулы",
-        "Amoxicillin 500 mg capsules",
-        "gap",
-        True,
-        40,
-    ),
-    Medicine(
-        "DM-PRC",
-        "Parasetamol 500 mg, tablet",
-        "Парацетамол 500 мг, таблетки",
-        "Paracetamol 500 mg tablets",
-        "gap",
-        True,
-        80,
-    ),
-    Medicine(
-        "DM-INS",
-        "Insulin izofan, 10 ml",
-        "Инсулин изофан, 10 мл",
-        "Insulin isophane 10 ml",
-        "flakon",
-        True,
-        15,
-    ),
-    Medicine(
-        "DM-MTF",
-        "Metformin 500 mg, tablet",
-        "Метформин 500 мг, таблетки",
-        "Metformin 500 mg tablets",
-        "gap",
-        True,
-        30,
-    ),
-    Medicine(
-        "DM-ENL",
-        "Enalapril 10 mg, tablet",
-        "Эналаприл 10 мг, таблетки",
-        "Enalapril 10 mg tablets",
-        "gap",
-        True,
-        35,
-    ),
-    Medicine(
-        "DM-OMP",
-        "Omeprazol 20 mg, kapsula",
-        "Омепразол 20 мг, капсулы",
-        "Omeprazole 20 mg capsules",
-        "gap",
-        False,
-        30,
-    ),
-    Medicine(
-        "DM-CFT",
-        "Seftriakson 1 g, flakon",
-        "Цефтриаксон 1 г, флаконы",
-        "Ceftriaxone 1 g vials",
-        "flakon",
-        True,
-        120,
-    ),
-    Medicine(
-        "DM-NAC",
-        "Natriý hloridi 0,9 %, 500 ml",
-        "Натрия хлорид 0,9 %, 500 мл",
-        "Sodium chloride 0.9 % 500 ml",
-        "flakon",
-        True,
-        200,
-    ),
-    Medicine(
-        "DM-SLB",
-        "Salbutamol, ingalýator",
-        "Сальбутамол, ингалятор",
-        "Salbutamol inhaler",
-        "sany",
-        True,
-        10,
-    ),
-    Medicine(
-        "DM-ATV",
-        "Atorwastatin 20 mg, tablet",
-        "Аторвастатин 20 мг, таблетки",
-        "Atorvastatin 20 mg tablets",
-        "gap",
-        False,
-        20,
-    ),
-    Medicine(
-        "DM-OXT",
-        "Oksitosin 5 HB, ampula",
-        "Окситоцин 5 МЕ, ампулы",
-        "Oxytocin 5 IU ampoules",
-        "ampula",
-        True,
-        25,
-    ),
-    Medicine(
-        "DM-DCL",
-        "Diklofenak 75 mg, ampula",
-        "Диклофенак 75 мг, ампулы",
-        "Diclofenac 75 mg ampoules",
-        "ampula",
-        False,
-        60,
-    ),
-]
-PROVINCE_HOSPITALS = {
-    "TM-A": ("Ahal", "Ахалского"),
-    "TM-B": ("Balkan", "Балканского"),
-    "TM-D": ("Daşoguz", "Дашогузского"),
-    "TM-L": ("Lebap", "Лебапского"),
-    "TM-M": ("Mary", "Марыйского"),
-}
-NATIONAL_CENTRES = [
-    ("SG-S90", "Halkara lukmançylyk merkezi", "Международный медицинский центр", 300),
-    ("SG-S91", "Kardiologiýa ylmy-kliniki merkezi", "Научно-клинический центр кардиологии", 250),
-    ("SG-S92", "Onkologiýa ylmy-kliniki merkezi", "Научно-клинический центр онкологии", 300),
-    (
-        "SG-S93",
-        "Enäniň we çaganyň saglygyny goraýyş halkara merkezi",
-        "Международный центр охраны здоровья матери и ребёнка",
-        400,
-    ),
-]
 
 
 def _districts() -> list[dict[str, str]]:
@@ -364,194 +192,19 @@ def _stock_reports(rng: random.Random, facilities: list[Facility]) -> list[Stock
     return stock
 
 
-def _facility_form(reports: Sequence[FacilityReport], facilities: dict[str, Facility]) -> bytes:
-    month, compiled = reports[0].report_month, reports[0].compiled_on
-    rows = [
-        (
-            r.facility_code,
-            facilities[r.facility_code].name_tk,
-            r.beds,
-            r.bed_days_used,
-            r.outpatient_visits,
-            r.inpatient_admissions,
-            r.submitted_on,
-        )
-        for r in sorted(reports, key=lambda r: r.facility_code)
-    ]
-    return xlsx_bytes(
-        [
-            Form(
-                sheet="Hasabat",
-                title=(
-                    MINISTRY,
-                    "Lukmançylyk edaralarynyň işi barada aýlyk hasabat",
-                    f"Hasabat döwri: {month:%Y-%m}",
-                    f"Düzülen senesi: {compiled:%d.%m.%Y}",
-                    "",
-                ),
-                header=(
-                    Header("Edaranyň kody"),
-                    Header("Edaranyň ady"),
-                    Header("Düşekler", ("sany", "ulanylan düşek-günler")),
-                    Header("Kabul edilenler", ("ambulator gatnaw", "stasionar")),
-                    Header("Hasabat tabşyrylan senesi"),
-                ),
-                rows=rows,
-                totals=(2, 3, 4, 5),
-                footer=("Statistika bölüminiň müdiri: ____________",),
-                widths=(10, 44, 8, 12, 12, 12, 14),
-            )
-        ]
-    )
-
-
-def _stock_form(reports: Sequence[StockReport]) -> bytes:
-    medicines = {medicine.medicine_code: medicine for medicine in MEDICINES}
-    month, compiled = reports[0].report_month, reports[0].compiled_on
-    rows = [
-        (
-            r.facility_code,
-            r.medicine_code,
-            medicines[r.medicine_code].name_tk,
-            medicines[r.medicine_code].unit,
-            r.opening_stock,
-            r.received,
-            r.consumed,
-            r.closing_stock,
-        )
-        for r in sorted(reports, key=lambda r: (r.facility_code, r.medicine_code))
-    ]
-    return xlsx_bytes(
-        [
-            Form(
-                sheet="Galyndy",
-                title=(
-                    MINISTRY,
-                    "Derman serişdeleriniň hereketi we galyndysy barada aýlyk hasabat",
-                    f"Hasabat döwri: {month:%Y-%m}",
-                    f"Düzülen senesi: {compiled:%d.%m.%Y}",
-                    "",
-                ),
-                header=(
-                    Header("Edaranyň kody"),
-                    Header("Dermanyň kody"),
-                    Header("Dermanyň ady"),
-                    Header("Ölçeg birligi"),
-                    Header(
-                        "Mukdary",
-                        ("aýyň başyna galyndy", "gelen", "sarp edilen", "aýyň ahyryna galyndy"),
-                    ),
-                ),
-                rows=rows,
-                merge_down=(0,),
-                widths=(10, 10, 34, 10, 12, 10, 12, 12),
-            )
-        ]
-    )
-
-
-def _register(sheet: str, title: str, header: Sequence[str], rows: Sequence[Sequence]) -> bytes:
-    return xlsx_bytes(
-        [
-            Form(
-                sheet=sheet,
-                title=(title, ""),
-                header=tuple(Header(label) for label in header),
-                rows=rows,
-            )
-        ]
-    )
-
-
-def _files(system: MedicineSystem) -> list[InboxFile]:
-    facilities = {facility.facility_code: facility for facility in system.facilities}
-    files = [
-        InboxFile(
-            "saglyk_edaralar.xlsx",
-            "facilities",
-            REGISTERS_AT,
-            lambda: _register(
-                "Edaralar",
-                f"{MINISTRY}: lukmançylyk edaralary",
-                ("Edaranyň kody", "Ady (türkmençe)", "Ady (rusça)", "Görnüşi", "Welaýat", "Etrap"),
-                [
-                    (
-                        f.facility_code,
-                        f.name_tk,
-                        f.name_ru,
-                        f.facility_type,
-                        f.province_code,
-                        f.district_code,
-                    )
-                    for f in system.facilities
-                ],
-            ),
-        ),
-        InboxFile(
-            "saglyk_dermanlar.xlsx",
-            "medicines",
-            REGISTERS_AT,
-            lambda: _register(
-                "Dermanlar",
-                f"{MINISTRY}: derman serişdeleriniň klassifikatory",
-                (
-                    "Dermanyň kody",
-                    "Ady (türkmençe)",
-                    "Ady (rusça)",
-                    "Ady (iňlisçe)",
-                    "Ölçeg birligi",
-                    "Möhüm derman",
-                ),
-                [
-                    (
-                        m.medicine_code,
-                        m.name_tk,
-                        m.name_ru,
-                        m.name_en,
-                        m.unit,
-                        "hawa" if m.is_essential else "ýok",
-                    )
-                    for m in MEDICINES
-                ],
-            ),
-        ),
-    ]
-    by_file: dict[str, list] = {}
-    for report in [*system.facility_reports, *system.stock_reports]:
-        by_file.setdefault(report.file_name, []).append(report)
-    for name, reports in sorted(by_file.items()):
-        arrives = dt.datetime.combine(reports[0].compiled_on, dt.time(7, 30), tzinfo=UTC)
-        if isinstance(reports[0], FacilityReport):
-            files.append(
-                InboxFile(
-                    name,
-                    "facility_reports",
-                    arrives,
-                    lambda reports=reports: _facility_form(reports, facilities),
-                )
-            )
-        else:
-            arrives += dt.timedelta(hours=2)
-            files.append(
-                InboxFile(
-                    name, "medicine_stock", arrives, lambda reports=reports: _stock_form(reports)
-                )
-            )
-    return files
-
-
 def generate(seed: int = DEFAULT_SEED) -> MedicineSystem:
     """Every report and file the statistics centre sends over the simulated period."""
     rng = random.Random(seed)
     facilities = _facilities(rng)
-    system = MedicineSystem(
+    facility_reports = _facility_reports(rng, facilities)
+    stock_reports = _stock_reports(rng, facilities)
+    return MedicineSystem(
         facilities=facilities,
         medicines=list(MEDICINES),
-        facility_reports=_facility_reports(rng, facilities),
-        stock_reports=_stock_reports(rng, facilities),
-        files=[],
+        facility_reports=facility_reports,
+        stock_reports=stock_reports,
+        files=inbox_files(facilities, facility_reports, stock_reports),
     )
-    return replace(system, files=_files(system))
 
 
 def simulate(

@@ -27,15 +27,14 @@ from typing import Any
 
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from simulator.http_api import (
-    ApiServer,
+from simulator.api_state import (
     Collection,
     api_timestamp,
     latest_versions,
     publish_state,
-    serve_system,
     state_path,
 )
+from simulator.http_api import ApiServer, serve_system
 
 SYSTEM = "telecom_statistics_api"
 UTC = dt.UTC

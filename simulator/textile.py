@@ -25,9 +25,10 @@ from dataclasses import astuple, dataclass, fields, replace
 from maglumat.clock import LOCAL_TIMEZONE
 from maglumat.demo import DEFAULT_AS_OF, DEFAULT_SEED
 from maglumat.settings import MaglumatPaths
-from pipelines.extract.dbapi import connect
 from simulator.chemical import months
 from simulator.inbox import InboxFile, csv_bytes, deliver, inbox_of
+from simulator.textile_database import insert_new_rows
+from simulator.textile_records import MILLS, PRODUCTS, ExportPlan, Mill, MillOutput, Product
 
 SYSTEM = "textile_mill_output"
 UTC = dt.UTC
@@ -36,47 +37,6 @@ REGISTERS_AT = dt.datetime(2022, 1, 15, 5, 0, tzinfo=UTC)
 MISSING = ("TX-KKA", dt.date(2022, 6, 1))
 LATE_MONTH = dt.date(2023, 3, 1)
 CORRECTED = ("TX-ASG", dt.date(2023, 6, 1))
-
-
-@dataclass(frozen=True)
-class Product:
-    product_code: str
-    name_tk: str
-    name_ru: str
-    name_en: str
-    unit: str
-    price_tmt: float  # thousand manats per unit exported
-    export_share: float
-
-
-@dataclass(frozen=True)
-class Mill:
-    mill_code: str
-    name_tk: str
-    name_ru: str
-    province_code: str
-    district_code: str | None
-    annual: tuple[tuple[str, float], ...]  # product code, planned output a year
-
-
-@dataclass(frozen=True)
-class MillOutput:
-    report_month: str  # yyyy-mm, as the ministry's system writes it
-    mill_code: str
-    product_code: str
-    planned_quantity: float
-    produced_quantity: float
-    exported_quantity: float
-    export_value_tmt: float
-    submitted_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class ExportPlan:
-    plan_month: str  # yyyy-mm
-    mill_code: str
-    export_value_plan_tmt: float
-    approved_on: str  # yyyy-mm-dd
 
 
 @dataclass(frozen=True)
@@ -97,130 +57,6 @@ class TextileSystem:
         return [row for name, rows in self.output_files.items() if name in names for row in rows]
 
 
-PRODUCTS = [
-    Product("PGY", "Pagta ýüplügi", "Хлопковая пряжа", "Cotton yarn", "tonnes", 8.75, 0.6),
-    Product(
-        "PGM",
-        "Pagta matasy",
-        "Хлопчатобумажная ткань",
-        "Cotton fabric",
-        "thousand_m2",
-        3.5,
-        0.4,
-    ),
-    Product("JNS", "Jins matasy", "Джинсовая ткань", "Denim", "thousand_m2", 8.75, 0.5),
-    Product(
-        "TRK", "Trikotaž matasy", "Трикотажное полотно", "Knitted fabric", "tonnes", 14.0, 0.35
-    ),
-    Product("TKN", "Tikin önümleri", "Швейные изделия", "Garments", "thousand_pieces", 17.5, 0.3),
-    Product("MHR", "Mahra önümleri", "Махровые изделия", "Terry products", "tonnes", 21.0, 0.7),
-]
-MILLS = [
-    Mill(
-        "TX-ASG",
-        "Aşgabat dokma toplumy",
-        "Ашхабадский текстильный комплекс",
-        "TM-S",
-        "TM-S-02",
-        (("PGY", 9_000), ("PGM", 24_000), ("TKN", 6_000)),
-    ),
-    Mill(
-        "TX-GSE",
-        "Gurbansoltan Eje adyndaky dokma toplumy",
-        "Текстильный комплекс имени Гурбансолтан эдже",
-        "TM-S",
-        "TM-S-01",
-        (("JNS", 18_000), ("TKN", 7_500)),
-    ),
-    Mill(
-        "TX-GKD",
-        "Gökdepe dokma toplumy",
-        "Гёкдепинский текстильный комплекс",
-        "TM-A",
-        "TM-A-05",
-        (("PGY", 6_500), ("TRK", 3_500), ("TKN", 3_000)),
-    ),
-    Mill(
-        "TX-KKA",
-        "Kaka pagta egriji fabrigi",
-        "Каахкинская прядильная фабрика",
-        "TM-A",
-        "TM-A-06",
-        (("PGY", 4_000),),
-    ),
-    Mill(
-        "TX-TJN",
-        "Tejen dokma toplumy",
-        "Тедженский текстильный комплекс",
-        "TM-A",
-        "TM-A-09",
-        (("PGY", 7_000), ("PGM", 12_000)),
-    ),
-    Mill(
-        "TX-MRY",
-        "Mary pagta egriji fabrigi",
-        "Марыйская прядильная фабрика",
-        "TM-M",
-        "TM-M-03",
-        (("PGY", 12_000),),
-    ),
-    Mill(
-        "TX-BYR",
-        "Baýramaly dokma toplumy",
-        "Байрамалийский текстильный комплекс",
-        "TM-M",
-        "TM-M-01",
-        (("PGY", 8_000), ("PGM", 15_000), ("MHR", 2_500)),
-    ),
-    Mill(
-        "TX-TRK",
-        "Türkmenabat dokma toplumy",
-        "Туркменабатский текстильный комплекс",
-        "TM-L",
-        None,
-        (("PGY", 10_000), ("PGM", 20_000), ("TKN", 4_000)),
-    ),
-    Mill(
-        "TX-HLC",
-        "Halaç pagta egriji fabrigi",
-        "Халачская прядильная фабрика",
-        "TM-L",
-        "TM-L-09",
-        (("PGY", 5_000),),
-    ),
-    Mill(
-        "TX-SYT",
-        "Saýat pagta egriji fabrigi",
-        "Саятская прядильная фабрика",
-        "TM-L",
-        "TM-L-14",
-        (("PGY", 4_500),),
-    ),
-    Mill(
-        "TX-DSG",
-        "Daşoguz pagta egriji fabrigi",
-        "Дашогузская прядильная фабрика",
-        "TM-D",
-        "TM-D-01",
-        (("PGY", 9_000),),
-    ),
-    Mill(
-        "TX-KNR",
-        "Köneürgenç pagta egriji fabrigi",
-        "Кёнеургенчская прядильная фабрика",
-        "TM-D",
-        "TM-D-02",
-        (("PGY", 5_500),),
-    ),
-    Mill(
-        "TX-SRD",
-        "Serdar dokma toplumy",
-        "Сердарский текстильный комплекс",
-        "TM-B",
-        "TM-B-05",
-        (("PGY", 4_000), ("TRK", 2_000)),
-    ),
-]
 OUTPUT_HEADER = tuple(field.name for field in fields(MillOutput))
 EXPORT_PLAN_HEADER = tuple(field.name for field in fields(ExportPlan))
 # Plans ask a little more than the mills' planned output would export at list prices.
@@ -411,56 +247,6 @@ def simulate(
     return deliver(inbox_of(paths.systems, SYSTEM), generate(seed).files, as_of)
 
 
-# --- the same records in a database (the ministry's own, read by the ``sql`` kind) ----------
-
-_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "mill_output": (
-        ("report_month", "varchar(7)"),
-        ("mill_code", "varchar(20)"),
-        ("product_code", "varchar(10)"),
-        ("planned_quantity", "double precision"),
-        ("produced_quantity", "double precision"),
-        ("exported_quantity", "double precision"),
-        ("export_value_tmt", "double precision"),
-        ("submitted_at", "timestamp"),
-    ),
-    "mills": (
-        ("mill_code", "varchar(20)"),
-        ("name_tk", "varchar(200)"),
-        ("name_ru", "varchar(200)"),
-        ("province_code", "varchar(10)"),
-        ("district_code", "varchar(10)"),
-    ),
-    "products": (
-        ("product_code", "varchar(10)"),
-        ("name_tk", "varchar(200)"),
-        ("name_ru", "varchar(200)"),
-        ("name_en", "varchar(200)"),
-        ("unit", "varchar(20)"),
-    ),
-    "export_plans": (
-        ("plan_month", "varchar(7)"),
-        ("mill_code", "varchar(20)"),
-        ("export_value_plan_tmt", "double precision"),
-        ("approved_on", "varchar(10)"),
-    ),
-}
-_KEYS = {
-    "mill_output": ("report_month", "mill_code", "product_code", "submitted_at"),
-    "mills": ("mill_code",),
-    "products": ("product_code",),
-    "export_plans": ("plan_month", "mill_code", "approved_on"),
-}
-
-
-def _column_type(dialect: str, declared: str) -> str:
-    if dialect == "sqlite":
-        return "REAL" if declared == "double precision" else "TEXT"
-    if dialect == "mysql":
-        return {"double precision": "double", "timestamp": "datetime"}.get(declared, declared)
-    return declared
-
-
 def write_database(dsn: str, system: TextileSystem, as_of: dt.datetime) -> dict[str, int]:
     """Bring the database at ``dsn`` to the ministry's state at ``as_of``; rows added per table.
 
@@ -485,36 +271,4 @@ def write_database(dsn: str, system: TextileSystem, as_of: dt.datetime) -> dict[
             if dt.datetime.fromisoformat(plan.approved_on).replace(tzinfo=ASHGABAT) <= as_of
         ],
     }
-    connection, dialect = connect(dsn)
-    added: dict[str, int] = {}
-    try:
-        cursor = connection.cursor()
-        for table, columns in _TABLES.items():
-            names = [name for name, _ in columns]
-            definition = ", ".join(
-                f"{name} {_column_type(dialect.name, declared)}" for name, declared in columns
-            )
-            key = ", ".join(_KEYS[table])
-            # Fixed identifiers from this module; values are bound parameters.
-            cursor.execute(
-                f"create table if not exists {table} ({definition}, primary key ({key}))"
-            )
-            cursor.execute(f"select {key} from {table}")  # noqa: S608
-            present = {tuple(str(value) for value in row) for row in cursor.fetchall()}
-            positions = [names.index(column) for column in _KEYS[table]]
-            new_rows = [
-                row
-                for row in records[table]
-                if tuple(str(row[index]) for index in positions) not in present
-            ]
-            if new_rows:
-                placeholders = ", ".join([dialect.placeholder] * len(names))
-                cursor.executemany(
-                    f"insert into {table} ({', '.join(names)}) values ({placeholders})",  # noqa: S608
-                    new_rows,
-                )
-            added[table] = len(new_rows)
-        connection.commit()
-    finally:
-        connection.close()
-    return added
+    return insert_new_rows(dsn, records)
