@@ -190,6 +190,7 @@ def _month_season(years: list[int]) -> pl.DataFrame:
             pl.col("day").dt.year().cast(pl.Int64).alias("plan_year"),
             pl.col("day").dt.month().cast(pl.Int64).alias("plan_month"),
             "product_code",
+            maintain_order=True,
         )
         .agg(pl.col("factor").sum().alias("month_factor"))
     )
@@ -227,7 +228,9 @@ def monthly_plans(rng: np.random.Generator, unit_products: pl.DataFrame) -> pl.D
     )
     units = unit_products.get_column("enterprise_code").unique().sort()
     revised_units = units.filter(pl.Series(rng.random(units.len()) < REVISED_UNITS))
-    revised_units = pl.concat([revised_units, pl.Series(["ENR-MRY", "TGZ-GLK"])]).unique()
+    revised_units = pl.concat([revised_units, pl.Series(["ENR-MRY", "TGZ-GLK"])]).unique(
+        maintain_order=True
+    )
     revision = {2022: (7, dt.date(2022, 6, 20)), 2023: (10, dt.date(2023, 9, 14))}
     revisions = originals.filter(
         pl.col("enterprise_code").is_in(revised_units)

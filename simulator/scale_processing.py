@@ -184,7 +184,15 @@ def processing_output(
     # second half-year for mills in even years and gins in odd ones.
     monthly = (
         grid.with_columns(pl.col("day").dt.month().cast(pl.Int32).alias("month"))
-        .group_by("plant_code", "plant_type", "product_code", "year", "month", "revision")
+        .group_by(
+            "plant_code",
+            "plant_type",
+            "product_code",
+            "year",
+            "month",
+            "revision",
+            maintain_order=True,
+        )
         .agg(
             (pl.col("throughput") * pl.col("product_yield") * pl.col("seasonal"))
             .sum()
@@ -234,7 +242,8 @@ def processing_output(
 
     # Daily output: one load a plant and day (shared by its products), entered the next
     # morning (8:00-11:30 in Aşgabat), 4 % of days 2-6 days late.
-    plant_days = grid.select("plant_code", "day").unique()
+    # In the grid's order: the random numbers below go to the same plant and day every run.
+    plant_days = grid.select("plant_code", "day").unique(maintain_order=True)
     count = plant_days.height
     delay = np.where(rng.random(count) > 0.04, 1, rng.integers(2, 7, count))
     plant_days = plant_days.with_columns(
