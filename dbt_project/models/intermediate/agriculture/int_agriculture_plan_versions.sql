@@ -40,19 +40,13 @@ final as (
         versions.district_code,
         versions.order_version,
         versions.approved_date,
-        lead(versions.approved_date) over plan_history as superseded_date,
         versions.plan_tonnes,
         versions.plan_area_ha,
-        versions.order_version = min(versions.order_version) over plan_scope as is_original,
-        versions.order_version = max(versions.order_version) over plan_scope as is_latest
+        {{ plan_version_columns(
+            'versions', ['order_year', 'crop', 'district_code'], 'order_version'
+        ) }}
 
     from versions
-    window
-        plan_scope as (partition by versions.order_year, versions.crop, versions.district_code),
-        plan_history as (
-            partition by versions.order_year, versions.crop, versions.district_code
-            order by versions.order_version
-        )
 
 )
 

@@ -58,32 +58,9 @@ actuals as (
 
 ),
 
-original_plans as (
-
-    select * from versions
-    where versions.is_original
-
-),
-
-latest_plans as (
-
-    select * from versions
-    where versions.is_latest
-
-),
-
--- The newest version approved by the month's end; a later revision does not rewrite history.
-in_force_plans as (
-
-    select versions.*
-    from versions
-    where versions.approved_date <= last_day(versions.month_date)
-    qualify row_number() over (
-            partition by versions.enterprise_id, versions.product_code, versions.month_date
-            order by versions.plan_version desc
-        ) = 1
-
-),
+{{ plan_choices(
+    'versions', ['enterprise_id', 'product_code', 'month_date'], 'plan_version', 'month_date'
+) }},
 
 -- Keep the products an enterprise produces or is planned to produce.
 relevant as (

@@ -43,20 +43,12 @@ final as (
         versions.month_date,
         versions.plan_version,
         versions.approved_date,
-        lead(versions.approved_date) over plan_history as superseded_date,
         cast(versions.planned_quantity as decimal(18, 3)) as planned_quantity,
-        versions.plan_version = min(versions.plan_version) over plan_scope as is_original,
-        versions.plan_version = max(versions.plan_version) over plan_scope as is_latest
+        {{ plan_version_columns(
+            'versions', ['enterprise_code', 'product_code', 'month_date'], 'plan_version'
+        ) }}
 
     from versions
-    window
-        plan_scope as (
-            partition by versions.enterprise_code, versions.product_code, versions.month_date
-        ),
-        plan_history as (
-            partition by versions.enterprise_code, versions.product_code, versions.month_date
-            order by versions.plan_version
-        )
 
 )
 

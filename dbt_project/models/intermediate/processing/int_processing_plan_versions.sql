@@ -42,20 +42,12 @@ final as (
         versions.month_date,
         versions.plan_version,
         versions.approved_date,
-        lead(versions.approved_date) over plan_history as superseded_date,
         cast(versions.plan_tonnes as decimal(18, 3)) as plan_tonnes,
-        versions.plan_version = min(versions.plan_version) over plan_scope as is_original,
-        versions.plan_version = max(versions.plan_version) over plan_scope as is_latest
+        {{ plan_version_columns(
+            'versions', ['plant_code', 'product_code', 'month_date'], 'plan_version'
+        ) }}
 
     from versions
-    window
-        plan_scope as (
-            partition by versions.plant_code, versions.product_code, versions.month_date
-        ),
-        plan_history as (
-            partition by versions.plant_code, versions.product_code, versions.month_date
-            order by versions.plan_version
-        )
 
 )
 

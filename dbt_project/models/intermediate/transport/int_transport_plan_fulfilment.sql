@@ -15,32 +15,9 @@ versions as (
 
 ),
 
-original_plans as (
-
-    select * from versions
-    where versions.is_original
-
-),
-
-latest_plans as (
-
-    select * from versions
-    where versions.is_latest
-
-),
-
--- The newest revision approved by the month's end; a later revision does not rewrite history.
-in_force_plans as (
-
-    select versions.*
-    from versions
-    where versions.approved_date <= last_day(versions.month_start_date)
-    qualify row_number() over (
-            partition by versions.operator_code, versions.month_start_date
-            order by versions.revision_number desc
-        ) = 1
-
-),
+{{ plan_choices(
+    'versions', ['operator_code', 'month_start_date'], 'revision_number', 'month_start_date'
+) }},
 
 final as (
 

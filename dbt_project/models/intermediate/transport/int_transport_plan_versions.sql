@@ -42,21 +42,15 @@ final as (
         versions.month_start_date,
         versions.revision_number,
         versions.approved_date,
-        lead(versions.approved_date) over plan_history as superseded_date,
         versions.plan_freight_tonnes,
         versions.plan_freight_tonne_km,
         versions.plan_passengers,
         versions.plan_passenger_km,
-        versions.revision_number = 1 as is_original,
-        versions.revision_number = max(versions.revision_number) over plan_scope as is_latest
+        {{ plan_version_columns(
+            'versions', ['operator_code', 'month_start_date'], 'revision_number', first_version=1
+        ) }}
 
     from versions
-    window
-        plan_scope as (partition by versions.operator_code, versions.month_start_date),
-        plan_history as (
-            partition by versions.operator_code, versions.month_start_date
-            order by versions.revision_number
-        )
 
 )
 
