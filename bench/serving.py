@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import os
 import secrets
 import statistics
@@ -29,22 +28,20 @@ import time
 from pathlib import Path
 
 import psycopg
-import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from maglumat.settings import MaglumatPaths
 from warehouse.duck import read_only_connection
 from warehouse.serving import (
-    COPY_BATCH_ROWS,
     ServedTable,
     ServingRoles,
-    copy_expression,
     publish_to_postgres,
     read_ministries,
     read_row_keys,
     served_tables,
 )
+from warehouse.serving.publish import copy_table
 from warehouse.serving.users import add_user
 from warehouse.snapshot import current_snapshot
 
@@ -71,12 +68,10 @@ def per_ministry_schemas(snapshot_path: Path, dsn: str) -> dict[str, float]:
     snapshot = read_only_connection(snapshot_path)
     ministries = read_ministries(snapshot)
     roles = ServingRoles("bench_", ministries)
-    sectors = [s for m in ministries for s in m.sectors]
-    tables = served_tables(snapshot, sectors)
+    tables = served_tables(snapshot)
     keys = read_row_keys(snapshot)
     started = time.monotonic()
     table_count = 0
-    options = pacsv.WriteOptions(include_header=False)
     with psycopg.connect(dsn, autocommit=True) as pg:
         for ministry in ministries:
             schema = f"alt_{ministry.ministry_id}"
@@ -90,26 +85,7 @@ def per_ministry_schemas(snapshot_path: Path, dsn: str) -> dict[str, float]:
                     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
                     condition = f'"{table.access.column}" in ({quoted})' if values else "false"
                 target = sql.Identifier(schema, f"{table.schema}__{table.name}")
-                pg.execute(
-                    sql.SQL("create table {} ({})").format(
-                        target,
-                        sql.SQL(", ").join(
-                            sql.SQL("{} {}").format(
-                                sql.Identifier(c.name), sql.SQL(c.postgres_type)
-                            )
-                            for c in table.columns
-                        ),
-                    )
-                )
-                columns = ", ".join(copy_expression(c) for c in table.columns)
-                query = f'select {columns} from "{table.schema}"."{table.name}" where {condition}'  # noqa: S608
-                with pg.cursor().copy(
-                    sql.SQL("copy {} from stdin (format csv)").format(target)
-                ) as copy:
-                    for batch in snapshot.execute(query).to_arrow_reader(COPY_BATCH_ROWS):
-                        buffer = io.BytesIO()
-                        pacsv.write_csv(batch, buffer, options)
-                        copy.write(buffer.getbuffer())
+                copy_table(pg, snapshot, table, target, condition)
                 pg.execute(sql.SQL("analyze {}").format(target))
                 table_count += 1
         seconds = time.monotonic() - started

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from tests.conftest import POSTGRES_DSN, _server_unreachable
+from warehouse.docs_catalog import write_docs
 from warehouse.serving.users import add_user
 
 
@@ -71,7 +72,18 @@ def fresh_database() -> Iterator[ServingDatabase]:
         server.close()
 
 
+# Who may read each table of the small snapshot, as dbt's meta would declare it (a table not
+# listed declares nothing).
+SMALL_SNAPSHOT_ACCESS = {
+    ("marts", "dim_ministries"): "shared",
+    ("marts", "dim_dates"): "shared",
+    ("indicators", "dim_indicators"): "rows",
+}
+
+
 def small_snapshot(path: Path, extra_sql: str = "") -> Path:
+    """A snapshot with a few tables of every kind of column, and its ``docs`` schema written as
+    publishing writes it."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(
             """
@@ -101,4 +113,10 @@ def small_snapshot(path: Path, extra_sql: str = "") -> Path:
             """
             + extra_sql
         )
+        write_docs(connection, manifest_path=None)
+        for (schema, table), access in SMALL_SNAPSHOT_ACCESS.items():
+            connection.execute(
+                "update docs.tables set access = ? where schema_name = ? and table_name = ?",
+                [access, schema, table],
+            )
     return path

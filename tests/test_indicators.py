@@ -22,15 +22,16 @@ from maglumat.catalogue import load_catalogue as load_source_catalogue
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import MaglumatPaths
 from pipelines.assets.transform import dbt_executable
+from pipelines.indicators import catalogue as indicator_catalogue
 from pipelines.indicators import generate
 
-DBT_PROJECT_DIR = generate.PROJECT_DIR
+DBT_PROJECT_DIR = indicator_catalogue.PROJECT_DIR
 CYRILLIC = re.compile("[А-Яа-яЁё]")
 
 
 @pytest.fixture(scope="module")
 def catalogue() -> list[dict[str, Any]]:
-    return generate.load_catalogue()
+    return indicator_catalogue.load_catalogue()
 
 
 def test_generated_files_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,8 +145,8 @@ def test_validation_rejects_broken_entries(
     broken = copy.deepcopy(catalogue)
     entry = next(ind for ind in broken if ind["id"] == "fe_gas_plan_fulfilment_pct")
     change(entry)
-    with pytest.raises(generate.CatalogueError, match=message):
-        generate.validate(broken, generate._ministry_ids(DBT_PROJECT_DIR))
+    with pytest.raises(indicator_catalogue.CatalogueError, match=message):
+        indicator_catalogue.validate(broken, indicator_catalogue.ministry_ids(DBT_PROJECT_DIR))
 
 
 def _dbt(args: list[str], home: Path, scratch: Path) -> subprocess.CompletedProcess[str]:
@@ -333,8 +334,8 @@ def test_docs_document_every_indicator_mart_column(
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = ["fct_indicator_values", "dim_indicators"] + [
         f"ind_{sector}_monthly"
-        for sector in generate.sectors(catalogue)
-        if generate.wide_indicators(catalogue, sector)
+        for sector in indicator_catalogue.sectors(catalogue)
+        if indicator_catalogue.wide_indicators(catalogue, sector)
     ]
     for model in models:
         unique_id = f"model.maglumat.{model}"
@@ -472,13 +473,13 @@ def test_delivery_schedules_seed_matches_the_source_catalogue() -> None:
 
 
 def test_every_system_needs_a_delivery_entry() -> None:
-    deliveries = generate.load_deliveries()
+    deliveries = indicator_catalogue.load_deliveries()
     systems = load_source_catalogue()
-    with pytest.raises(generate.CatalogueError, match="without a delivery entry"):
-        generate.validate_deliveries(deliveries[1:], systems)
+    with pytest.raises(indicator_catalogue.CatalogueError, match="without a delivery entry"):
+        indicator_catalogue.validate_deliveries(deliveries[1:], systems)
     unknown = [*deliveries, {**deliveries[0], "system": "no_such_system"}]
-    with pytest.raises(generate.CatalogueError, match="not a system"):
-        generate.validate_deliveries(unknown, systems)
+    with pytest.raises(indicator_catalogue.CatalogueError, match="not a system"):
+        indicator_catalogue.validate_deliveries(unknown, systems)
 
 
 def test_every_system_has_completeness_and_timeliness(built: tuple[Path, Path]) -> None:
@@ -622,7 +623,7 @@ def test_reporting_unit_completeness_counts_each_missing_report(built: tuple[Pat
     assert row[2] == pytest.approx(100 * (due - 1) / due, abs=1e-6)
     missing = _query(
         warehouse,
-        "select unit_id, period_start from indicators.int_reporting_unit_periods"
+        "select unit_id, period_start from intermediate.int_reporting_unit_periods"
         " where system_name = 'textile_mill_output' and is_reported = 0"
         " and year(period_start) = 2022",
     )
@@ -630,7 +631,7 @@ def test_reporting_unit_completeness_counts_each_missing_report(built: tuple[Pat
     systems = {
         system
         for (system,) in _query(
-            warehouse, "select distinct system_name from indicators.int_reporting_unit_periods"
+            warehouse, "select distinct system_name from intermediate.int_reporting_unit_periods"
         )
     }
     assert len(systems) == 10, "every system but the e-document log has reporting units"

@@ -4,6 +4,7 @@ against the snapshot itself; swapped atomically under a reader; no role can writ
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ from pipelines.assets.serving import (
     build_serving_asset,
     build_serving_assets,
 )
+from pipelines.assets.transform import manifest_path
 from pipelines.resources import MaglumatResource
 from tests.serving_support import ServingDatabase, fresh_database, small_snapshot
 from warehouse.duck import read_only_connection
@@ -39,6 +41,7 @@ from warehouse.serving import (
     publish_to_postgres,
     table_access,
 )
+from warehouse.serving.access import DECLARED_ACCESS
 from warehouse.snapshot import Snapshot, current_snapshot
 
 pytestmark = pytest.mark.postgres
@@ -88,11 +91,10 @@ def _ministries(duck: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def _served(duck: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    """The snapshot's marts and indicators, without dbt's intermediate steps (``int_*``)."""
+    """The snapshot's marts and indicators (dbt keeps its intermediate steps elsewhere)."""
     rows = duck.execute(
         "select table_schema || '.' || table_name, column_name, data_type"
         " from information_schema.columns where table_schema in ('marts', 'indicators')"
-        " and table_name not like 'int\\_%' escape '\\'"
         " order by table_schema, table_name, ordinal_position"
     ).fetchall()
     tables: dict[str, list[tuple[str, str]]] = {}
@@ -175,20 +177,44 @@ def test_duckdb_types_map_to_postgres_types() -> None:
     assert postgres_type("UBIGINT") == "numeric(20,0)"
 
 
-def test_tables_are_shared_by_sector_ministry_indicator_or_system() -> None:
-    sectors = ["agriculture", "livestock", "fuel_energy", "medicine", "telecom", "transport"]
-    assert table_access("dim_regions", ["region_id"], sectors).kind == "shared"
-    medicine = table_access("fct_medicine_facility_monthly", ["enterprise_id"], sectors)
+def test_tables_are_shared_as_their_model_declares() -> None:
+    assert table_access("dim_regions", ["region_id"], "shared").kind == "shared"
+    medicine = table_access("fct_medicine_facility_monthly", ["value"], "sector", "medicine")
     assert (medicine.kind, medicine.sector) == ("one_sector", "medicine")
-    energy = table_access("ind_fuel_energy_monthly", ["enterprise_id"], sectors)
-    assert (energy.kind, energy.sector) == ("one_sector", "fuel_energy")
-    assert table_access("fct_campaign_daily_progress", [], sectors).sector == "agriculture"
-    values = table_access("fct_indicator_values", ["indicator_id", "value"], sectors)
+    values = table_access("fct_indicator_values", ["indicator_id", "value"], "rows")
     assert (values.kind, values.column) == ("indicator_rows", "indicator_id")
-    enterprises = table_access("dim_enterprises", ["sector", "ministry_id"], sectors)
+    enterprises = table_access("dim_enterprises", ["sector", "ministry_id"], "rows")
     assert enterprises.kind == "ministry_rows"
-    assert table_access("fct_source_quality", ["system_name"], sectors).kind == "system_rows"
-    assert table_access("fct_something_new", ["value"], sectors).kind == "government_only"
+    assert table_access("fct_source_quality", ["system_name"], "rows").kind == "system_rows"
+    assert table_access("fct_something_new", ["value"], None).kind == "government_only"
+    assert table_access("fct_something_new", ["value"], "government").kind == "government_only"
+    with pytest.raises(ServingError, match="meta access is rows, but it has none of the columns"):
+        table_access("fct_unkeyed", ["value"], "rows")
+    with pytest.raises(ServingError, match="meta access is sector, but it names no meta sector"):
+        table_access("fct_unowned", ["value"], "sector")
+    with pytest.raises(ServingError, match="meta access 'public' is not one of internal, shared"):
+        table_access("fct_open", ["value"], "public")
+
+
+def test_every_published_model_declares_who_may_read_it() -> None:
+    """Each model of the published schemas says its access in dbt_project.yml (or its own
+    config); a sector's tables name their sector; intermediate models are internal."""
+    manifest = json.loads(Path(manifest_path()).read_text(encoding="utf-8"))
+    declared = {
+        (node["config"]["schema"], node["name"]): node["config"].get("meta") or {}
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    problems = [
+        f"{schema}.{name}: {meta}"
+        for (schema, name), meta in sorted(declared.items())
+        if (schema in ("marts", "indicators") and meta.get("access") not in DECLARED_ACCESS)
+        or (meta.get("access") == "sector" and not meta.get("sector"))
+        or (schema in ("staging", "intermediate") and meta.get("access") != "internal")
+    ]
+    assert problems == []
+    sectors = {meta.get("sector") for (schema, _), meta in declared.items() if schema == "marts"}
+    assert {"agriculture", "fuel_energy", "medicine", "textile", "edocument"} <= sectors
 
 
 def test_columns_that_identify_a_person_are_recognised() -> None:

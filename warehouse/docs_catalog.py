@@ -3,7 +3,8 @@
 Every published snapshot carries its own data dictionary, so an economist (or ``maglumat
 search``) reads the descriptions from the same file they query, of the same day:
 
-- ``docs.tables``: one row per table and view (schema, name, kind, description, row count);
+- ``docs.tables``: one row per table and view (schema, name, kind, description, row count, and
+  the sector and access its dbt model declares in ``meta``);
 - ``docs.columns``: one row per column (schema, table, position, name, DuckDB type, description).
 
 Descriptions come from the dbt project. Models carry theirs into the warehouse as comments
@@ -14,6 +15,7 @@ the manifest fills what the comments leave empty. Types always come from DuckDB'
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +35,23 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def manifest_descriptions(
-    manifest_path: Path | None,
-) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str, str], str]]:
-    """Table and column descriptions of dbt's models, seeds and sources, by warehouse address."""
-    tables: dict[tuple[str, str], str] = {}
-    columns: dict[tuple[str, str, str], str] = {}
+@dataclass(frozen=True)
+class ManifestDocs:
+    """What dbt's manifest says of the warehouse's relations, by warehouse address."""
+
+    tables: dict[tuple[str, str], str] = field(default_factory=dict)
+    columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # (sector, access) of each model, from its ``meta`` (dbt_project.yml, per folder).
+    meta: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+def manifest_descriptions(manifest_path: Path | None) -> ManifestDocs:
+    """Table and column descriptions of dbt's models, seeds and sources, and each model's
+    declared sector and access, by warehouse address."""
+    docs = ManifestDocs()
+    tables, columns = docs.tables, docs.columns
     if manifest_path is None or not manifest_path.exists():
-        return tables, columns
+        return docs
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     resources: list[dict[str, Any]] = [
         node
@@ -54,11 +65,14 @@ def manifest_descriptions(
         description = _clean(resource.get("description"))
         if description:
             tables[(schema, name)] = description
+        meta = (resource.get("config") or {}).get("meta") or {}
+        if meta.get("sector") or meta.get("access"):
+            docs.meta[(schema, name)] = (meta.get("sector"), meta.get("access"))
         for column_name, column in (resource.get("columns") or {}).items():
             column_description = _clean(column.get("description"))
             if column_description:
                 columns[(schema, name, column_name)] = column_description
-    return tables, columns
+    return docs
 
 
 def write_docs(connection: duckdb.DuckDBPyConnection, manifest_path: Path | None) -> int:
@@ -66,7 +80,8 @@ def write_docs(connection: duckdb.DuckDBPyConnection, manifest_path: Path | None
 
     Run on the snapshot's private copy before it is made read-only and renamed into place.
     """
-    table_docs, column_docs = manifest_descriptions(manifest_path)
+    docs = manifest_descriptions(manifest_path)
+    table_docs, column_docs = docs.tables, docs.columns
     excluded = list(_SYSTEM_SCHEMAS)
     relations = connection.execute(
         """
@@ -101,6 +116,8 @@ def write_docs(connection: duckdb.DuckDBPyConnection, manifest_path: Path | None
                 "table_type": kind,
                 "description": _clean(comment) or table_docs.get((schema, name)),
                 "row_count": size,
+                "sector": docs.meta.get((schema, name), (None, None))[0],
+                "access": docs.meta.get((schema, name), (None, None))[1],
             }
             for schema, name, kind, comment, size in relations
         ],
@@ -110,6 +127,8 @@ def write_docs(connection: duckdb.DuckDBPyConnection, manifest_path: Path | None
             "table_type": pl.String,
             "description": pl.String,
             "row_count": pl.Int64,
+            "sector": pl.String,
+            "access": pl.String,
         },
     )
     columns_frame = pl.DataFrame(
@@ -144,7 +163,8 @@ def write_docs(connection: duckdb.DuckDBPyConnection, manifest_path: Path | None
         connection.unregister("columns_frame")
     connection.execute(
         "comment on table docs.tables is 'Every table and view of this snapshot,"
-        " with its description from the dbt project and its row count (views: null).'"
+        " with its description from the dbt project, its row count (views: null), and the"
+        " sector and access its model declares (who may read it once served).'"
     )
     connection.execute(
         "comment on table docs.columns is 'Every column of this snapshot:"
@@ -168,10 +188,10 @@ _TABLES_FROM_DOCS = "select * from docs.tables"
 # A snapshot published before the docs schema existed: DuckDB's own catalogue and comments.
 _TABLES_FROM_CATALOGUE = """
     select schema_name, table_name, 'table' as table_type, comment as description,
-           estimated_size as row_count
+           estimated_size as row_count, null::varchar as sector, null::varchar as access
     from duckdb_tables() where not internal
     union all
-    select schema_name, view_name, 'view', comment, null
+    select schema_name, view_name, 'view', comment, null, null, null
     from duckdb_views() where not internal
 """
 _COLUMNS_FROM_DOCS = "select * from docs.columns"

@@ -35,6 +35,7 @@ from pipelines.ingest import ensure_raw_tables
 from pipelines.progress import DBT_PROGRESS
 from pipelines.resources import MaglumatResource
 from warehouse.duck import connection_under_lock, writer_lock
+from warehouse.leftovers import drop_leftover_relations
 
 DBT_PROGRESS_EVERY = 20  # dbt results between two progress records
 
@@ -136,10 +137,15 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     raise
                 # Remember the project dbt actually built (its own parse of the files), which
                 # the next plan compares with the parse the definitions were loaded from.
-                built_with = project_fingerprint(invocation.get_artifact("manifest.json"), settings)
+                built = invocation.get_artifact("manifest.json")
+                built_with = project_fingerprint(built, settings)
+            else:
+                built = parsed
             with connection_under_lock(maglumat.paths.warehouse) as connection:
                 finish_build(connection, build_number, built_with)
                 dbt_failures.record(connection, [])
+                for address in drop_leftover_relations(connection, built):
+                    context.log.info(f"dropped {address}: dbt no longer builds it")
 
     return warehouse_models
 

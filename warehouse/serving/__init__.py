@@ -31,16 +31,19 @@ own warehouse file) is copied into a real PostgreSQL database:
   estimates (``explain``) carry no other ministry's values; what remains visible to every
   role is each table's total size (``docs/bi-guide.md``).
 
-How each served table is shared (:func:`table_access`):
+How each served table is shared (:func:`table_access`) is what its dbt model declares in
+``meta.access`` (``dbt_project.yml``, per folder), which the snapshot records in
+``docs.tables``:
 
-* reference dimensions everyone joins to (regions, dates, ministries): every role;
-* a table that belongs to one sector (its name says which, or :data:`TABLE_SECTORS`): that
-  sector's ministry and the government only;
-* shared long tables: row-level security by their ``ministry_id`` or ``sector`` column, by the
-  owner ministry of their ``indicator_id`` (``indicators.dim_indicators``) or the sector of
-  their ``system_name`` (``reference.ref_delivery_schedules``). Each policy spells out its
-  values, so it travels with its table and needs no other table at query time;
-* anything else: the government only (a new mart stays closed until someone decides).
+* ``shared``, reference dimensions everyone joins to (regions, dates, ministries): every role;
+* ``sector``, a table of one sector (``meta.sector``): that sector's ministry and the government;
+* ``rows``, shared long tables: row-level security by their ``ministry_id`` or ``sector``
+  column, by the owner ministry of their ``indicator_id`` (``indicators.dim_indicators``) or the
+  sector of their ``system_name`` (``reference.ref_delivery_schedules``). Each policy spells out
+  its values, so it travels with its table and needs no other table at query time;
+* ``internal``: not served (intermediate steps);
+* ``government``, or nothing declared: the government only (a new mart stays closed until
+  someone decides).
 """
 
 from warehouse.serving.access import (

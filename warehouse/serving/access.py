@@ -17,8 +17,6 @@ from warehouse.serving.model import (
     IDENTIFIER,
     INCOMING_SUFFIX,
     PERSONAL_COLUMN,
-    SHARED_TABLES,
-    TABLE_SECTORS,
     Access,
     AccessKind,
     Column,
@@ -29,33 +27,42 @@ from warehouse.serving.model import (
     ident,
 )
 
+# The values of a model's ``meta.access`` (dbt_project.yml), and what a row-secured table's
+# rows are keyed by, in the order they are looked for.
+DECLARED_ACCESS = ("internal", "shared", "sector", "rows", "government")
+ROW_KEYS: tuple[tuple[str, AccessKind], ...] = (
+    ("ministry_id", "ministry_rows"),
+    ("sector", "sector_rows"),
+    ("indicator_id", "indicator_rows"),
+    ("system_name", "system_rows"),
+)
 
-def sector_in_name(name: str, sectors: Sequence[str]) -> str | None:
-    """The sector a table's name names (``fct_<sector>_...``, ``ind_<sector>_monthly``)."""
-    padded = f"_{name}_"
-    for sector in sorted(sectors, key=len, reverse=True):
-        if f"_{sector}_" in padded:
-            return sector
-    return TABLE_SECTORS.get(name)
 
-
-def table_access(name: str, column_names: Sequence[str], sectors: Sequence[str]) -> Access:
-    """Who may read a served table (see the module's docstring)."""
-    if name in SHARED_TABLES:
+def table_access(
+    name: str, column_names: Sequence[str], declared: str | None, sector: str | None = None
+) -> Access:
+    """Who may read a served table, as its dbt model declares (see the module's docstring):
+    ``declared`` is its ``meta.access``, ``sector`` its ``meta.sector``."""
+    if declared == "shared":
         return Access("shared")
-    sector = sector_in_name(name, sectors)
-    if sector is not None:
+    if declared == "sector":
+        if not sector:
+            raise ServingError(f"{name}: meta access is sector, but it names no meta sector")
         return Access("one_sector", sector=sector)
-    row_keys: tuple[tuple[str, AccessKind], ...] = (
-        ("ministry_id", "ministry_rows"),
-        ("sector", "sector_rows"),
-        ("indicator_id", "indicator_rows"),
-        ("system_name", "system_rows"),
+    if declared == "rows":
+        for column, kind in ROW_KEYS:
+            if column in column_names:
+                return Access(kind, column=column)
+        raise ServingError(
+            f"{name}: meta access is rows, but it has none of the columns that key them"
+            f" ({', '.join(column for column, _ in ROW_KEYS)})"
+        )
+    if declared in (None, "government"):
+        # A model that says nothing stays the government's until someone decides.
+        return Access("government_only")
+    raise ServingError(
+        f"{name}: meta access {declared!r} is not one of {', '.join(DECLARED_ACCESS)}"
     )
-    for column, kind in row_keys:
-        if column in column_names:
-            return Access(kind, column=column)
-    return Access("government_only")
 
 
 def read_ministries(snapshot: duckdb.DuckDBPyConnection) -> tuple[Ministry, ...]:
@@ -70,17 +77,27 @@ def read_ministries(snapshot: duckdb.DuckDBPyConnection) -> tuple[Ministry, ...]
     return tuple(ministries)
 
 
-def served_tables(snapshot: duckdb.DuckDBPyConnection, sectors: Sequence[str]) -> list[ServedTable]:
-    """Every table and view of the served schemas, with its PostgreSQL columns and access; the
-    intermediate steps dbt keeps in the indicators schema (``int_*``) stay in the warehouse."""
+def served_tables(snapshot: duckdb.DuckDBPyConnection) -> list[ServedTable]:
+    """Every table and view of the served schemas that its model does not keep internal, with
+    its PostgreSQL columns and access as the snapshot's ``docs.tables`` records them from dbt's
+    manifest."""
+    try:
+        declared = {
+            (schema, name): (sector, access)
+            for schema, name, sector, access in snapshot.execute(
+                "select schema_name, table_name, sector, access from docs.tables"
+            ).fetchall()
+        }
+    except (duckdb.BinderException, duckdb.CatalogException):
+        raise ServingError(
+            "the snapshot does not record who may read its tables (docs.tables.access): it"
+            " was published by an earlier version; run the daily job to publish a new one"
+        ) from None
     rows = snapshot.execute(
         """
         select schema_name, table_name, column_name, data_type, comment
         from duckdb_columns()
-        where
-            schema_name in ('marts', 'indicators')
-            and not internal
-            and not starts_with(table_name, 'int_')
+        where schema_name in ('marts', 'indicators') and not internal
         order by schema_name, table_name, column_index
         """
     ).fetchall()
@@ -99,6 +116,9 @@ def served_tables(snapshot: duckdb.DuckDBPyConnection, sectors: Sequence[str]) -
         )
     tables = []
     for (schema, table), columns in by_table.items():
+        sector, access_declared = declared.get((schema, table), (None, None))
+        if access_declared == "internal":
+            continue
         for name in (table, *(c.name for c in columns)):
             if not IDENTIFIER.match(name):
                 raise ServingError(f"{schema}.{table}: {name!r} is not a plain lowercase name")
@@ -108,7 +128,7 @@ def served_tables(snapshot: duckdb.DuckDBPyConnection, sectors: Sequence[str]) -
                 f"{schema}.{table} has columns that look personal ({', '.join(personal)}):"
                 " only aggregates are served"
             )
-        access = table_access(table, [c.name for c in columns], sectors)
+        access = table_access(table, [c.name for c in columns], access_declared, sector)
         comment = comments.get((schema, table)) or None
         tables.append(ServedTable(schema, table, tuple(columns), access, comment))
     return tables

@@ -19,17 +19,6 @@ DEFAULT_ROLE_PREFIX = "maglumat_"
 GOVERNMENT = "government"
 LOGIN_SUFFIX = "_bi"
 
-# Dimensions that carry no ministry's figures and that every ministry's facts join to (the
-# names of coded breakdowns are vocabulary: bodies, systems, products, terms).
-SHARED_TABLES = frozenset({"dim_regions", "dim_dates", "dim_ministries", "dim_breakdowns"})
-# Tables of one sector whose names do not say so (the agriculture campaign spine).
-TABLE_SECTORS = {
-    "dim_campaigns": "agriculture",
-    "dim_farms": "agriculture",
-    "fct_campaign_daily_progress": "agriculture",
-    "ind_campaign_progress": "agriculture",
-    "ind_lagging_districts": "agriculture",
-}
 # Columns that identify a person, which would make a row a person's record rather than an
 # aggregate: a table with one is never served (medical data reach BI tools only as aggregates).
 PERSONAL_COLUMN = re.compile(
