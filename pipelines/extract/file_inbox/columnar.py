@@ -21,15 +21,17 @@ from pipelines.extract.file_inbox.options import (
     UnreadableFileError,
 )
 from pipelines.extract.file_inbox.reading import (
-    _cell_value,
-    _column_names,
     _decimal_mark_of,
     _decode,
     _delimiter,
-    _header_labels,
-    _Normaliser,
-    _read_problem,
-    _Sheet,
+)
+from pipelines.extract.file_inbox.sheet import (
+    Normaliser,
+    Sheet,
+    cell_value,
+    column_names,
+    header_labels,
+    read_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ def _csv_columnar(
     header = rows_above[header_at : header_at + options.header_rows]
     if len(header) < options.header_rows or not any(header[0]):
         return None
-    labels = _header_labels(header, fill_right=True)
+    labels = header_labels(header, fill_right=True)
 
     body_lines = pl.Series(lines[first_data:], dtype=pl.String)
     if (body_lines.str.len_chars().max() or 0) > csv.field_size_limit():
@@ -165,14 +167,14 @@ def _csv_columnar(
             f"{name}: line {numbers[position]} has {counts[position]} fields where the header "
             f"has {expected}" + (" (the file looks truncated)" if position == len(kept) - 1 else "")
         )
-    names = _column_names(name, labels, used, options)
+    names = column_names(name, labels, used, options)
     seen = {column_name: column for column, column_name in names.items()}
     decimal = options.decimal
     if decimal == "auto":
         decimal = _decimal_mark_of(text, delimiter)
-    normalise = _Normaliser(options, decimal)
-    sheet = _Sheet(rows=rows_above, row_label="line", decimal=decimal)
-    cell_values = {spec.name: normalise(_cell_value(sheet, spec, name)) for spec in options.cells}
+    normalise = Normaliser(options, decimal)
+    sheet = Sheet(rows=rows_above, row_label="line", decimal=decimal)
+    cell_values = {spec.name: normalise(cell_value(sheet, spec, name)) for spec in options.cells}
     for cell_name in cell_values:
         if cell_name in seen:
             raise UnreadableFileError(f"{name}: {cell_name!r} is both a column and a title cell")
@@ -189,7 +191,7 @@ def _csv_columnar(
                     lambda value, name=column_name: (
                         None
                         if (reason := normalise.problem(value)) is None
-                        else _read_problem(name, value, reason)
+                        else read_problem(name, value, reason)
                     ),
                 )
             )
