@@ -12,7 +12,7 @@ import pytest
 from bench.outlier_calibration import SLIPS, planted_slips
 from maglumat.catalogue import load_catalogue, system_named
 from maglumat.settings import MaglumatPaths
-from quality.gate.rules import _balance_failures
+from quality.gate.rules import balance_failures
 from quality.outliers import replay
 from quality.suites import TableSuite, load_suite
 from warehouse.raw import raw_table
@@ -101,7 +101,7 @@ def test_the_simulated_seasons_raise_no_alarm(
         for rule in suite.outliers:
             found = replay(_typed(rows, rule.column), rule, last_periods=REPLAYED_PERIODS)
             alarms += [f"{system}.{table}.{rule.column} row {o.row_number}: {o}" for o in found]
-        alarms += [f"{system}.{table}: {f}" for f in _balance_failures(rows, suite)]
+        alarms += [f"{system}.{table}: {f}" for f in balance_failures(rows, suite)]
     assert alarms == []
 
 
@@ -162,7 +162,7 @@ def test_a_slip_in_any_figure_of_a_stock_breaks_its_balance(
     values[row] = round(values[row] * factor)
     slipped = rows.with_columns(pl.Series(column, values))
 
-    failures = _balance_failures(slipped, suite)
+    failures = balance_failures(slipped, suite)
 
     assert [(f.row_number, f.rule, f.field) for f in failures] == [
         (row + 1, "stock_balance", "closing_stock")

@@ -177,7 +177,7 @@ def _volume_failure(row_count: int, suite: TableSuite, history: list[int]) -> st
     )
 
 
-def _balance_failures(typed: pl.DataFrame, suite: TableSuite) -> list[RowFailure]:
+def balance_failures(typed: pl.DataFrame, suite: TableSuite) -> list[RowFailure]:
     """Rows that break a stock identity of the suite (closing = opening + received - consumed)."""
     failures = []
     for rule in suite.balances:

@@ -14,13 +14,13 @@ from quality.gate.expectations import (
 )
 from quality.gate.rules import (
     PendingBatches,
-    _balance_failures,
     _daily_volume_failures,
     _mojibake_failures,
     _one_reason_for_unreadable_rows,
     _read_problems,
     _value,
     _volume_failure,
+    balance_failures,
 )
 from quality.gate.verdict import (
     _OUTLIER_NAMES,
@@ -127,7 +127,7 @@ def validate_batch(
                 verdict.row_failures.append(
                     RowFailure(position + 1, rule, column, _value(frame, first_column, position))
                 )
-    verdict.row_failures.extend(_balance_failures(typed, suite))
+    verdict.row_failures.extend(balance_failures(typed, suite))
     if loaded is not None and not verdict.is_held:
         for rule in suite.outliers:
             if rule.column not in typed.columns:
