@@ -4,23 +4,33 @@ Memory: a thread samples the resident set of this process and all its descendant
 a subprocess) from ``/proc`` every 50 ms. Stages: the Dagster steps' start and end events give
 the time of each step; inside the steps, the functions that land a batch, gate it and load it
 are timed where ``pipelines.ingest`` calls them (the real functions, wrapped in a timer), which
-splits extract from land and the gate from the raw load.
+splits extract from land and the gate from the raw load. Also here: the fixed overhead of a run
+(imports, dbt parse, definitions), the indicator queries' latency on a snapshot, and the
+machine the figures were taken on.
 """
 
 from __future__ import annotations
 
+import cProfile
 import os
+import platform
+import pstats
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+GB = 1024**3
 
 
 def _children() -> dict[int, list[int]]:
@@ -168,3 +178,165 @@ def instrumented(timer: StageTimer) -> Iterator[StageTimer]:
     finally:
         for name, function in originals.items():
             setattr(ingest, name, function)
+
+
+def fixed_overhead() -> tuple[dict[str, float], float]:
+    """Start-up costs every run pays: dbt parse, imports, loading the Dagster definitions; and,
+    apart, the full parse a deployment pays once (after an upgrade or a new MAGLUMAT_HOME)."""
+    # The run reads the parsed project from dbt_project/target, as `maglumat demo` does: parse
+    # it now, so that it matches the models on disk (the definitions are built from it).
+    from pipelines.commands.running import prepare
+
+    started = time.perf_counter()
+    prepare()
+    first_parse = time.perf_counter() - started
+    # What every run's dbt invocation pays: a parse that reuses the saved one (partial parsing).
+    started = time.perf_counter()
+    prepare()
+    parse = time.perf_counter() - started
+    importing = (
+        "import time; started = time.perf_counter();"
+        " import dagster, dagster_dbt, pipelines.definitions;"
+        " print(time.perf_counter() - started)"
+    )
+    imports = float(
+        subprocess.run(
+            [sys.executable, "-c", importing], check=True, capture_output=True, text=True
+        ).stdout.split()[-1]
+    )
+    started = time.perf_counter()
+    from pipelines.definitions import DAILY_JOB, build_definitions
+
+    build_definitions().resolve_job_def(DAILY_JOB)
+    definitions = time.perf_counter() - started
+    return {"imports": imports, "dbt_parse": parse, "definitions": definitions}, first_parse
+
+
+def profile_summary(profiler: cProfile.Profile, path: Path) -> dict[str, Any]:
+    """Save the profile (for snakeviz or pstats) and keep the top functions by cumulative time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(path)
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (file, line, function), (_, calls, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((cumulative, f"{Path(file).name}:{line}({function})", calls))
+    rows.sort(reverse=True)
+    return {
+        "file": str(path),
+        "top_cumulative_seconds": {name: round(seconds, 3) for seconds, name, _ in rows[:25]},
+    }
+
+
+def snapshot_raw_rows(snapshot: Path) -> int:
+    import duckdb
+
+    connection = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        (count,) = connection.execute(
+            "select coalesce(sum(estimated_size), 0) from duckdb_tables() where schema_name = 'raw'"
+        ).fetchone()
+    finally:
+        connection.close()
+    return int(count)
+
+
+def query_latency(paths: Any, repeats: int) -> dict[str, Any]:
+    """Every indicator at country and province, and every wide mart, read from the snapshot."""
+    from warehouse.snapshot import open_current
+
+    connection = open_current(paths)
+    try:
+        indicators = [
+            row[0]
+            for row in connection.execute(
+                "select indicator_id from indicators.dim_indicators order by 1"
+            ).fetchall()
+        ]
+        marts = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from duckdb_tables() where schema_name = 'indicators'"
+                " and table_name like 'ind_%' order by 1"
+            ).fetchall()
+        ]
+        queries: list[tuple[str, str, list[Any]]] = []
+        for indicator in indicators:
+            for level in ("country", "province"):
+                queries.append(
+                    (
+                        f"{indicator}@{level}",
+                        "select * from indicators.fct_indicator_values"
+                        " where indicator_id = ? and region_level = ?",
+                        [indicator, level],
+                    )
+                )
+        for mart in marts:
+            # Names come from the snapshot's own catalogue.
+            queries.append((mart, f"select * from indicators.{mart}", []))  # noqa: S608
+        timings: dict[str, list[float]] = {}
+        for name, sql, parameters in queries:
+            connection.execute(sql, parameters).fetchall()  # warm: the first read pages in
+            runs = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                connection.execute(sql, parameters).fetchall()
+                runs.append((time.perf_counter() - started) * 1000)
+            timings[name] = runs
+    finally:
+        connection.close()
+    every = sorted(value for runs in timings.values() for value in runs)
+
+    def percentile(values: list[float], share: float) -> float:
+        return values[min(len(values) - 1, round(share * (len(values) - 1)))]
+
+    per_query_p95 = {name: percentile(sorted(runs), 0.95) for name, runs in timings.items()}
+    slowest = sorted(per_query_p95.items(), key=lambda item: item[1], reverse=True)[:5]
+    return {
+        "queries": len(queries),
+        "repeats": repeats,
+        "p50_ms": percentile(every, 0.5),
+        "p95_ms": percentile(every, 0.95),
+        "max_ms": every[-1],
+        "slowest_p95_ms": dict(slowest),
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = int(line.split()[1]) * 1024
+    versions = {}
+    for package in ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "polars",
+                    "pandas", "great-expectations", "psycopg", "numpy"):  # fmt: skip
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    postgres = None
+    try:
+        import psycopg
+
+        from bench.baseline import dsn
+
+        with psycopg.connect(dsn(), connect_timeout=5) as connection:
+            postgres = connection.execute("show server_version").fetchone()[0]
+    except Exception as error:
+        postgres = f"unreachable: {error.__class__.__name__}"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory / GB, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "versions": versions,
+        "load_average": os.getloadavg(),
+    }

@@ -15,31 +15,31 @@ import argparse
 import cProfile
 import datetime as dt
 import io
-import json
 import os
-import platform
-import pstats
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from bench import systems
 from bench.measure import (
+    GB,
     MemorySampler,
     StageTimer,
+    fixed_overhead,
     instrumented,
+    machine,
+    profile_summary,
+    query_latency,
+    snapshot_raw_rows,
     stop_leftovers,
     tree_rss_bytes,
 )
+from bench.write_up import RESULTS_DIR, STAGES, markdown, write_results
 
-RESULTS_DIR = systems.BENCH_DIR / "results"
 RUNS_DIR = systems.DATA_DIR / "runs"
-STAGES = ("extract", "land", "gate", "load", "dbt", "publish", "reports")
 STEP_STAGES = {"landing": "extract", "raw": "load", "snapshot": "publish", "reports": "reports"}
 TARGETS = {
     "full_build_seconds": 60.0,
@@ -49,44 +49,11 @@ TARGETS = {
     "fixed_overhead_seconds": 15.0,
     "baseline_speedup": 10.0,
 }
-GB = 1024**3
 
 
 def _step_stage(step_key: str) -> str:
     prefix = step_key.split("__", 1)[0]
     return STEP_STAGES.get(prefix, "dbt" if "__" not in step_key else "other")
-
-
-def fixed_overhead() -> tuple[dict[str, float], float]:
-    """Start-up costs every run pays: dbt parse, imports, loading the Dagster definitions; and,
-    apart, the full parse a deployment pays once (after an upgrade or a new MAGLUMAT_HOME)."""
-    # The run reads the parsed project from dbt_project/target, as `maglumat demo` does: parse
-    # it now, so that it matches the models on disk (the definitions are built from it).
-    from pipelines.commands.running import prepare
-
-    started = time.perf_counter()
-    prepare()
-    first_parse = time.perf_counter() - started
-    # What every run's dbt invocation pays: a parse that reuses the saved one (partial parsing).
-    started = time.perf_counter()
-    prepare()
-    parse = time.perf_counter() - started
-    importing = (
-        "import time; started = time.perf_counter();"
-        " import dagster, dagster_dbt, pipelines.definitions;"
-        " print(time.perf_counter() - started)"
-    )
-    imports = float(
-        subprocess.run(
-            [sys.executable, "-c", importing], check=True, capture_output=True, text=True
-        ).stdout.split()[-1]
-    )
-    started = time.perf_counter()
-    from pipelines.definitions import DAILY_JOB, build_definitions
-
-    build_definitions().resolve_job_def(DAILY_JOB)
-    definitions = time.perf_counter() - started
-    return {"imports": imports, "dbt_parse": parse, "definitions": definitions}, first_parse
 
 
 def run_job(
@@ -204,140 +171,10 @@ def run_job(
                 reverse=True,
             )[:12]
         ),
-        "profile": _profile_summary(profiler, profile_to) if profiler and profile_to else None,
+        "profile": profile_summary(profiler, profile_to) if profiler and profile_to else None,
         "dbt_slowest_models": dict(
             sorted(dbt_models.items(), key=lambda item: item[1], reverse=True)[:12]
         ),
-    }
-
-
-def _profile_summary(profiler: cProfile.Profile, path: Path) -> dict[str, Any]:
-    """Save the profile (for snakeviz or pstats) and keep the top functions by cumulative time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profiler.dump_stats(path)
-    stats = pstats.Stats(profiler)
-    rows = []
-    for (file, line, function), (_, calls, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((cumulative, f"{Path(file).name}:{line}({function})", calls))
-    rows.sort(reverse=True)
-    return {
-        "file": str(path),
-        "top_cumulative_seconds": {name: round(seconds, 3) for seconds, name, _ in rows[:25]},
-    }
-
-
-def _raw_rows(snapshot: Path) -> int:
-    import duckdb
-
-    connection = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        (count,) = connection.execute(
-            "select coalesce(sum(estimated_size), 0) from duckdb_tables() where schema_name = 'raw'"
-        ).fetchone()
-    finally:
-        connection.close()
-    return int(count)
-
-
-def query_latency(paths: Any, repeats: int) -> dict[str, Any]:
-    """Every indicator at country and province, and every wide mart, read from the snapshot."""
-    from warehouse.snapshot import open_current
-
-    connection = open_current(paths)
-    try:
-        indicators = [
-            row[0]
-            for row in connection.execute(
-                "select indicator_id from indicators.dim_indicators order by 1"
-            ).fetchall()
-        ]
-        marts = [
-            row[0]
-            for row in connection.execute(
-                "select table_name from duckdb_tables() where schema_name = 'indicators'"
-                " and table_name like 'ind_%' order by 1"
-            ).fetchall()
-        ]
-        queries: list[tuple[str, str, list[Any]]] = []
-        for indicator in indicators:
-            for level in ("country", "province"):
-                queries.append(
-                    (
-                        f"{indicator}@{level}",
-                        "select * from indicators.fct_indicator_values"
-                        " where indicator_id = ? and region_level = ?",
-                        [indicator, level],
-                    )
-                )
-        for mart in marts:
-            # Names come from the snapshot's own catalogue.
-            queries.append((mart, f"select * from indicators.{mart}", []))  # noqa: S608
-        timings: dict[str, list[float]] = {}
-        for name, sql, parameters in queries:
-            connection.execute(sql, parameters).fetchall()  # warm: the first read pages in
-            runs = []
-            for _ in range(repeats):
-                started = time.perf_counter()
-                connection.execute(sql, parameters).fetchall()
-                runs.append((time.perf_counter() - started) * 1000)
-            timings[name] = runs
-    finally:
-        connection.close()
-    every = sorted(value for runs in timings.values() for value in runs)
-
-    def percentile(values: list[float], share: float) -> float:
-        return values[min(len(values) - 1, round(share * (len(values) - 1)))]
-
-    per_query_p95 = {name: percentile(sorted(runs), 0.95) for name, runs in timings.items()}
-    slowest = sorted(per_query_p95.items(), key=lambda item: item[1], reverse=True)[:5]
-    return {
-        "queries": len(queries),
-        "repeats": repeats,
-        "p50_ms": percentile(every, 0.5),
-        "p95_ms": percentile(every, 0.95),
-        "max_ms": every[-1],
-        "slowest_p95_ms": dict(slowest),
-    }
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = int(line.split()[1]) * 1024
-    versions = {}
-    for package in ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "polars",
-                    "pandas", "great-expectations", "psycopg", "numpy"):  # fmt: skip
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    postgres = None
-    try:
-        import psycopg
-
-        from bench.baseline import dsn
-
-        with psycopg.connect(dsn(), connect_timeout=5) as connection:
-            postgres = connection.execute("show server_version").fetchone()[0]
-    except Exception as error:
-        postgres = f"unreachable: {error.__class__.__name__}"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": round(memory / GB, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "postgresql": postgres,
-        "versions": versions,
-        "load_average": os.getloadavg(),
     }
 
 
@@ -413,7 +250,7 @@ def bench(
     if overhead:
         overhead["run_start"] = full["run_start_seconds"]
         overhead["total"] = sum(overhead.values())
-    raw_rows = _raw_rows(paths.current_snapshot) if paths.current_snapshot.exists() else 0
+    raw_rows = snapshot_raw_rows(paths.current_snapshot) if paths.current_snapshot.exists() else 0
     full["stages"]["dbt"]["rows"] = raw_rows
     print("[bench]   queries on the snapshot", flush=True)
     queries = query_latency(paths, repeats) if paths.current_snapshot.exists() else {}
@@ -444,7 +281,7 @@ def bench(
         advance_seconds = time.perf_counter() - advance_started
         next_day = run_job(paths, systems.NEXT_DAY, seed)
         next_day["stages"]["dbt"]["rows"] = (
-            _raw_rows(paths.current_snapshot) - raw_rows if paths.current_snapshot.exists() else 0
+            raw_rows(paths.current_snapshot) - raw_rows if paths.current_snapshot.exists() else 0
         )
 
     result: dict[str, Any] = {
@@ -469,143 +306,6 @@ def bench(
     if not keep_home:
         shutil.rmtree(paths.home, ignore_errors=True)
     return result
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
-def _megabytes(value: int | None) -> str:
-    return "" if value is None else f"{value / 2**20:,.0f}"
-
-
-def _rate(rows: int | None, seconds: float) -> str:
-    if not rows or seconds <= 0:
-        return ""
-    return f"{rows / seconds:,.0f}"
-
-
-def markdown(result: dict[str, Any]) -> str:
-    sf = systems.sf_label(result["scale_factor"])
-    full, incremental = result["full"], result["incremental"]
-    rows = result["source_rows"]
-    lines = [
-        f"## SF {sf} ({result['date'][:10]}, seed {result['seed']})",
-        "",
-        f"Source rows: {rows['processing_output.daily_output']:,} daily output rows,"
-        f" {rows['edocument_workflow.events']:,} e-document events,"
-        f" {rows.get('fuel_energy_production.daily_production', 0):,} fuel-energy daily rows"
-        f" (and the other sectors at demo size). Machine: {result['machine']['cores']} cores,"
-        f" {result['machine']['memory_gb']} GB, {result['machine']['cpu']};"
-        f" load average at the end {result['machine']['load_average'][0]:.1f}.",
-        "",
-        "| stage | full s | full rows/s | full peak MB | incr. s | incr. rows/s | incr. peak MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    empty = {"seconds": None, "rows": None, "peak_rss_bytes": None}
-    for stage in (*STAGES, "other"):
-        f = full["stages"][stage]
-        i = incremental["stages"][stage] if incremental else empty
-        lines.append(
-            f"| {stage} | {_seconds(f['seconds'])} | {_rate(f['rows'], f['seconds'])}"
-            f" | {_megabytes(f['peak_rss_bytes'])} | {_seconds(i['seconds'])}"
-            f" | {_rate(i['rows'], i['seconds'] or 0)} | {_megabytes(i['peak_rss_bytes'])} |"
-        )
-    i = incremental or {"wall_seconds": None, "peak_rss_bytes": None, "orchestration_seconds": None}
-    lines.append(
-        f"| Dagster between steps | {_seconds(full['orchestration_seconds'])} | | |"
-        f" {_seconds(i['orchestration_seconds'])} | | |"
-    )
-    lines.append(
-        f"| **run** | **{full['wall_seconds']:.2f}** | | **{_megabytes(full['peak_rss_bytes'])}**"
-        f" | **{_seconds(i['wall_seconds'])}** | | **{_megabytes(i['peak_rss_bytes'])}** |"
-    )
-    overhead = result["fixed_overhead"]
-    lines += [
-        "",
-        "The reports (daily campaign, weekly per ministry, monthly government; three languages;"
-        " PDF, HTML and XLSX) are rendered after the run from its snapshot, as their schedules"
-        " do: the reports row, outside the run's total.",
-        "",
-        "Fixed overhead: "
-        + (
-            ", ".join(f"{name.replace('_', ' ')} {value:.2f} s" for name, value in overhead.items())
-            or "not measured"
-        )
-        + (
-            f" (the first dbt parse of a deployment, once: {first_parse:.2f} s)"
-            if (first_parse := result.get("deployment_dbt_parse_seconds"))
-            else ""
-        ),
-    ]
-    queries = result.get("queries") or {}
-    if queries:
-        lines.append(
-            f"Indicator queries on the snapshot ({queries['queries']} queries x"
-            f" {queries['repeats']}): p50 {queries['p50_ms']:.1f} ms, p95"
-            f" {queries['p95_ms']:.1f} ms, max {queries['max_ms']:.1f} ms."
-        )
-    baseline = result.get("baseline") or {}
-    if "error" in baseline:
-        lines.append(f"Baseline: not run ({baseline['error']}).")
-    elif baseline:
-        dbt_seconds = max(full["stages"]["dbt"]["seconds"], 1e-9)
-        maglumat_load = sum(
-            full["stages"][s]["seconds"] for s in ("extract", "land", "gate", "load")
-        )
-        lines += [
-            "",
-            "| pandas + PostgreSQL baseline | s | Maglumat | s | ratio |",
-            "| --- | ---: | --- | ---: | ---: |",
-            f"| load (pandas read + COPY), {baseline['rows_loaded']:,} rows"
-            f" | {baseline['load_seconds']:.2f} | extract + land + gate + load"
-            f" | {maglumat_load:.2f} | {baseline['load_seconds'] / maglumat_load:.2f}x |",
-            f"| compute {len(baseline['indicators'])} indicators"
-            f" | {baseline['compute_seconds']:.2f} | dbt (every model, indicator and test)"
-            f" | {full['stages']['dbt']['seconds']:.2f}"
-            f" | {baseline['compute_seconds'] / dbt_seconds:.2f}x |",
-            f"| end to end | {baseline['total_seconds']:.2f} | full build |"
-            f" {full['wall_seconds']:.2f} |"
-            f" {baseline['total_seconds'] / full['wall_seconds']:.2f}x |",
-            "",
-            f"Baseline values equal Maglumat's: {'yes' if baseline['equal'] else 'NO'}"
-            f" ({baseline['matched']} of {baseline['values']} values;"
-            f" {len(baseline['mismatches'])} differ, {baseline['missing_in_maglumat']} missing"
-            f" in Maglumat, {baseline['missing_in_baseline']} missing in the baseline).",
-        ]
-    lines += ["", "| target | figure | met |", "| --- | ---: | --- |"]
-    for name, target in result["targets"].items():
-        value = target["value"]
-        figure = "" if value is None else f"{value:.2f}"
-        met = {True: "met", False: "missed", None: "n/a"}[target["met"]]
-        lines.append(f"| {name.replace('_', ' ')} {target['target']} | {figure} | {met} |")
-    for name, measured in (("full", full), ("incremental", incremental)):
-        if measured and not measured["success"]:
-            lines.append(f"\nThe {name} run failed: steps {measured['failed_steps']}.")
-    return "\n".join(lines) + "\n"
-
-
-def write_results(results: list[dict[str, Any]], directory: Path = RESULTS_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    sections = []
-    for result in results:
-        stem = f"{result['date'][:10]}-sf{systems.sf_label(result['scale_factor'])}"
-        json_path = directory / f"{stem}.json"
-        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        md_path = directory / f"{stem}.md"
-        section = markdown(result)
-        md_path.write_text(f"# Maglumat benchmark\n\n{section}")
-        sections.append(section)
-        written += [json_path, md_path]
-    latest = directory / "latest.md"
-    latest.write_text(
-        "# Maglumat benchmark: latest results\n\n"
-        "Written by `make bench` (see docs/benchmark.md for what is measured and how).\n\n"
-        + "\n".join(sections)
-    )
-    written.append(latest)
-    return written
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,7 +130,7 @@ def test_scaled_fuel_energy_passes_the_gate_and_advances_by_a_day(
 def test_runner_measures_every_stage_and_matches_the_baseline(
     postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bench import run, systems
+    from bench import run, systems, write_up
 
     monkeypatch.setenv("MAGLUMAT_BENCH_POSTGRES_DSN", postgres_dsn)
     monkeypatch.setattr(systems, "DATA_DIR", tmp_path / "data")
@@ -139,11 +139,11 @@ def test_runner_measures_every_stage_and_matches_the_baseline(
     result = run.bench(
         0.01, seed=7, repeats=1, keep_home=False, incremental=False, measure_overhead=False
     )
-    written = run.write_results([result], tmp_path / "results")
+    written = write_up.write_results([result], tmp_path / "results")
 
     saved = json.loads(next(p for p in written if p.suffix == ".json").read_text())
     assert saved["full"]["success"], saved["full"]["failed_steps"]
-    assert set(run.STAGES) <= set(saved["full"]["stages"])
+    assert set(write_up.STAGES) <= set(saved["full"]["stages"])
     # The reports are rendered after the run, from its snapshot, as their schedules do.
     assert saved["full"]["reports_rendered"]
     for stage in ("extract", "land", "gate", "load", "dbt", "publish", "reports"):
