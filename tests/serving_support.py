@@ -1,21 +1,30 @@
 """A serving database of its own on the real PostgreSQL for each test module, its readers added
-the way an administrator adds them, and a small snapshot for tests that need no pipeline run."""
+the way an administrator adds them, and a small snapshot for tests that need no pipeline run;
+publishing with short patience, the psql client, and what a snapshot serves."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import psycopg
+import pytest
 from psycopg.conninfo import make_conninfo
 
 from tests.conftest import POSTGRES_DSN, _server_unreachable
 from warehouse.docs_catalog import write_docs
+from warehouse.serving import Publication, ServingPolicy, publish_to_postgres
 from warehouse.serving.users import add_user
+
+# Short patience, so that each test shows the policy in seconds.
+QUICK = ServingPolicy(start_timeout_seconds=3, swap_timeout_seconds=4, reader_grace_seconds=2)
 
 
 @dataclass(frozen=True)
@@ -120,3 +129,73 @@ def small_snapshot(path: Path, extra_sql: str = "") -> Path:
                 [access, schema, table],
             )
     return path
+
+
+@contextlib.contextmanager
+def published_database(snapshot: Path) -> Iterator[ServingDatabase]:
+    """A fresh serving database with ``snapshot`` published in it as "first"."""
+    with fresh_database() as served:
+        publish_to_postgres(snapshot, "first", served.dsn, served.role_prefix)
+        yield served
+
+
+def publish_quickly(
+    database: ServingDatabase, snapshot: Path, name: str, **policy: object
+) -> tuple[Publication, list[str]]:
+    """Publish ``snapshot`` as ``name`` with the ``QUICK`` policy (``policy`` overriding it);
+    the publication and the messages it logged."""
+    messages: list[str] = []
+    publication = publish_to_postgres(
+        snapshot,
+        name,
+        database.dsn,
+        database.role_prefix,
+        policy=ServingPolicy(**{**vars(QUICK), **policy}),
+        log=messages.append,
+    )
+    return publication, messages
+
+
+def in_force(database: ServingDatabase) -> str:
+    """The snapshot id of the publication readers see."""
+    with database.admin() as pg:
+        row = pg.execute("select snapshot_id from serving.publication").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def wait_for(condition: str, database: ServingDatabase, seconds: float = 30) -> None:
+    """Wait until the query ``condition`` returns a row, failing after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    with database.admin() as pg:
+        while pg.execute(f"select exists ({condition})").fetchone() != (True,):
+            assert time.monotonic() < deadline, f"never true: {condition}"
+            time.sleep(0.1)
+
+
+def psql_client() -> str:
+    """The psql executable; the test is skipped without it (failed under CI)."""
+    found = shutil.which("psql")
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but the psql client is not installed")
+        pytest.skip("the psql client is not installed on this machine")
+    return found
+
+
+def psql_environment() -> dict[str, str]:
+    """The environment without the PG variables, so psql connects only where it is told."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+
+
+def served_tables(duck: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """The snapshot's marts and indicators (dbt keeps its intermediate steps elsewhere)."""
+    rows = duck.execute(
+        "select table_schema || '.' || table_name, column_name, data_type"
+        " from information_schema.columns where table_schema in ('marts', 'indicators')"
+        " order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for address, column, data_type in rows:
+        tables.setdefault(address, []).append((column, data_type))
+    return tables

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+import pytest
 
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
 from pipelines.assets.transform import dbt_executable
@@ -159,6 +162,50 @@ def run_dbt(
         text=True,
         check=False,
     )
+
+
+def duckdb_rows(database: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple]:
+    """The rows of ``sql`` on the DuckDB file ``database``, opened read-only."""
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        return connection.execute(sql, parameters or []).fetchall()
+    finally:
+        connection.close()
+
+
+BUILT_INDICATORS = pytest.StashKey[tuple[Path, Path]]()
+
+
+def built_indicators(
+    config: pytest.Config, all_sectors: MaglumatPaths, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """A copy of the warehouse of a real run over all ten sectors, with the indicator layer
+    built and tested again and the docs generated; returns the warehouse file and the dbt
+    target folder. Built once a session (its readers only read it), by the first to ask."""
+    if BUILT_INDICATORS not in config.stash:
+        scratch = tmp_path_factory.mktemp("indicators")
+        home = scratch / "home"
+        (home / "warehouse").mkdir(parents=True)
+        warehouse = home / "warehouse" / "warehouse.duckdb"
+        shutil.copyfile(all_sectors.warehouse, warehouse)
+        selection = [
+            "--select",
+            "path:models/intermediate/agriculture",
+            "path:models/intermediate/processing",
+            "path:models/intermediate/fuel_energy",
+            "path:models/intermediate/transport",
+            "path:models/intermediate/data_quality",
+            "path:models/intermediate/indicators",
+            "path:models/indicators",
+            "path:tests/assert_indicator_*",
+        ]
+        paths = MaglumatPaths(home=home)
+        result = run_dbt(paths, ["build", *selection], scratch)
+        assert result.returncode == 0, result.stdout[-4000:]
+        docs = run_dbt(paths, ["docs", "generate"], scratch)
+        assert docs.returncode == 0, docs.stdout[-4000:]
+        config.stash[BUILT_INDICATORS] = warehouse, scratch / "dbt-target"
+    return config.stash[BUILT_INDICATORS]
 
 
 def dbt_build(paths: MaglumatPaths, selection: list[str], scratch: Path) -> None:

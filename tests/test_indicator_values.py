@@ -1,32 +1,20 @@
-"""The management indicator catalogue: YAML, compilation, and values on a built warehouse."""
+"""Indicator values on a built warehouse, each recomputed independently from the marts or the
+raw rows: totals, ratios of sums, medians, plan fulfilment against each plan version,
+year-to-date sums, traffic-light status, and the documentation of the indicator marts."""
 
 from __future__ import annotations
 
-import copy
-import csv
-import datetime
 import json
-import os
-import re
-import shutil
 import statistics
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-import yaml
 
-from maglumat.catalogue import load_catalogue as load_source_catalogue
-from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import MaglumatPaths
-from pipelines.assets.transform import dbt_executable
 from pipelines.indicators import catalogue as indicator_catalogue
-from pipelines.indicators import generate
-
-DBT_PROJECT_DIR = indicator_catalogue.PROJECT_DIR
-CYRILLIC = re.compile("[А-Яа-яЁё]")
+from tests.support import built_indicators
+from tests.support import duckdb_rows as _query
 
 
 @pytest.fixture(scope="module")
@@ -34,176 +22,15 @@ def catalogue() -> list[dict[str, Any]]:
     return indicator_catalogue.load_catalogue()
 
 
-def test_generated_files_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
-    assert generate.main(["--check"]) == 0, "run: python -m pipelines.indicators.generate"
-    # A file left in a generated/ folder by a removed system is out of date as well.
-    leftover = DBT_PROJECT_DIR / "macros" / "generated" / "left_by_a_removed_system.txt"
-    leftover.write_text("stale", encoding="utf-8")
-    try:
-        assert generate.main(["--check"]) == 1
-    finally:
-        leftover.unlink()
-    assert "out of date: macros/generated/left_by_a_removed_system.txt" in capsys.readouterr().out
-
-
-def test_catalogue_has_the_issue_indicators(catalogue: list[dict[str, Any]]) -> None:
-    ids = {ind["id"] for ind in catalogue}
-    assert len(ids) >= 25
-    sectors = {ind["sector"] for ind in catalogue}
-    assert sectors >= {
-        "agriculture",
-        "fuel_energy",
-        "chemical",
-        "processing",
-        "textile",
-        "transport",
-        "telecom",
-        "construction",
-        "medicine",
-        "edocument",
-        "livestock",
-    }
-    aggregations = {ind["aggregation"] for ind in catalogue}
-    assert aggregations >= {"ratio", "sum", "percentile", "yoy_growth", "share_below_plan"}
-    assert {
-        "agr_campaign_progress_pct",
-        "agr_required_daily_rate",
-        "agr_expected_finish_delay_days",
-        "agr_yield_t_per_ha",
-        "agr_lagging_districts",
-        "edoc_cycle_time_median_days",
-        "edoc_cycle_time_p90_days",
-        "edoc_executed_on_time_pct",
-        "edoc_overdue_now",
-        "med_stock_days_remaining",
-        "med_stock_outs",
-        "con_projects_behind_schedule",
-        "con_budget_execution_pct",
-    } <= ids
-    # Plan fulfilment against the original plan, the version in force and the latest revision.
-    for template in (
-        "agr_state_order_{}_fulfilment_pct",
-        "proc_plan_{}_fulfilment_pct",
-        "fe_gas_plan_{}_fulfilment_pct",
-        "fe_oil_plan_{}_fulfilment_pct",
-        "fe_power_plan_{}_fulfilment_pct",
-    ):
-        assert {template.format(v) for v in ("original", "in_force", "latest")} <= ids
-
-
-def test_names_and_descriptions_in_three_languages(catalogue: list[dict[str, Any]]) -> None:
-    for ind in catalogue:
-        for field in ("name", "description"):
-            texts = ind[field]
-            assert all(texts[lang].strip() for lang in ("tk", "ru", "en")), (ind["id"], field)
-            # A copy of the English text is not a translation.
-            assert texts["tk"] != texts["en"], (ind["id"], field)
-            assert CYRILLIC.search(texts["ru"]), (ind["id"], field)
-            assert not CYRILLIC.search(texts["tk"] + texts["en"]), (ind["id"], field)
-
-
-def test_every_filter_and_threshold_is_published_with_its_indicator(
-    catalogue: list[dict[str, Any]],
-) -> None:
-    lagging_threshold = yaml.safe_load(
-        (DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")
-    )["vars"]["lagging_threshold_pp"]
-    for ind in catalogue:
-        if ind.get("filter"):
-            assert all(ind["population"][lang].strip() for lang in ("tk", "ru", "en")), ind["id"]
-    lagging = next(ind for ind in catalogue if ind["id"] == "agr_lagging_districts")
-    for lang in ("tk", "ru", "en"):
-        assert str(lagging_threshold) in lagging["description"][lang]
-        assert str(lagging_threshold) in lagging["population"][lang]
-
-
-def test_sources_are_models_of_the_project(catalogue: list[dict[str, Any]]) -> None:
-    models = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
-    assert {ind["source"] for ind in catalogue} <= models
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda ind: ind["name"].pop("ru"), "name needs tk, ru and en"),
-        (lambda ind: ind.update(ministry_id="nowhere"), "unknown ministry_id"),
-        (lambda ind: ind.update(aggregation="average"), "unknown aggregation"),
-        (lambda ind: ind.pop("denominator"), "needs a denominator"),
-        (lambda ind: ind.update(periodicity=["fortnight"]), "bad periodicity"),
-        (lambda ind: ind["thresholds"].update(green=90, amber=95), "beyond amber"),
-        # A filter decides who is counted: it must be said in words, in every language.
-        (lambda ind: ind.update(filter="enterprise_id is not null"), "filter needs a population"),
-        (
-            lambda ind: ind.update(filter="true", population={"tk": "a", "en": "b"}),
-            "population needs tk, ru and en",
-        ),
-    ],
-)
-def test_validation_rejects_broken_entries(
-    catalogue: list[dict[str, Any]], change: Any, message: str
-) -> None:
-    broken = copy.deepcopy(catalogue)
-    entry = next(ind for ind in broken if ind["id"] == "fe_gas_plan_fulfilment_pct")
-    change(entry)
-    with pytest.raises(indicator_catalogue.CatalogueError, match=message):
-        indicator_catalogue.validate(broken, indicator_catalogue.ministry_ids(DBT_PROJECT_DIR))
-
-
-def _dbt(args: list[str], home: Path, scratch: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            dbt_executable(),
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "dbt-target"),
-            "--log-path",
-            str(scratch / "dbt-logs"),
-        ],
-        env={**os.environ, "MAGLUMAT_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def built(
-    all_sectors: MaglumatPaths, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    all_sectors: MaglumatPaths,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, Path]:
-    """A copy of the warehouse of a real run over all ten sectors, with the indicator layer
-    built and tested again and the docs generated; yields the warehouse file and the dbt target
-    folder."""
-    scratch = tmp_path_factory.mktemp("indicators")
-    home = scratch / "home"
-    (home / "warehouse").mkdir(parents=True)
-    warehouse = home / "warehouse" / "warehouse.duckdb"
-    shutil.copyfile(all_sectors.warehouse, warehouse)
-    selection = [
-        "--select",
-        "path:models/intermediate/agriculture",
-        "path:models/intermediate/processing",
-        "path:models/intermediate/fuel_energy",
-        "path:models/intermediate/transport",
-        "path:models/indicators",
-        "path:tests/assert_indicator_*",
-    ]
-    result = _dbt(["build", *selection], home, scratch)
-    assert result.returncode == 0, result.stdout[-4000:]
-    docs = _dbt(["docs", "generate"], home, scratch)
-    assert docs.returncode == 0, docs.stdout[-4000:]
-    return warehouse, scratch / "dbt-target"
-
-
-def _query(warehouse: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple]:
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return connection.execute(sql, parameters or []).fetchall()
-    finally:
-        connection.close()
+    """The warehouse of the all-sector run with the indicator layer built again, and the dbt
+    target folder of its docs."""
+    return built_indicators(request.config, all_sectors, tmp_path_factory)
 
 
 def test_every_indicator_has_values_at_every_period_type(
@@ -456,103 +283,6 @@ def test_state_order_revision_changes_the_district_fulfilment(built: tuple[Path,
         assert original != latest
 
 
-def test_delivery_schedules_seed_matches_the_source_catalogue() -> None:
-    """The schedule dbt sees is the one pipelines/<sector>/sources.yml declares."""
-    path = DBT_PROJECT_DIR / "seeds" / "reference" / "generated" / "ref_delivery_schedules.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        seeded = {row["system_name"]: row for row in csv.DictReader(handle)}
-    systems = load_source_catalogue()
-    assert seeded.keys() == {system.name for system in systems}
-    for system in systems:
-        row = seeded[system.name]
-        assert row["every"] == system.delivery.every
-        assert int(row["day_of_month"]) == system.delivery.day_of_month
-        assert row["expected_by"] == system.delivery.expected_by
-        assert row["timezone"] == system.delivery.timezone
-        assert int(row["grace_hours"]) == system.delivery.grace_hours
-
-
-def test_every_system_needs_a_delivery_entry() -> None:
-    deliveries = indicator_catalogue.load_deliveries()
-    systems = load_source_catalogue()
-    with pytest.raises(indicator_catalogue.CatalogueError, match="without a delivery entry"):
-        indicator_catalogue.validate_deliveries(deliveries[1:], systems)
-    unknown = [*deliveries, {**deliveries[0], "system": "no_such_system"}]
-    with pytest.raises(indicator_catalogue.CatalogueError, match="not a system"):
-        indicator_catalogue.validate_deliveries(unknown, systems)
-
-
-def test_every_system_has_completeness_and_timeliness(built: tuple[Path, Path]) -> None:
-    warehouse, _ = built
-    rows = _query(
-        warehouse,
-        "select indicator_id, breakdown, min(value), max(value) "
-        "from indicators.fct_indicator_values "
-        "where indicator_id in ('dq_reporting_completeness_pct', 'dq_reporting_timeliness_pct') "
-        "and period_type = 'month' group by indicator_id, breakdown",
-    )
-    systems = {system.name for system in load_source_catalogue()}
-    for indicator in ("dq_reporting_completeness_pct", "dq_reporting_timeliness_pct"):
-        assert {row[1] for row in rows if row[0] == indicator} == systems
-    assert all(0 <= low <= high <= 100 for _, _, low, high in rows)
-
-
-def test_fuel_energy_reporting_matches_the_transmissions(built: tuple[Path, Path]) -> None:
-    """Each year recomputed from the daily transmissions: a day is due the next day at 10:00
-    Ashgabat (UTC+5) plus two grace hours, and counts on time when its first transmission came
-    by then; days not yet due at the demo's "now" are not counted. Timeliness judges only what
-    the dispatch sent day by day after it was connected (1 September 2023): the archive of the
-    days before came in one hand-over, and counts for completeness only."""
-    warehouse, _ = built
-    first = {
-        day: moment
-        for day, moment in _query(
-            warehouse,
-            "select report_date, min(transmitted_at) from staging.stg_fuel_energy__daily_reports "
-            "group by report_date",
-        )
-    }
-    ashgabat = datetime.timezone(datetime.timedelta(hours=5))
-    CONNECTED = datetime.date(2023, 9, 1)  # noqa: N806 - the catalogue's connected_on
-
-    def deadline(day: datetime.date) -> datetime.datetime:
-        return datetime.datetime.combine(
-            day + datetime.timedelta(days=1), datetime.time(12, 0), ashgabat
-        )
-
-    late_days = 0
-    for year in (2022, 2023):
-        days = [
-            datetime.date(year, 1, 1) + datetime.timedelta(days=n)
-            for n in range(366)
-            if (datetime.date(year, 1, 1) + datetime.timedelta(days=n)).year == year
-        ]
-        days = [day for day in days if deadline(day) <= DEFAULT_AS_OF]
-        delivered = [day for day in days if day in first]
-        day_by_day = [day for day in delivered if day >= CONNECTED]
-        on_time = [day for day in day_by_day if first[day] <= deadline(day)]
-        late_days += len(day_by_day) - len(on_time)
-        published = dict(
-            _query(
-                warehouse,
-                "select indicator_id, value from indicators.fct_indicator_values "
-                "where breakdown = 'fuel_energy_production' and period_type = 'year' "
-                "and period_start = ? and region_id = 'TM'",
-                [datetime.date(year, 1, 1)],
-            )
-        )
-        assert published["dq_reporting_completeness_pct"] == pytest.approx(
-            100 * len(delivered) / len(days), abs=1e-5
-        )
-        if not day_by_day:
-            assert "dq_reporting_timeliness_pct" not in published  # all archive
-            continue
-        assert published["dq_reporting_timeliness_pct"] == pytest.approx(
-            100 * len(on_time) / len(day_by_day), abs=1e-5
-        )
-    assert late_days > 0  # the simulated system is late at least once (17 September 2023)
-
-
 def test_year_to_date_adds_up_the_months_of_the_year(built: tuple[Path, Path]) -> None:
     warehouse, _ = built
     monthly = _query(
@@ -603,35 +333,3 @@ def test_textile_exports_against_the_export_plan(built: tuple[Path, Path]) -> No
     assert row[0] == pytest.approx(float(independent[0]), abs=1e-6)
     assert 85 < row[0] < 110
     assert row[1] == 100
-
-
-def test_reporting_unit_completeness_counts_each_missing_report(built: tuple[Path, Path]) -> None:
-    """Every textile mill reports every month of 2022 but Kaka spinning mill's June: the
-    year's completeness per reporting unit is (mills x 12 - 1) / (mills x 12)."""
-    from simulator import textile
-
-    warehouse, _ = built
-    due = len(textile.MILLS) * 12
-    (row,) = _query(
-        warehouse,
-        "select numerator, denominator, value from indicators.fct_indicator_values"
-        " where indicator_id = 'dq_unit_reporting_completeness_pct' and period_type = 'year'"
-        " and period_start = date '2022-01-01' and region_level = 'country'"
-        " and enterprise_id is null and breakdown = 'textile_mill_output'",
-    )
-    assert (row[0], row[1]) == (due - 1, due)
-    assert row[2] == pytest.approx(100 * (due - 1) / due, abs=1e-6)
-    missing = _query(
-        warehouse,
-        "select unit_id, period_start from intermediate.int_reporting_unit_periods"
-        " where system_name = 'textile_mill_output' and is_reported = 0"
-        " and year(period_start) = 2022",
-    )
-    assert missing == [("textile_mill_output:TX-KKA", datetime.date(2022, 6, 1))]
-    systems = {
-        system
-        for (system,) in _query(
-            warehouse, "select distinct system_name from intermediate.int_reporting_unit_periods"
-        )
-    }
-    assert len(systems) == 10, "every system but the e-document log has reporting units"
