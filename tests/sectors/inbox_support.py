@@ -1,15 +1,18 @@
 """Helpers the sector tests share: a catalogue system, files dropped into an inbox as a sender
-would, landing and gating a system, reading the warehouse, a sector's dbt build."""
+would (and the chemical industry's form as it sends it), landing and gating a system, reading the
+warehouse, a sector's dbt build."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import xlsxwriter
 
 from maglumat.catalogue import SourceSystem, load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
@@ -31,6 +34,65 @@ NEW_EXPORT_WITH_BOM = (
     "2023-09-12,TGZ-GLK,GAZ,81234.5,2023-09-13 08:20:00+05:00\n"
     "2023-09-12,ENR-MRY,ELK,29876.1,2023-09-13 08:20:00+05:00\n"
 ).encode("utf-8")
+
+
+def chemical_form(
+    period: str = "Hasabat döwri: 2023-09", sheet: str = "1-Ö himiýa", rows: int = 3
+) -> bytes:
+    """Form 1-Ö as Türkmenhimiýa lays it out: five title rows, a two-row header with merged
+    cells, a row of column numbers, a plant merged over its products, totals and signatures."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet_ = workbook.add_worksheet(sheet)
+    sheet_.merge_range("A1:J1", "«Türkmenhimiýa» döwlet konserni")
+    sheet_.merge_range("A2:J2", "Himiýa önümleriniň önümçiligi barada aýlyk hasabat (1-Ö)")
+    sheet_.merge_range("A3:J3", period)
+    sheet_.merge_range("A4:J4", "Düzülen senesi: 04.10.2023")
+    for column, label in enumerate(
+        ["T/b", "Kärhananyň kody", "Kärhananyň ady", "Önümiň kody", "Önümiň ady", "Ölçeg birligi"]
+    ):
+        sheet_.merge_range(5, column, 6, column, label)
+    sheet_.merge_range("G6:H6", "Önümçilik, tonna")
+    sheet_.write_row("G7", ["meýilnama", "hakyky"])
+    sheet_.merge_range("I6:J6", "Ýerlenildi, tonna")
+    sheet_.write_row("I7", ["içerki bazara", "eksporta"])
+    sheet_.write_row("A8", list(range(1, 11)))
+    data = [
+        [
+            1,
+            "HIM-MRY",
+            "Mary azot dökünleri zawody",
+            "KRB",
+            "Karbamid",
+            "tonna",
+            49100.0,
+            51234.5,
+            15000.0,
+            36000.25,
+        ],
+        [
+            2,
+            "HIM-MRY",
+            "Mary azot dökünleri zawody",
+            "AMM",
+            "Suwuk ammiak",
+            "tonna",
+            3500.0,
+            3320.0,
+            2650.0,
+            670.0,
+        ],
+        [3, "HIM-HZR", "Hazar himiýa zawody", "YOD", "Ýod", "tonna", 19.2, 20.125, 1.0, 19.0],
+    ][:rows]
+    for index, row in enumerate(data):
+        sheet_.write_row(8 + index, 0, row)
+    if rows >= 2:  # the plant's code and name merged over its two products
+        sheet_.merge_range(8, 1, 9, 1, "HIM-MRY")
+        sheet_.merge_range(8, 2, 9, 2, "Mary azot dökünleri zawody")
+    sheet_.write_row(8 + len(data), 0, ["Jemi", None, None, None, None, None, 52619.2])
+    sheet_.write(10 + len(data), 0, "Baş inžener: ____________")
+    workbook.close()
+    return buffer.getvalue()
 
 
 def catalogue_system(name: str) -> SourceSystem:
