@@ -349,11 +349,11 @@ def run(paths: MaglumatPaths, snapshot: Path) -> BaselineResult:
             rows += connection.execute(sql.format(schema=schema)).fetchall()
             result.compute_by_query[label] = time.perf_counter() - query_started
         result.compute_seconds = sum(result.compute_by_query.values())
-    _compare(result, rows, snapshot)
+    compare(result, rows, snapshot)
     return result
 
 
-def _compare(result: BaselineResult, rows: list[tuple], snapshot: Path) -> None:
+def compare(result: BaselineResult, rows: list[tuple], snapshot: Path) -> None:
     baseline = {
         (str(indicator), period.isoformat(), level, region, breakdown): value
         for indicator, period, level, region, breakdown, value in rows

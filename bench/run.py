@@ -3,8 +3,9 @@
 For each scale factor: generate (or take from the cache) the simulated sector systems, copy them
 into a fresh ``MAGLUMAT_HOME``, run the Dagster daily job in this process (every gate, dbt, the
 snapshot, the report), advance the systems by one simulated day and run again, then time the
-indicator queries on the snapshot and the pandas + PostgreSQL baseline, and write
-``bench/results/<date>-sf<N>.json`` and ``.md`` and ``bench/results/latest.md``.
+indicator queries on the snapshot, the pandas + PostgreSQL baseline and the DuckDB floor
+(``bench.floor``), and write ``bench/results/<date>-sf<N>.json`` and ``.md`` and
+``bench/results/latest.md``.
 
     python -m bench.run --sf 1 --sf 10
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import importlib
 import io
 import os
 import shutil
@@ -178,6 +180,23 @@ def run_job(
     }
 
 
+def _indicators_by(module_name: str, paths: Any) -> dict[str, Any]:
+    """The six indicators computed by ``bench.baseline`` or ``bench.floor`` from the landing zone
+    and compared with the snapshot; an error is recorded rather than raised (no server, say)."""
+    try:
+        from bench.baseline import INDICATORS
+
+        module = importlib.import_module(f"bench.{module_name}")
+        outcome = module.run(paths, paths.current_snapshot)
+    except Exception as error:
+        return {"error": f"{error.__class__.__name__}: {error}"}
+    return asdict(outcome) | {
+        "total_seconds": outcome.total_seconds,
+        "equal": outcome.equal,
+        "indicators": list(INDICATORS),
+    }
+
+
 def _targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     full, incremental = result["full"], result["incremental"]
     overhead = result["fixed_overhead"]
@@ -256,18 +275,9 @@ def bench(
     queries = query_latency(paths, repeats) if paths.current_snapshot.exists() else {}
 
     print("[bench]   baseline (pandas + PostgreSQL)", flush=True)
-    baseline: dict[str, Any] | None
-    try:
-        from bench import baseline as baseline_module
-
-        outcome = baseline_module.run(paths, paths.current_snapshot)
-        baseline = asdict(outcome) | {
-            "total_seconds": outcome.total_seconds,
-            "equal": outcome.equal,
-            "indicators": list(baseline_module.INDICATORS),
-        }
-    except Exception as error:
-        baseline = {"error": f"{error.__class__.__name__}: {error}"}
+    baseline = _indicators_by("baseline", paths)
+    print("[bench]   floor (DuckDB SQL on the landed Parquet)", flush=True)
+    floor = _indicators_by("floor", paths)
 
     advanced: dict[str, int] = {}
     advance_seconds = None
@@ -281,7 +291,9 @@ def bench(
         advance_seconds = time.perf_counter() - advance_started
         next_day = run_job(paths, systems.NEXT_DAY, seed)
         next_day["stages"]["dbt"]["rows"] = (
-            raw_rows(paths.current_snapshot) - raw_rows if paths.current_snapshot.exists() else 0
+            snapshot_raw_rows(paths.current_snapshot) - raw_rows
+            if paths.current_snapshot.exists()
+            else 0
         )
 
     result: dict[str, Any] = {
@@ -300,6 +312,7 @@ def bench(
         "incremental": next_day,
         "queries": queries,
         "baseline": baseline,
+        "floor": floor,
         "runner_peak_rss_bytes": tree_rss_bytes(),
     }
     result["targets"] = _targets(result)

@@ -1,6 +1,6 @@
 """The benchmark's results as people read them: one markdown section per scale factor (stages,
-the incremental day, queries, the baseline, the targets), written beside the JSON figures into
-``bench/results/``."""
+the incremental day, queries, the baseline and the floor, the targets), written beside the JSON
+figures into ``bench/results/``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,52 @@ def _rate(rows: int | None, seconds: float) -> str:
     if not rows or seconds <= 0:
         return ""
     return f"{rows / seconds:,.0f}"
+
+
+def _ratio(maglumat: float, theirs: float | None) -> str:
+    return f"{maglumat / theirs:.2f}x" if theirs else ""
+
+
+def _maglumat_load(full: dict[str, Any]) -> float:
+    return sum(full["stages"][stage]["seconds"] for stage in ("extract", "land", "gate", "load"))
+
+
+def _floor(result: dict[str, Any]) -> list[str]:
+    """The floor beside the baseline: Maglumat's full build, incremental day and load divided
+    by the time each of the two takes. Neither has an incremental mode: a day costs them a full
+    computation, so the incremental day is divided by their full time."""
+    floor = result.get("floor") or {}
+    if "error" in floor:
+        return ["", f"Floor: not run ({floor['error']})."]
+    if not floor:
+        return []
+    baseline = result.get("baseline") or {}
+    full, incremental = result["full"], result["incremental"]
+    measured = [("full build", full["wall_seconds"], "total_seconds")]
+    if incremental:
+        measured.append(("incremental day", incremental["wall_seconds"], "total_seconds"))
+    measured.append(("extract + land + gate + load", _maglumat_load(full), "load_seconds"))
+    lines = [
+        "",
+        f"Floor (DuckDB SQL straight from the landed Parquet, {floor['threads']} threads; no"
+        f" gate, no audit, no snapshot): load {floor['load_seconds']:.2f} s"
+        f" ({floor['rows_loaded']:,} rows of {floor['batches_read']} batches), compute"
+        f" {floor['compute_seconds']:.2f} s, {floor['total_seconds']:.2f} s end to end. Its"
+        f" values equal Maglumat's: {'yes' if floor['equal'] else 'NO'} ({floor['matched']} of"
+        f" {floor['values']} values; {len(floor['mismatches'])} differ,"
+        f" {floor['missing_in_maglumat']} missing in Maglumat,"
+        f" {floor['missing_in_baseline']} missing in the floor).",
+        "",
+        "| Maglumat | s | floor s | Maglumat / floor | baseline s | Maglumat / baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, seconds, key in measured:
+        theirs = floor[key], baseline.get(key)
+        lines.append(
+            f"| {label} | {seconds:.2f} | {_seconds(theirs[0])} | {_ratio(seconds, theirs[0])}"
+            f" | {_seconds(theirs[1])} | {_ratio(seconds, theirs[1])} |"
+        )
+    return lines
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -94,9 +140,7 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"Baseline: not run ({baseline['error']}).")
     elif baseline:
         dbt_seconds = max(full["stages"]["dbt"]["seconds"], 1e-9)
-        maglumat_load = sum(
-            full["stages"][s]["seconds"] for s in ("extract", "land", "gate", "load")
-        )
+        maglumat_load = _maglumat_load(full)
         lines += [
             "",
             "| pandas + PostgreSQL baseline | s | Maglumat | s | ratio |",
@@ -117,6 +161,7 @@ def markdown(result: dict[str, Any]) -> str:
             f" {len(baseline['mismatches'])} differ, {baseline['missing_in_maglumat']} missing"
             f" in Maglumat, {baseline['missing_in_baseline']} missing in the baseline).",
         ]
+    lines += _floor(result)
     lines += ["", "| target | figure | met |", "| --- | ---: | --- |"]
     for name, target in result["targets"].items():
         value = target["value"]

@@ -1,5 +1,6 @@
 """The benchmark keeps working: its scaled systems pass the real gate, and the runner at a tiny
-scale factor measures every stage and agrees with the pandas + PostgreSQL baseline."""
+scale factor measures every stage and agrees with the pandas + PostgreSQL baseline and the
+DuckDB floor."""
 
 from __future__ import annotations
 
@@ -157,5 +158,13 @@ def test_runner_measures_every_stage_and_matches_the_baseline(
     baseline = saved["baseline"]
     assert baseline["equal"], baseline["mismatches"][:3]
     assert baseline["values"] > 100
+    # The floor: the same indicators by DuckDB SQL straight from the landed Parquet.
+    floor = saved["floor"]
+    assert "error" not in floor, floor.get("error")
+    assert floor["equal"], floor["mismatches"][:3]
+    assert floor["values"] > 100
+    assert floor["total_seconds"] > 0
     assert saved["machine"]["cores"] >= 1
-    assert "| dbt |" in (tmp_path / "results" / "latest.md").read_text()
+    latest = (tmp_path / "results" / "latest.md").read_text()
+    assert "| dbt |" in latest
+    assert "| Maglumat / floor |" in latest
