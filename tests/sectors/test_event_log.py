@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from maglumat.catalogue import Delivery, SourceSystem, SourceTable
+from maglumat.catalogue import Delivery, SourceSystem, SourceTable, system_named
 from maglumat.settings import MaglumatPaths
 from pipelines.extract.dbapi import SourceUnreachableError
 from pipelines.extract.event_log import EventLogError, LogPosition, log_directory, read_log
@@ -196,6 +196,8 @@ def _system(directory: Path) -> SourceSystem:
                         "logged_at",
                     ],
                 },
+                # The real system's contract, which its suite's rules speak of.
+                columns=system_named("edocument_workflow").table("events").columns,
             ),
         ),
     )
