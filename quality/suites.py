@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -357,8 +357,15 @@ def load_suite(
 
 
 def _suite_document(path: Path) -> dict[str, Any]:
+    """The suite file parsed, once per version of the file: every table of every batch reads
+    it, and the definitions check them all when they load. Callers only read it."""
     if not path.exists():
         return {}
+    return _parsed_suite(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _parsed_suite(path: Path, modified_ns: int) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(document, dict):
         raise SuiteError(f"{path}: a suite is a mapping with `tables:`")
