@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--simulated", action="store_true", help="serve the simulated APIs during the run"
     )
+    run_parser.add_argument(
+        "--full-rebuild",
+        action="store_true",
+        help="rebuild every dbt model in full, incremental ones included (default: only what"
+        " the new batches touch)",
+    )
     for sub in (demo_parser, simulate_parser, run_parser):
         # The simulated systems' time; --as-of means a snapshot's date in sql and search.
         sub.add_argument(
@@ -290,7 +296,12 @@ def _dispatch(arguments: argparse.Namespace) -> int:
         prepare()
         return 0
     if arguments.command == "run":
-        return run_pipeline(arguments.simulated, arguments.as_of, arguments.seed)
+        return run_pipeline(
+            arguments.simulated,
+            arguments.as_of,
+            arguments.seed,
+            full_rebuild=arguments.full_rebuild,
+        )
     if arguments.command == "sql":
         return sql(
             arguments.query,

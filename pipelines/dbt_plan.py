@@ -68,6 +68,7 @@ class DbtBuildPlan:
     reason: str
     project_fingerprint: str
     source_fingerprints: dict[str, str]
+    base_build: int | None = None  # the succeeded build a partial plan builds on
 
     @property
     def is_full(self) -> bool:
@@ -153,16 +154,18 @@ def source_fingerprints(
     return fingerprints
 
 
-def last_build(connection: duckdb.DuckDBPyConnection) -> tuple[str, str, dict[str, str]] | None:
-    """The status, project and source fingerprints of the latest build, if any."""
+def last_build(
+    connection: duckdb.DuckDBPyConnection,
+) -> tuple[int, str, str, dict[str, str]] | None:
+    """The number, status, project and source fingerprints of the latest build, if any."""
     connection.execute(BUILDS_TABLE_DDL)
     row = connection.execute(
-        "select status, project_fingerprint, source_fingerprints from audit.dbt_builds"
-        " order by build_number desc limit 1"
+        "select build_number, status, project_fingerprint, source_fingerprints"
+        " from audit.dbt_builds order by build_number desc limit 1"
     ).fetchone()
     if row is None:
         return None
-    return row[0], row[1], json.loads(row[2])
+    return int(row[0]), row[1], row[2], json.loads(row[3])
 
 
 def plan_build(
@@ -184,7 +187,7 @@ def plan_build(
         return DbtBuildPlan(None, reason, fingerprint, sources)
     if previous is None:
         return DbtBuildPlan(None, "no earlier build", fingerprint, sources)
-    previous_status, previous_project, previous_sources = previous
+    previous_number, previous_status, previous_project, previous_sources = previous
     if previous_status != "succeeded":
         reason = f"the last build did not succeed ({previous_status}): tables may be half-built"
         return DbtBuildPlan(None, reason, fingerprint, sources)
@@ -197,13 +200,18 @@ def plan_build(
     )
     if not changed:
         return DbtBuildPlan(
-            [], "no source changed since the last successful build", fingerprint, sources
+            [],
+            "no source changed since the last successful build",
+            fingerprint,
+            sources,
+            previous_number,
         )
     return DbtBuildPlan(
         [f"source:{selector}+" for selector in changed],
         f"{len(changed)} of {len(sources)} sources changed: {', '.join(changed)}",
         fingerprint,
         sources,
+        previous_number,
     )
 
 
@@ -268,7 +276,9 @@ def start_build(
         "select coalesce(max(build_number), 0) + 1 from audit.dbt_builds"
     ).fetchone()
     connection.execute(
-        "insert into audit.dbt_builds values (?, ?, ?, null, ?, ?, ?, ?, ?)",
+        "insert into audit.dbt_builds (build_number, run_id, started_at, finished_at, status,"
+        " project_fingerprint, source_fingerprints, selection, reason)"
+        " values (?, ?, ?, null, ?, ?, ?, ?, ?)",
         [
             number,
             run_id,

@@ -21,6 +21,7 @@ from maglumat.catalogue import load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR
 from pipelines import dbt_failures
 from pipelines.assets.sources import raw_table_key
+from pipelines.dbt_increments import prepare_increment
 from pipelines.dbt_plan import (
     DbtBuildPlan,
     finish_build,
@@ -107,17 +108,27 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 # A hand-picked selection is recorded but never a base for a partial build.
                 status = "subset" if context.is_subset else "running"
                 build_number = start_build(connection, plan, context.run_id, status)
+                increment = prepare_increment(
+                    connection,
+                    build_number,
+                    base_build=plan.base_build,
+                    full_reason=None if plan.base_build is not None else plan.reason,
+                )
+            arguments = [*PRODUCTION_BUILD, *(["--full-refresh"] * increment.is_full_refresh)]
             if context.is_subset:  # dagster-dbt passes the selection to dbt
-                yield from dbt.cli(PRODUCTION_BUILD, context=context).stream()
+                yield from dbt.cli(arguments, context=context).stream()
                 return
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
+            context.log.info(increment.describe())
             # Unchanged models first: Dagster wants a multi-asset's outputs in dependency order,
             # and nothing left alone depends on what is rebuilt.
             models_alone, tests_alone = left_alone(parsed, plan)
             yield from _unchanged(parsed, plan, models_alone)
             built_with = plan.project_fingerprint
             if not plan.is_empty:
-                invocation = _start_build(context, dbt, parsed, [*models_alone, *tests_alone])
+                invocation = _start_build(
+                    context, dbt, parsed, arguments, [*models_alone, *tests_alone]
+                )
                 to_build = (
                     sum(
                         node.get("resource_type") in ("model", "seed", "snapshot", "test")
@@ -187,6 +198,7 @@ def _start_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     manifest: Mapping[str, Any],
+    arguments: list[str],
     excluded: list[str],
 ) -> DbtCliInvocation:
     """Start dbt on the plan. dagster-dbt always adds `--select fqn:*` (and a second `--select`
@@ -194,11 +206,11 @@ def _start_build(
     dbt's indirect test selection off: the tests of a rebuilt model run even where they also
     touch a model left alone (a relationship to a dimension)."""
     if not excluded:
-        return dbt.cli(PRODUCTION_BUILD, context=context)
+        return dbt.cli(arguments, context=context)
     # By fully qualified name: a bare name would also match a folder of that name.
     names = " ".join("fqn:" + ".".join(manifest["nodes"][node]["fqn"]) for node in excluded)
     return dbt.cli(
-        [*PRODUCTION_BUILD, "--indirect-selection", "empty", "--exclude", names], context=context
+        [*arguments, "--indirect-selection", "empty", "--exclude", names], context=context
     )
 
 

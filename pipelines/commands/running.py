@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 from maglumat.settings import DBT_PROJECT_DIR
 from pipelines.commands.home import (
@@ -31,22 +32,47 @@ def simulate(as_of: dt.datetime | None, seed: int | None) -> None:
 def prepare() -> None:
     """Parse the dbt project once, so Dagster can build its assets from the manifest."""
     from dagster_dbt import DbtCliResource
+    from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
     from pipelines.assets.transform import DBT_PROJECT, dbt_executable
 
     home_paths()
+    project = Path(DBT_PROJECT.project_dir)
     print("[prepare] parsing the dbt project")
-    DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()).cli(
-        ["parse", "--quiet"], target_path=DBT_PROJECT.target_path
-    ).wait()
+    try:
+        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=DBT_PROJECT.target_path
+        ).wait()
+    except DagsterDbtCliRuntimeError as error:
+        raise ValueError(
+            f"the dbt project in {relative(project)} does not parse: {dbt_error(error)}"
+            f" (dbt's log: {relative(project / 'target' / 'dbt.log')})"
+        ) from error
+
+
+def dbt_error(error: Exception) -> str:
+    """dbt's own words from a failed invocation, on one line."""
+    text = str(error)
+    _, found, parsed = text.partition("Errors parsed from dbt logs:")
+    lines = [
+        line.strip()
+        for line in (parsed if found else text).splitlines()
+        if line.strip() and line.strip() != "Encountered an error:"
+    ]
+    return ": ".join(lines[:2]) or type(error).__name__
 
 
 def run_pipeline(
-    simulated: bool = False, as_of: dt.datetime | None = None, seed: int | None = None
+    simulated: bool = False,
+    as_of: dt.datetime | None = None,
+    seed: int | None = None,
+    *,
+    full_rebuild: bool = False,
 ) -> int:
     """Run the daily job end to end on this machine's Dagster instance; 0 when all is green.
 
-    With ``simulated``, the simulated network services (the HTTP APIs) run for the duration.
+    With ``simulated``, the simulated network services (the HTTP APIs) run for the duration;
+    with ``full_rebuild``, dbt rebuilds every model in full instead of what the day brought.
     """
     import dagster as dg
 
@@ -56,7 +82,7 @@ def run_pipeline(
         with serving_all(home_paths(), as_of_or_default(as_of), seed_or_default(seed)) as served:
             if served:
                 print(f"[run] simulated services up: {', '.join(served)}")
-            return run_pipeline(simulated=False)
+            return run_pipeline(simulated=False, full_rebuild=full_rebuild)
 
     from maglumat import clock
     from pipelines.dbt_plan import parse_is_current
@@ -73,8 +99,10 @@ def run_pipeline(
         # imported, which read the manifest once per process.
         prepare()
     from pipelines.definitions import DAILY_JOB, build_definitions
+    from pipelines.resources import MaglumatResource
 
-    job = build_definitions().resolve_job_def(DAILY_JOB)
+    resource = MaglumatResource(dbt_full_build=True) if full_rebuild else None
+    job = build_definitions(resource).resolve_job_def(DAILY_JOB)
     log_path = new_log_path(paths.home / "logs", clock.now())
     print("[run] extract -> land -> quality gate -> raw -> dbt -> snapshot")
     with quiet_run(log_path), dg.DagsterInstance.get() as instance:

@@ -1,11 +1,37 @@
 -- Production by enterprise and day, one column per energy carrier in its unit. The latest
 -- transmission of each figure wins: a day the dispatch centre sends again replaces what it
 -- first sent. Every transmission stays in staging.
+-- Incremental on DuckDB: a daily build rebuilds only the days its new batches bring (a day sent
+-- again included), each from every transmission of that day (macros/incremental/).
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='report_date',
+    on_schema_change='fail',
+) }}
+
 with
 
-reports as (
+all_reports as (
 
     select * from {{ ref('stg_fuel_energy__daily_reports') }}
+
+),
+
+-- Every transmission of the days to build: all of them, or those the new batches touched.
+reports as (
+
+    select all_reports.*
+    from all_reports
+    {% if is_incremental() -%}
+    where all_reports.report_date in (
+        select distinct touched.report_date
+        from all_reports as touched
+        where touched.batch_id in (
+            {{ increment_batch_ids('fuel_energy_production', 'daily_production') }}
+        )
+    )
+    {%- endif %}
 
 ),
 
