@@ -4,6 +4,7 @@ allowed, with a non-zero exit; no traceback reaches the user unless ``--debug`` 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -277,3 +278,36 @@ def test_the_help_text_runs_without_a_home(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "--excel-csv" in completed.stdout
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_project_that_does_not_parse_is_one_line_with_dbts_words(
+    tmp_path: Path,
+    maglumat_home: MaglumatPaths,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`maglumat prepare` (and `maglumat run`, which prepares after an upgrade) on a project
+    with a model that refers to no model: real dbt on a copy of the project."""
+    from dagster_dbt import DbtProject
+
+    from pipelines.assets import transform
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    (project / "models" / "marts" / "fct_broken.sql").write_text(
+        "select * from {{ ref('fct_no_such_model') }}\n"
+    )
+    monkeypatch.setattr(
+        transform, "DBT_PROJECT", DbtProject(project_dir=project, profiles_dir=project)
+    )
+    monkeypatch.chdir(tmp_path)
+
+    line = _one_line(capsys, ["prepare"])
+
+    assert line == (
+        "maglumat prepare: the dbt project in dbt_project does not parse: Compilation Error:"
+        " Model 'model.maglumat.fct_broken' (models/marts/fct_broken.sql) depends on a node"
+        " named 'fct_no_such_model' which was not found (dbt's log: dbt_project/target/dbt.log)"
+    )
