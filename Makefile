@@ -32,7 +32,8 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pipelines.indicators.generate --check
 	@$(SQLFLUFF)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadgroup
+	# The slowest tests are printed: CI has 30 minutes, and they are where it goes.
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 # The benchmark (docs/benchmark.md): SF=1 or SF="0.1 1"; default SF 1 and SF 10.
 SF ?= 1 10

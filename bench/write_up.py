@@ -174,7 +174,22 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(results: list[dict[str, Any]], directory: Path = RESULTS_DIR) -> list[Path]:
+def growth_markdown(growth: dict[str, Any]) -> str:
+    """The incremental day's growth from SF 1 to SF 10: one day of files either way."""
+    met = "met" if growth["met"] else "missed"
+    return (
+        "## The incremental day, SF 10 against SF 1\n\n"
+        "| target | SF 1 s | SF 10 s | figure | met |\n| --- | ---: | ---: | ---: | --- |\n"
+        f"| incremental day SF 10 / SF 1 {growth['target']} | {growth['sf1_seconds']:.2f}"
+        f" | {growth['sf10_seconds']:.2f} | {growth['ratio']:.2f}x | {met} |\n"
+    )
+
+
+def write_results(
+    results: list[dict[str, Any]],
+    directory: Path = RESULTS_DIR,
+    growth: dict[str, Any] | None = None,
+) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     sections = []
@@ -192,6 +207,7 @@ def write_results(results: list[dict[str, Any]], directory: Path = RESULTS_DIR) 
         "# Maglumat benchmark: latest results\n\n"
         "Written by `make bench` (see docs/benchmark.md for what is measured and how).\n\n"
         + "\n".join(sections)
+        + (f"\n{growth_markdown(growth)}" if growth else "")
     )
     written.append(latest)
     return written
