@@ -21,7 +21,9 @@ source would make every model over it a descendant of every build.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -58,7 +60,11 @@ class BuildIncrement:
     def is_full_refresh(self) -> bool:
         return self.full_refresh_reason is not None
 
-    def describe(self) -> str:
+    def describe(self, *, rebuilt: bool = True) -> str:
+        """What the build does with its incremental models; ``rebuilt`` is False when the
+        plan leaves every one of them alone."""
+        if not rebuilt:
+            return "incremental models not rebuilt: no source of theirs changed"
         if self.full_refresh_reason is not None:
             return f"incremental models in full: {self.full_refresh_reason}"
         tables = sorted({f"{system}.{table}" for _, system, table in self.new_batches})
@@ -68,16 +74,41 @@ class BuildIncrement:
         )
 
 
+def incremental_models(manifest: Mapping[str, Any]) -> dict[str, set[tuple[str, str]]]:
+    """Each incremental model's unique id and the source tables (system, table) it reads, through
+    the models between them."""
+    nodes = manifest.get("nodes") or {}
+    sources = manifest.get("sources") or {}
+    found: dict[str, set[tuple[str, str]]] = {}
+    for unique_id, node in nodes.items():
+        if node.get("resource_type") != "model":
+            continue
+        if (node.get("config") or {}).get("materialized") != "incremental":
+            continue
+        upstream: set[tuple[str, str]] = set()
+        pending = list((node.get("depends_on") or {}).get("nodes") or [])
+        while pending:
+            parent = pending.pop()
+            if parent in sources:
+                upstream.add((sources[parent]["source_name"], sources[parent]["name"]))
+            elif parent in nodes:
+                pending += (nodes[parent].get("depends_on") or {}).get("nodes") or []
+        found[unique_id] = upstream
+    return found
+
+
 def prepare_increment(
     connection: duckdb.DuckDBPyConnection,
     build_number: int,
     *,
     base_build: int | None,
     full_reason: str | None,
+    watched: Collection[tuple[str, str]],
 ) -> BuildIncrement:
     """Copy the ledger for ``build_number``, compare it with ``base_build``'s copy (the last
     successful build the plan builds on; None when the plan rebuilds everything) and write this
-    build's increments for the models to read."""
+    build's increments for the models to read. Only a batch of a ``watched`` table (one an
+    incremental model reads) decided again makes the build refresh in full."""
     connection.execute(LEDGER_COPY_DDL)
     connection.execute(
         f"insert into audit.dbt_build_ledger select ?, batch_id, system, table_name, {_VERDICT}"  # noqa: S608 - constant column list
@@ -85,16 +116,11 @@ def prepare_increment(
         [build_number],
     )
     connection.execute("delete from audit.dbt_build_increments")
-    increment = _compare(connection, build_number, base_build, full_reason)
+    increment = _compare(connection, build_number, base_build, full_reason, watched)
     if increment.new_batches:
         connection.executemany(
             "insert into audit.dbt_build_increments values (?, ?, ?)", increment.new_batches
         )
-    connection.execute("alter table audit.dbt_builds add column if not exists increment varchar")
-    connection.execute(
-        "update audit.dbt_builds set increment = ? where build_number = ?",
-        [increment.describe(), build_number],
-    )
     # Only the base of the next build is ever read: the copies of older builds go.
     connection.execute(
         "delete from audit.dbt_build_ledger where build_number < ?"
@@ -104,11 +130,23 @@ def prepare_increment(
     return increment
 
 
+def record_increment(
+    connection: duckdb.DuckDBPyConnection, build_number: int, description: str
+) -> None:
+    """Say in the build's row what it did with its incremental models (``increment``)."""
+    connection.execute("alter table audit.dbt_builds add column if not exists increment varchar")
+    connection.execute(
+        "update audit.dbt_builds set increment = ? where build_number = ?",
+        [description, build_number],
+    )
+
+
 def _compare(
     connection: duckdb.DuckDBPyConnection,
     build_number: int,
     base_build: int | None,
     full_reason: str | None,
+    watched: Collection[tuple[str, str]],
 ) -> BuildIncrement:
     if full_reason is not None:
         return BuildIncrement([], full_reason)
@@ -124,17 +162,18 @@ def _compare(
     changed = connection.execute(
         f"""
         select base.batch_id
-        from (select batch_id, {_VERDICT} from audit.dbt_build_ledger where build_number = ?)
-            as base
+        from (select batch_id, system, table_name, {_VERDICT} from audit.dbt_build_ledger
+              where build_number = ?) as base
         left join (select batch_id, {_VERDICT} from audit.dbt_build_ledger
                    where build_number = ?) as now using (batch_id)
         where base.status in {_LOADED}
+            and list_contains(?, base.system || '.' || base.table_name)
             and (now.batch_id is null
                 or (base.status, base.loaded_rows, base.checked_at)
                 is distinct from (now.status, now.loaded_rows, now.checked_at))
         order by base.batch_id
         """,  # noqa: S608 - constant column and status lists
-        [base_build, build_number],
+        [base_build, build_number, sorted(f"{system}.{table}" for system, table in watched)],
     ).fetchall()
     if changed:
         named = ", ".join(batch for (batch,) in changed[:3])

@@ -15,6 +15,7 @@ import pytest
 
 from maglumat.settings import MaglumatPaths
 from pipelines.assets.transform import manifest_path
+from pipelines.dbt_increments import incremental_models
 from pipelines.ingest import readmit
 from simulator import fuel_energy
 from tests.support import age_file, failed_checks, run_daily_job, table_fingerprint
@@ -206,28 +207,14 @@ def test_an_incremental_model_reads_only_the_sources_whose_increments_it_applies
     """A model over another source (a register, a plan) would keep stale rows on the days no
     batch touched: each incremental model's sources are exactly those it takes increments of."""
     manifest = json.loads(Path(manifest_path()).read_text())
-    nodes, sources = manifest["nodes"], manifest["sources"]
-    incremental = [
-        node
-        for node in nodes.values()
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-    ]
-    assert [node["name"] for node in incremental] == ["fct_fuel_energy_daily_production"]
-    for node in incremental:
-        upstream: set[str] = set()
-        pending = list(node["depends_on"]["nodes"])
-        while pending:
-            unique_id = pending.pop()
-            if unique_id in sources:
-                source = sources[unique_id]
-                upstream.add(f"{source['source_name']}.{source['name']}")
-            elif unique_id in nodes:
-                pending += nodes[unique_id]["depends_on"]["nodes"]
-        applied = {
-            f"{system}.{table}"
-            for system, table in re.findall(
-                r"increment_batch_ids\(\s*'([^']+)',\s*'([^']+)'\s*\)", node["raw_code"]
+    incremental = incremental_models(manifest)
+    assert sorted(incremental) == ["model.maglumat.fct_fuel_energy_daily_production"]
+    for unique_id, upstream in incremental.items():
+        applied = set(
+            re.findall(
+                r"increment_batch_ids\(\s*'([^']+)',\s*'([^']+)'\s*\)",
+                manifest["nodes"][unique_id]["raw_code"],
             )
-        }
-        assert applied, f"{node['name']} is incremental but applies no increments"
-        assert upstream == applied, node["name"]
+        )
+        assert applied, f"{unique_id} is incremental but applies no increments"
+        assert upstream == applied, unique_id

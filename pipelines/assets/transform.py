@@ -21,7 +21,7 @@ from maglumat.catalogue import load_catalogue
 from maglumat.settings import DBT_PROJECT_DIR
 from pipelines import dbt_failures
 from pipelines.assets.sources import raw_table_key
-from pipelines.dbt_increments import prepare_increment
+from pipelines.dbt_increments import incremental_models, prepare_increment, record_increment
 from pipelines.dbt_plan import (
     DbtBuildPlan,
     finish_build,
@@ -108,21 +108,25 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 # A hand-picked selection is recorded but never a base for a partial build.
                 status = "subset" if context.is_subset else "running"
                 build_number = start_build(connection, plan, context.run_id, status)
+                incremental = incremental_models(parsed)
                 increment = prepare_increment(
                     connection,
                     build_number,
                     base_build=plan.base_build,
                     full_reason=None if plan.base_build is not None else plan.reason,
+                    watched=set().union(*incremental.values()),
                 )
+                # Unchanged models first: Dagster wants a multi-asset's outputs in dependency
+                # order, and nothing left alone depends on what is rebuilt.
+                models_alone, tests_alone = left_alone(parsed, plan)
+                said = increment.describe(rebuilt=bool(set(incremental) - set(models_alone)))
+                record_increment(connection, build_number, said)
             arguments = [*PRODUCTION_BUILD, *(["--full-refresh"] * increment.is_full_refresh)]
             if context.is_subset:  # dagster-dbt passes the selection to dbt
                 yield from dbt.cli(arguments, context=context).stream()
                 return
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
-            context.log.info(increment.describe())
-            # Unchanged models first: Dagster wants a multi-asset's outputs in dependency order,
-            # and nothing left alone depends on what is rebuilt.
-            models_alone, tests_alone = left_alone(parsed, plan)
+            context.log.info(said)
             yield from _unchanged(parsed, plan, models_alone)
             built_with = plan.project_fingerprint
             if not plan.is_empty:
