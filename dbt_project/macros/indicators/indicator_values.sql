@@ -7,8 +7,10 @@
     of the value matches the entry's `restated_when`).
 
     Steps: rows of the source mart at their own grain (base), plus the same rows a year later as
-    the prior-year comparison (yoy_growth only); one copy per period type (a year to date, one
-    copy per later month of the same year); for levels ("last")
+    the prior-year comparison (yoy_growth only); for sums and ratios, monthly partial sums of
+    those rows (exact decimals) from which months, quarters, years and years to date roll up;
+    one copy per period type (a year to date, one copy per later month of the same year); for
+    levels ("last")
     only the rows of the last date with data in the period; for share_below_plan one row per
     enterprise and period; then one group by per region level. Ratios are sums of numerators
     over sums of denominators at every level; percentiles are recomputed from the rows.
@@ -88,6 +90,14 @@
     {%- set cte = 'ind_' ~ ind.id -%}
     {%- set is_precomputed = ind.aggregation == 'precomputed' -%}
     {%- set is_last = ind.get('time_aggregation', 'sum') == 'last' -%}
+    {%- set period_filter = var('indicator_period_types', none) -%}
+    {%- set period_types = ind.periodicity | select('in', period_filter or ind.periodicity) | list -%}
+    {#- Sums and ratios of sums add up: their months, quarters, years and years to date come
+        from monthly partial sums at the finest grain any level groups by, not from the
+        fact's rows again. Percentiles, distinct counts, shares of entities, year-on-year
+        growth and levels ("last") are computed from the rows. -#}
+    {%- set rolls_up = ind.aggregation in ('ratio', 'sum') and not is_last -%}
+    {%- set monthly_types = ['month', 'quarter', 'year', 'ytd'] -%}
 
 {{ cte }}__source as (
 
@@ -175,27 +185,84 @@
 
 ),
 
+{%- if rolls_up %}
+
+{#- The rows with their amounts as the exact decimals every sum adds (indicator_exact_sum). #}
+{{ cte }}__exact as (
+
+    select
+        base_date,
+        province_code,
+        district_code,
+        enterprise_id,
+        breakdown,
+        entity_id,
+        cast(numerator as decimal(38, 6)) as numerator,
+        cast(denominator as decimal(38, 6)) as denominator,
+        cast(target_amount as decimal(38, 6)) as target_amount,
+        is_restated,
+        source_value,
+        is_current
+
+    from {{ cte }}__base
+
+),
+
+{#- One row per month and grain, dated its last day with data: the sums of a decimal add up
+    to the same decimal in any grouping, so every level and period above the month is exact. #}
+{{ cte }}__monthly as (
+
+    select
+        max(base_date) as base_date,
+        province_code,
+        district_code,
+        enterprise_id,
+        breakdown,
+        cast(null as string) as entity_id,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(target_amount) as target_amount,
+        bool_or(is_restated) as is_restated,
+        cast(null as double) as source_value,
+        true as is_current
+
+    from {{ cte }}__exact
+    group by
+        cast(date_trunc('month', base_date) as date),
+        province_code,
+        district_code,
+        enterprise_id,
+        breakdown
+
+),
+{%- endif %}
+
 {{ cte }}__periods as (
-    {%- set period_filter = var('indicator_period_types', none) %}
-    {%- set period_types = ind.periodicity | select('in', period_filter or ind.periodicity) | list %}
     {%- for period_type in period_types %}
+    {%- if rolls_up and period_type in monthly_types %}
+    {%- set rows = cte ~ '__monthly' %}
+    {%- elif rolls_up %}
+    {%- set rows = cte ~ '__exact' %}
+    {%- else %}
+    {%- set rows = cte ~ '__base' %}
+    {%- endif %}
     {%- if period_type == 'ytd' %}
 
     {#- Year to date through each month with data: every earlier row of the same year. #}
     select
         'ytd' as period_type,
         through_months.through_month as period_start,
-        {{ cte }}__base.*
-    from {{ cte }}__base
+        {{ rows }}.*
+    from {{ rows }}
     inner join (
         select distinct cast(date_trunc('month', base_date) as date) as through_month
-        from {{ cte }}__base
+        from {{ rows }}
         where is_current
     ) as through_months
         on
-            extract(year from {{ cte }}__base.base_date)
+            extract(year from {{ rows }}.base_date)
             = extract(year from through_months.through_month)
-            and cast(date_trunc('month', {{ cte }}__base.base_date) as date)
+            and cast(date_trunc('month', {{ rows }}.base_date) as date)
             <= through_months.through_month
     {%- else %}
 
@@ -203,7 +270,7 @@
         '{{ period_type }}' as period_type,
         {{ indicator_period_start(period_type, 'base_date') }} as period_start,
         *
-    from {{ cte }}__base
+    from {{ rows }}
     {%- endif %}
     {%- if not loop.last %}
 
