@@ -18,7 +18,13 @@ from pipelines.assets.transform import manifest_path
 from pipelines.dbt_increments import incremental_models
 from pipelines.ingest import readmit
 from simulator import fuel_energy
-from tests.support import age_file, failed_checks, run_daily_job, table_fingerprint
+from tests.support import (
+    age_file,
+    failed_checks,
+    run_daily_job,
+    run_dbt,
+    table_fingerprint,
+)
 
 pytestmark = pytest.mark.slow
 FUEL = [fuel_energy.SYSTEM]
@@ -135,7 +141,7 @@ def _new_batches(paths: MaglumatPaths, known: set[str]) -> tuple[set[str], str]:
 
 
 def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
-    maglumat_home: MaglumatPaths,
+    maglumat_home: MaglumatPaths, tmp_path: Path
 ) -> None:
     """One story, five real runs (each a whole Dagster run with dbt): the files to 9 September,
     built in full; those of the 10th to the 12th, the 10th naming a field the register does not
@@ -201,6 +207,17 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     )
     assert _marked_days(home) == []
     assert _fact(home, tze, [f"{fuel_energy.SYSTEM}:TGZ-TZE"]) == [(dt.date(2023, 9, 10),)]
+
+    # By hand, outside the pipeline, the fact has no increments of its own: dbt stops and says
+    # how to build it, and compiling it (docs, a look at its SQL) still works.
+    by_hand = run_dbt(home, ["build", "--select", "fct_fuel_energy_daily_production"], tmp_path)
+    assert by_hand.returncode != 0
+    assert (
+        "is incremental: the batches it adds come from a pipeline build (`maglumat run`);"
+        " built by hand, give dbt --full-refresh"
+    ) in by_hand.stdout
+    compiled = run_dbt(home, ["compile", "--select", "fct_fuel_energy_daily_production"], tmp_path)
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
 
 
 def test_an_incremental_model_reads_only_the_sources_whose_increments_it_applies() -> None:

@@ -10,7 +10,8 @@
     build's batches again, or none.
 -#}
 {% macro increment_batch_ids(system, table_name) -%}
-    {%- if execute -%}
+    {#- Compiling (docs generate, compile, a unit test) adds nothing: only a build checks. -#}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set found = run_query(
             "select count(*) from information_schema.tables"
             " where table_schema = 'audit' and table_name = 'dbt_build_increments'"
