@@ -172,10 +172,22 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     said_15th = _run(home)
     _, expected_15th = _new_batches(home, known)
 
-    assert said_12th == expected_12th
-    assert expected_12th.startswith("incremental models: 3 new batches")
-    assert said_15th == expected_15th
-    assert "fuel_energy_production.enterprises" in said_15th
+    # What the build says is what the ledger holds, and what the dispatch centre sent: the
+    # files of the 10th to the 12th; then those of the 13th to the 15th, the 12th again, the
+    # revised 2023 plan and the register.
+    assert (
+        said_12th
+        == expected_12th
+        == ("incremental models: 3 new batches (fuel_energy_production.daily_production)")
+    )
+    assert (
+        said_15th
+        == expected_15th
+        == (
+            "incremental models: 6 new batches (fuel_energy_production.daily_production,"
+            " fuel_energy_production.enterprises, fuel_energy_production.monthly_plans)"
+        )
+    )
     # Only the days the batches brought were rebuilt: the markers of the 5th and the 11th
     # survive; the 12th was rebuilt from both its transmissions.
     assert _marked_days(home) == [UNTOUCHED_DAY, dt.date(2023, 9, 11)]
