@@ -178,7 +178,7 @@ def gate_and_load(
             for manifest in group:
                 if stale is not None and loaded is not None:
                     loaded = refresh_outlier_history(
-                        connection, system.name, table.name, loaded, stale
+                        connection, system.name, table.name, loaded, stale, suite
                     )
                 if stale_days and days is not None:
                     days = _loaded_days(connection, system.name, table, suite)

@@ -7,6 +7,7 @@ ratio of a value to the same group's value in the same period a year before."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -39,9 +40,9 @@ def find_outliers(batch: pl.DataFrame, history: pl.DataFrame, rule: OutlierRule)
         return _against_last_year(batch, history, rule)
     if rule.method == "ratio":
         return _against_recent_median(batch, history, rule)
-    known = history.filter(pl.col(rule.column).is_not_null())
+    known = history.filter(_judged(rule))
     if rule.window and rule.order_by:
-        known = known.sort(rule.order_by).group_by(keys, maintain_order=True).tail(rule.window)
+        known = _latest(known, rule)
     statistics = (
         known.group_by(keys)
         .agg(
@@ -130,10 +131,7 @@ def _against_recent_median(
     divides, whatever the series' own spread. Zero (a plant stopped) is never judged."""
     keys = list(rule.group_by)
     recent = (
-        history.filter(pl.col(rule.column).is_not_null() & (pl.col(rule.column) > 0))
-        .sort(str(rule.order_by))
-        .group_by(keys, maintain_order=True)
-        .tail(int(rule.window or 0))
+        _latest(history.filter(_judged(rule)), rule)
         .group_by(keys)
         .agg(
             pl.col(rule.column).median().alias("_median"),
@@ -154,6 +152,46 @@ def _against_recent_median(
         Outlier(int(row["_row"]), float(row[rule.column]), float(row["_median"]), row["_ratio"])
         for row in scored.iter_rows(named=True)
     ]
+
+
+def _judged(rule: OutlierRule) -> pl.Expr:
+    """The history values a rule compares with: not null, and for a ratio rule positive."""
+    value = pl.col(rule.column)
+    return value.is_not_null() & (value > 0) if rule.method == "ratio" else value.is_not_null()
+
+
+def _latest(values: pl.DataFrame, rule: OutlierRule) -> pl.DataFrame:
+    """Each group's last ``rule.window`` values by ``rule.order_by`` (ties in table order)."""
+    return (
+        values.sort(str(rule.order_by), maintain_order=True)
+        .group_by(list(rule.group_by), maintain_order=True)
+        .tail(int(rule.window or 0))
+    )
+
+
+def reads_all_history(rules: Sequence[OutlierRule]) -> bool:
+    """Whether some rule reads a group's whole history (no rolling window, or last year's
+    period), so that no loaded row can be set aside."""
+    return any(rule.period or not (rule.window and rule.order_by) for rule in rules)
+
+
+def within_reach(history: pl.DataFrame, rules: Sequence[OutlierRule]) -> pl.DataFrame:
+    """The rows of ``history`` that ``rules`` can still read: for rolling rules, each group's
+    last ``window`` judged values, in table order. A batch judged against them gets the verdict
+    it gets against the whole history; rows that later batches push out of every window are
+    never read again, so the gate's cost follows the groups, not the years loaded."""
+    if not rules or reads_all_history(rules) or history.height == 0:
+        return history
+    indexed = history.with_row_index("_reach")
+    kept = pl.concat(
+        [
+            _latest(
+                (_per(indexed, rule) if rule.per else indexed).filter(_judged(rule)), rule
+            ).get_column("_reach")
+            for rule in rules
+        ]
+    ).unique()
+    return indexed.filter(pl.col("_reach").is_in(kept)).drop("_reach")
 
 
 def replay(rows: pl.DataFrame, rule: OutlierRule, last_periods: int | None = None) -> list[Outlier]:

@@ -19,7 +19,8 @@ import polars as pl
 from maglumat import clock
 from maglumat.contracts import BatchManifest
 from quality.gate import GateVerdict, RowFailure
-from quality.suites import TableSuite
+from quality.outliers import reads_all_history, within_reach
+from quality.suites import OutlierRule, TableSuite
 
 AUDIT_DDL = """
 create schema if not exists raw;
@@ -149,15 +150,36 @@ def outlier_history(
     connection: duckdb.DuckDBPyConnection, system: str, table: str, suite: TableSuite
 ) -> pl.DataFrame | None:
     """The loaded values the suite's outlier rules compare a batch with, with each row's
-    ``_batch_id`` (None without rules)."""
+    ``_batch_id`` (None without rules): for rolling rules only the rows within their reach
+    (:func:`quality.outliers.within_reach`, chosen here in SQL), in table order."""
     columns = _outlier_columns(suite)
     if not columns:
         return None
     # Column and table names come from the catalogue: plain identifiers.
     selected = ", ".join(f'"{column}"' for column in [*columns, "_batch_id"])
+    source = raw_table(system, table)
+    if reads_all_history(suite.outliers):
+        return connection.execute(f"select {selected} from {source}").pl()  # noqa: S608
+    reached = " union ".join(_reach_query(rule, source) for rule in suite.outliers)
     return connection.execute(
-        f"select {selected} from {raw_table(system, table)}"  # noqa: S608
+        f"select {selected} from {source}"  # noqa: S608
+        f" where rowid in ({reached}) order by rowid"
     ).pl()
+
+
+def _reach_query(rule: OutlierRule, source: str) -> str:
+    """The row ids of a rolling rule's last ``window`` judged values per group: the SQL of
+    :func:`quality.outliers.within_reach` (later rows first among equal ``order_by``)."""
+    value = f'"{rule.column}"'
+    if rule.per:
+        value = f'case when "{rule.per}" > 0 then cast({value} as double) / "{rule.per}" end'
+    judged = f"{value} is not null" + (f" and {value} > 0" if rule.method == "ratio" else "")
+    groups = ", ".join(f'"{column}"' for column in rule.group_by) or "null"
+    return (
+        f"select rowid from {source} where {judged} qualify row_number() over"  # noqa: S608
+        f' (partition by {groups} order by "{rule.order_by}" desc nulls last, rowid desc)'
+        f" <= {rule.window}"
+    )
 
 
 def refresh_outlier_history(
@@ -166,16 +188,22 @@ def refresh_outlier_history(
     table: str,
     history: pl.DataFrame,
     batch_id: str,
+    suite: TableSuite,
 ) -> pl.DataFrame:
-    """``history`` (from :func:`outlier_history`) after ``batch_id`` was loaded: its earlier
-    rows replaced by what raw now holds of it. Reads one batch, not the whole table again."""
+    """``history`` (from :func:`outlier_history`) after ``batch_id`` was loaded: the batch's
+    rows as raw now holds them, then only what the rules can still reach. Reads one batch,
+    unless the batch replaced rows that were within reach: then older rows may come back into
+    a window, and the history is chosen again from raw."""
+    kept = history.filter(pl.col("_batch_id") != batch_id)
+    if kept.height < history.height and not reads_all_history(suite.outliers):
+        chosen = outlier_history(connection, system, table, suite)
+        return chosen if chosen is not None else kept
     selected = ", ".join(f'"{column}"' for column in history.columns)
     fresh = connection.execute(
         f"select {selected} from {raw_table(system, table)} where _batch_id = ?",  # noqa: S608
         [batch_id],
     ).pl()
-    kept = history.filter(pl.col("_batch_id") != batch_id)
-    return pl.concat([kept, fresh]) if fresh.height else kept
+    return within_reach(pl.concat([kept, fresh]) if fresh.height else kept, suite.outliers)
 
 
 def open_holds(connection: duckdb.DuckDBPyConnection, system: str, table: str) -> list[str]:
