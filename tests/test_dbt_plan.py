@@ -13,6 +13,7 @@ import pytest
 
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import DBT_PROJECT_DIR, MaglumatPaths
+from pipelines.assets.sources import GATE_CHECK, ON_TIME_CHECK, REACHABLE_CHECK
 from pipelines.assets.transform import manifest_path
 from pipelines.dbt_plan import plan_build, project_settings
 from simulator import agriculture
@@ -35,6 +36,19 @@ def _builds(paths: MaglumatPaths) -> list[tuple[str, str]]:
         return connection.execute(
             "select selection, reason from audit.dbt_builds"
             " where status = 'succeeded' order by build_number"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def _latest_test_results(paths: MaglumatPaths) -> list[tuple[str, str, str]]:
+    """(test name, tested model, status) of each dbt test the latest build ran."""
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return connection.execute(
+            "select test_name, model, status from audit.dbt_test_results"
+            " where build_number = (select max(build_number) from audit.dbt_builds)"
+            " order by test_name"
         ).fetchall()
     finally:
         connection.close()
@@ -65,6 +79,7 @@ def test_a_run_with_nothing_new_rebuilds_nothing(spine_run_copy: MaglumatPaths) 
     assert flags["indicators/fct_indicator_values"] is False
     assert not any(flags.values()), [key for key, rebuilt in flags.items() if rebuilt]
     assert _builds(paths)[-1] == ("nothing", "no source changed since the last successful build")
+    assert _latest_test_results(paths) == []
     after = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
     assert after == before
 
@@ -94,14 +109,16 @@ def test_a_new_day_rebuilds_its_descendants_as_a_full_build_would(
     assert "source:agriculture_campaign.daily_reports+" in selection.split()
     assert "source:audit.batches+" in selection.split()
     assert "agriculture_campaign.daily_reports" in reason
-    # The dbt tests of a rebuilt model ran, also those that reach a model left alone.
-    checks = {
-        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        for evaluation in result.get_asset_check_evaluations()
-    }
+    # The dbt tests of a rebuilt model ran, also those that reach a model left alone, and the
+    # build kept their results; a model left alone had its tests left alone too.
+    tested = _latest_test_results(paths)
     assert any(
-        key.startswith("marts/fct_campaign_daily_progress:relationships") for key in checks
-    ), sorted(checks)[:20]
+        model == "marts.fct_campaign_daily_progress"
+        and name.startswith("relationships")
+        and status == "pass"
+        for name, model, status in tested
+    ), tested[:20]
+    assert not any(model == "marts.fct_processing_output_monthly" for _, model, _ in tested)
     partial = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
     for table, rows in untouched.items():
         assert table_fingerprint(str(paths.warehouse), table) == rows, table
@@ -111,6 +128,19 @@ def test_a_new_day_rebuilds_its_descendants_as_a_full_build_would(
     assert full.success
     assert all(_rebuilt_flags(full).values())
     assert _builds(paths)[-1] == ("every model and test", "a full build was asked for")
+    # Every data test ran and passed, and kept its result; only the singular tests (the
+    # project's tests/ folder) are Dagster checks, beside the gates and the source checks.
+    manifest = json.loads(Path(manifest_path()).read_text())
+    data_tests = {
+        node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"
+    }
+    tested = _latest_test_results(paths)
+    assert {name for name, _, _ in tested} == data_tests
+    assert {status for _, _, status in tested} <= {"pass", "warn"}
+    singular = {path.stem for path in (Path(DBT_PROJECT_DIR) / "tests").glob("*.sql")}
+    evaluated = {evaluation.check_name for evaluation in full.get_asset_check_evaluations()}
+    assert evaluated - {GATE_CHECK, REACHABLE_CHECK, ON_TIME_CHECK} <= singular
+    assert "assert_province_progress_is_sum_of_districts" in evaluated
     rebuilt = {table: table_fingerprint(str(paths.warehouse), table) for table in CAMPAIGN_TABLES}
     assert rebuilt == partial
 

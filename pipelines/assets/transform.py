@@ -32,6 +32,7 @@ from pipelines.dbt_plan import (
     project_settings,
     start_build,
 )
+from pipelines.dbt_tests import is_asset_check, record_test_results
 from pipelines.ingest import ensure_raw_tables
 from pipelines.progress import DBT_PROGRESS
 from pipelines.resources import MaglumatResource
@@ -56,6 +57,18 @@ class WarehouseAddressTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props.get("config", {}).get("schema") or "warehouse"
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """Only the singular tests are asset checks (pipelines/dbt_tests.py says why)."""
+        if not is_asset_check(manifest["nodes"].get(unique_id, {})):
+            return None
+        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
 
 
 def dbt_executable() -> str:
@@ -123,7 +136,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 record_increment(connection, build_number, said)
             arguments = [*PRODUCTION_BUILD, *(["--full-refresh"] * increment.is_full_refresh)]
             if context.is_subset:  # dagster-dbt passes the selection to dbt
-                yield from dbt.cli(arguments, context=context).stream()
+                yield from _dagster_events(dbt.cli(arguments, context=context), parsed, context)
                 return
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
             context.log.info(said)
@@ -142,11 +155,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     - len(tests_alone)
                 )
                 try:
-                    for number, event in enumerate(invocation.stream(), start=1):
-                        yield event
-                        if number % DBT_PROGRESS_EVERY == 0:
-                            # The command line's progress line reads it (pipelines/progress.py).
-                            context.log.debug(f"{DBT_PROGRESS} {number}/{max(to_build, number)}")
+                    yield from _dagster_events(invocation, parsed, context, to_build)
                 except DagsterDbtCliRuntimeError as error:
                     _name_the_rows_behind(context, maglumat, invocation, error)
                     raise
@@ -154,15 +163,45 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 # the next plan compares with the parse the definitions were loaded from.
                 built = invocation.get_artifact("manifest.json")
                 built_with = project_fingerprint(built, settings)
+                run_results = invocation.get_artifact("run_results.json")
             else:
-                built = parsed
+                built, run_results = parsed, {}
             with connection_under_lock(maglumat.paths.warehouse) as connection:
+                record_test_results(connection, build_number, built, run_results)
                 finish_build(connection, build_number, built_with)
                 dbt_failures.record(connection, [])
                 for address in drop_leftover_relations(connection, built):
                     context.log.info(f"dropped {address}: dbt no longer builds it")
 
     return warehouse_models
+
+
+def _dagster_events(
+    invocation: DbtCliInvocation,
+    manifest: Mapping[str, Any],
+    context: dg.AssetExecutionContext,
+    to_build: int = 0,
+) -> Iterator[Any]:
+    """dbt's events as Dagster's, but for the results of tests that are not asset checks: dbt
+    ran them and the build keeps their results, without one Dagster event each."""
+    finished = 0
+    for event in invocation.stream_raw_events():
+        unique_id = event.raw_event["data"].get("node_info", {}).get("unique_id") or ""
+        if event.is_result_event:
+            finished += 1
+            if to_build and finished % DBT_PROGRESS_EVERY == 0:
+                # The command line's progress line reads it (pipelines/progress.py).
+                context.log.debug(f"{DBT_PROGRESS} {finished}/{max(to_build, finished)}")
+        node = manifest["nodes"].get(unique_id, {})
+        if node.get("resource_type") == "test" and not is_asset_check(node):
+            continue
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        )
 
 
 def _name_the_rows_behind(
