@@ -50,8 +50,8 @@ SUITE = TableSuite(
         "plant_code": "string",
         "product_code": "string",
         "report_date": "date",
-        "quantity": "float",
-        "hours": "float",
+        "quantity": "double",
+        "hours": "double",
     },
     outliers=RULES,
 )

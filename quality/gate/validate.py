@@ -9,9 +9,7 @@ import polars as pl
 
 from maglumat import clock
 from quality.contract import cast_to_contract
-from quality.gate.expectations import (
-    _run_expectations,
-)
+from quality.gate.expectations import _run_expectations, code_list_outcomes
 from quality.gate.rules import (
     PendingBatches,
     _daily_volume_failures,
@@ -100,7 +98,7 @@ def validate_batch(
         outcomes = pending.outcomes(batch_id) if pending is not None else None
         if outcomes is None:
             outcomes = _run_expectations(suite, typed)
-        for outcome in outcomes:
+        for outcome in [*outcomes, *code_list_outcomes(suite, typed)]:
             rule, column, detail = outcome.rule, outcome.field, outcome.detail
             indices = detail.get("unexpected_index_list") or []
             verdict.results.append(
