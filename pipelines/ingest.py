@@ -168,7 +168,7 @@ def gate_and_load(
         # The batch decided last, not yet in the outlier history (and whether rows by day
         # changed): brought up to date only when another batch is to be judged against it.
         stale: str | None = None
-        stale_days = False
+        stale_days = stale_replaced = False
         for group in _gate_groups(wanted):
             if len(group) == 1 and group[0].row_count > GATE_SLICE_ROWS:
                 small: dict[str, pl.DataFrame] = {}
@@ -180,9 +180,13 @@ def gate_and_load(
                     loaded = refresh_outlier_history(
                         connection, system.name, table.name, loaded, stale, suite
                     )
-                if stale_days and days is not None:
-                    days = _loaded_days(connection, system.name, table, suite)
-                stale, stale_days = None, False
+                if stale_days and days is not None and stale is not None:
+                    days = (
+                        _loaded_days(connection, system.name, table, suite)
+                        if stale_replaced
+                        else _recount_days(connection, system.name, table, suite, days, stale)
+                    )
+                stale, stale_days, stale_replaced = None, False, False
                 history = [rows for _, (rows, status) in sorted(ledger.items()) if status != "held"]
                 if manifest.batch_id in small:
                     landed = small[manifest.batch_id]
@@ -234,8 +238,9 @@ def gate_and_load(
                     (where, failure.row_number, failure.field, failure.value, failure.rule)
                     for failure in verdict.row_failures[: FINDINGS_SHOWN - len(findings)]
                 )
+                stale_replaced = manifest.batch_id in ledger
                 ledger[manifest.batch_id] = (load.extracted_rows, load.status)
-                stale, stale_days = manifest.batch_id, bool(load.loaded_rows)
+                stale, stale_days = manifest.batch_id, bool(load.loaded_rows) or stale_replaced
         holds = open_holds(connection, system.name, table.name)
     return GateOutcome(loads=loads, open_holds=holds, findings=findings, pages=pages)
 
@@ -254,6 +259,31 @@ def _loaded_days(
         f" where {day} is not null group by {day}"
     ).fetchall()
     return {row[0]: int(row[1]) for row in rows}
+
+
+def _recount_days(
+    connection: duckdb.DuckDBPyConnection,
+    system: str,
+    table: SourceTable,
+    suite: TableSuite,
+    days: dict[dt.date, int],
+    batch_id: str,
+) -> dict[dt.date, int]:
+    """``days`` (from :func:`_loaded_days`) after ``batch_id`` was loaded, replacing nothing:
+    only the days it brought can have more rows, so only they are counted again."""
+    rule = suite.daily_volume
+    if rule is None:
+        return days
+    key = ", ".join(f'"{column}"' for column in table.business_key)
+    day = f'"{rule.date_column}"'
+    source = raw_table(system, table.name)
+    rows = connection.execute(
+        f"select {day}, count(distinct ({key})) from {source}"  # noqa: S608
+        f" where {day} in (select {day} from {source} where _batch_id = ? and {day} is not null)"
+        f" group by {day}",
+        [batch_id],
+    ).fetchall()
+    return {**days, **{row[0]: int(row[1]) for row in rows}}
 
 
 def register_codes(
