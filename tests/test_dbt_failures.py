@@ -48,6 +48,19 @@ def _landed_file(connection: duckdb.DuckDBPyConnection, paths: MaglumatPaths, ba
     return str(paths.landing / landed)
 
 
+def _failed_test_results(paths: MaglumatPaths) -> list[tuple[str, str, int]]:
+    """(tested model, status, failing rows) of the latest build's tests that failed."""
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return connection.execute(
+            "select model, status, failures from audit.dbt_test_results"
+            " where build_number = (select max(build_number) from audit.dbt_builds)"
+            " and status in ('fail', 'error') order by model"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
 def test_a_failed_dbt_test_names_the_batch_and_rows_behind_it_until_they_are_fixed(
     spine_run_copy: MaglumatPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,6 +75,11 @@ def test_a_failed_dbt_test_names_the_batch_and_rows_behind_it_until_they_are_fix
     assert "blocking dbt test" in message
     assert f"'{UNKNOWN_DISTRICT}'" in message
     assert f"batch {batch_id} (agriculture_campaign.daily_reports) rows 3, 7" in message
+    # The failed build kept its tests' results, the failing one among them.
+    failing = _failed_test_results(paths)
+    assert failing
+    assert all(status in ("fail", "error") for _, status, _ in failing)
+    assert any(failures > 0 for _, _, failures in failing)
     assert main(["quarantine"]) == 0
     listed = capsys.readouterr().out
     assert "Blocking dbt tests that failed in the last build:" in listed
@@ -72,5 +90,6 @@ def test_a_failed_dbt_test_names_the_batch_and_rows_behind_it_until_they_are_fix
     fixed = run_daily_job(paths, SPINE, dbt_full_build=True)
 
     assert fixed.success, [e.message for e in fixed.all_events if e.is_step_failure]
+    assert _failed_test_results(paths) == []
     assert main(["quarantine"]) == 0
     assert "Blocking dbt tests" not in capsys.readouterr().out

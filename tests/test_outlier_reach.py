@@ -31,8 +31,18 @@ RULES = (
         max_ratio=3.0,
         min_history=3,
     ),
+    # The quantity against the product's last 12 values, whatever the plant: a plain z-score
+    # over another group.
+    OutlierRule(
+        column="quantity",
+        group_by=("product_code",),
+        order_by="report_date",
+        window=12,
+        threshold=3.5,
+        min_history=4,
+    ),
     # The yield per hour worked against the plant's last 10 values: another column, another
-    # group and window, so that the rows kept are the union of what both rules read.
+    # group and window, so that the rows kept are the union of what the rules read.
     OutlierRule(
         column="quantity",
         group_by=("plant_code",),
@@ -91,6 +101,10 @@ def _batches() -> list[tuple[str, list[dict[str, object]]]]:
     batches[20][1].append(_day_rows(3, generator)[0])
     batches[30][1].append(_day_rows(2, generator)[5])
     batches[33][1].append(_day_rows(33, generator)[1])
+    # A row without its date, and one without its plant: the oldest of their groups, and a
+    # group of their own.
+    batches[25][1].append({**_day_rows(25, generator)[2], "report_date": None})
+    batches[27][1].append({**_day_rows(27, generator)[3], "plant_code": None})
     corrected = [
         {**row, "quantity": 0.0 if index % 2 else 55.5, "hours": 8.0 if index % 3 else 0.0}
         for index, row in enumerate(batches[36][1][1:])
@@ -154,10 +168,11 @@ def test_each_batch_is_judged_as_against_the_whole_history(tmp_path: Path) -> No
         assert history.equals(chosen.select(history.columns)), batch_id
         assert history.equals(within_reach(_whole_history(connection), RULES)), batch_id
     # The slips were there to be found, and the history kept is bounded by the windows: at most
-    # 7 values for each of the 6 pairs and 10 for each of the 3 plants, not 40 days of them.
+    # 7 values for each of the 6 pairs (and the plantless one), 12 for each of the 2 products
+    # and 10 for each of the 3 plants (and none), not 40 days of them.
     assert alarms >= 10
     assert _whole_history(connection).height > 240
-    assert history.height <= 6 * 7 + 3 * 10
+    assert history.height <= 7 * 7 + 2 * 12 + 4 * 10
 
 
 def test_rules_that_read_all_history_keep_all_of_it(tmp_path: Path) -> None:

@@ -200,7 +200,8 @@ def refresh_outlier_history(
         return chosen if chosen is not None else kept
     selected = ", ".join(f'"{column}"' for column in history.columns)
     fresh = connection.execute(
-        f"select {selected} from {raw_table(system, table)} where _batch_id = ?",  # noqa: S608
+        f"select {selected} from {raw_table(system, table)} where _batch_id = ?"  # noqa: S608
+        " order by rowid",
         [batch_id],
     ).pl()
     return within_reach(pl.concat([kept, fresh]) if fresh.height else kept, suite.outliers)

@@ -136,7 +136,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 record_increment(connection, build_number, said)
             arguments = [*PRODUCTION_BUILD, *(["--full-refresh"] * increment.is_full_refresh)]
             if context.is_subset:  # dagster-dbt passes the selection to dbt
-                yield from _dagster_events(dbt.cli(arguments, context=context), parsed, context)
+                invocation = dbt.cli(arguments, context=context)
+                try:
+                    yield from _dagster_events(invocation, parsed, context)
+                finally:
+                    _record_test_results(maglumat, build_number, invocation)
                 return
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
             context.log.info(said)
@@ -157,17 +161,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 try:
                     yield from _dagster_events(invocation, parsed, context, to_build)
                 except DagsterDbtCliRuntimeError as error:
+                    _record_test_results(maglumat, build_number, invocation)
                     _name_the_rows_behind(context, maglumat, invocation, error)
                     raise
                 # Remember the project dbt actually built (its own parse of the files), which
                 # the next plan compares with the parse the definitions were loaded from.
                 built = invocation.get_artifact("manifest.json")
                 built_with = project_fingerprint(built, settings)
-                run_results = invocation.get_artifact("run_results.json")
+                _record_test_results(maglumat, build_number, invocation)
             else:
-                built, run_results = parsed, {}
+                built = parsed
             with connection_under_lock(maglumat.paths.warehouse) as connection:
-                record_test_results(connection, build_number, built, run_results)
                 finish_build(connection, build_number, built_with)
                 dbt_failures.record(connection, [])
                 for address in drop_leftover_relations(connection, built):
@@ -192,8 +196,10 @@ def _dagster_events(
             if to_build and finished % DBT_PROGRESS_EVERY == 0:
                 # The command line's progress line reads it (pipelines/progress.py).
                 context.log.debug(f"{DBT_PROGRESS} {finished}/{max(to_build, finished)}")
-        node = manifest["nodes"].get(unique_id, {})
-        if node.get("resource_type") == "test" and not is_asset_check(node):
+        # A test the definitions' parse does not know (the project changed since) is no check.
+        if unique_id.startswith("test.") and not is_asset_check(
+            manifest["nodes"].get(unique_id, {})
+        ):
             continue
         yield from event.to_default_asset_events(
             manifest=invocation.manifest,
@@ -202,6 +208,19 @@ def _dagster_events(
             target_path=invocation.target_path,
             project=invocation.project,
         )
+
+
+def _record_test_results(
+    maglumat: MaglumatResource, build_number: int, invocation: DbtCliInvocation
+) -> None:
+    """Keep the results of the tests dbt ran in this build, passed or failed."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+        manifest = invocation.get_artifact("manifest.json")
+    except (OSError, ValueError):
+        return  # dbt stopped before writing its results: its own error says why
+    with connection_under_lock(maglumat.paths.warehouse) as connection:
+        record_test_results(connection, build_number, manifest, run_results)
 
 
 def _name_the_rows_behind(
