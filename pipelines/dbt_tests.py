@@ -75,3 +75,20 @@ def record_test_results(
             "insert into audit.dbt_test_results values (?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
     return len(rows)
+
+
+def latest_build_test_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How the tests of the latest build ended, by dbt status (pass, warn, fail, error, skipped);
+    empty before the first build or when it ran no test."""
+    present = connection.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'audit' and table_name in ('dbt_builds', 'dbt_test_results')"
+    ).fetchone()
+    if not present or present[0] < 2:
+        return {}
+    rows = connection.execute(
+        "select status, count(*) from audit.dbt_test_results"
+        " where build_number = (select max(build_number) from audit.dbt_builds)"
+        " group by status"
+    ).fetchall()
+    return {str(status): int(count) for status, count in rows}

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from maglumat.demo import DEFAULT_AS_OF
@@ -47,9 +48,21 @@ def test_a_run_prints_a_line_per_stage_and_keeps_the_full_log(
     stages = [line for line in lines if re.match(r"\[run\] (extract|gate|dbt|publish) +\d", line)]
     assert [line.split()[1] for line in stages] == ["extract", "gate", "dbt", "publish"]
     assert re.search(r"\[run\] extract +\d+ tables read, [\d,]+ rows landed +\([\d.]+ s\)", out)
-    assert re.search(
-        r"\[run\] dbt +[1-9]\d* models built, \d+ left alone .*; \d+ tests passed", out
+    dbt_line = re.search(
+        r"\[run\] dbt +[1-9]\d* models built, \d+ left alone .*; (\d+) tests passed", out
     )
+    assert dbt_line, out
+    # Every dbt test the build ran is counted, not only those that are Dagster checks.
+    connection = duckdb.connect(str(spine_run_copy.warehouse), read_only=True)
+    try:
+        (passed,) = connection.execute(
+            "select count(*) from audit.dbt_test_results where status = 'pass'"
+            " and build_number = (select max(build_number) from audit.dbt_builds)"
+        ).fetchone() or (0,)
+    finally:
+        connection.close()
+    assert int(dbt_line.group(1)) == passed
+    assert passed > 10
     assert re.search(r"\[run\] run \S+ succeeded in ", out)
     # The other sectors' systems are not there in this home: each says so, once, in full.
     unreachable = [line for line in lines if line.startswith("[run] WARNING source_reachable")]

@@ -75,6 +75,7 @@ def run_pipeline(
     with ``full_rebuild``, dbt rebuilds every model in full instead of what the day brought.
     """
     import dagster as dg
+    import duckdb
 
     if simulated:
         from simulator import serving_all
@@ -86,8 +87,16 @@ def run_pipeline(
 
     from maglumat import clock
     from pipelines.dbt_plan import parse_is_current
-    from pipelines.progress import elapsed_since, new_log_path, quiet_run, stage_figures
+    from pipelines.dbt_tests import latest_build_test_counts
+    from pipelines.progress import (
+        elapsed_since,
+        new_log_path,
+        quiet_run,
+        stage_figures,
+        with_test_counts,
+    )
     from pipelines.progress import stage_lines as lines_of
+    from warehouse.duck import read_only_connection
 
     started = time.perf_counter()
     paths = home_paths()
@@ -111,7 +120,16 @@ def run_pipeline(
             raise_on_error=False,
             run_config=progress_config(log_path, len(job.graph.nodes)),
         )
-    for line in lines_of(stage_figures(result)):
+    figures = stage_figures(result)
+    try:  # the build's own record of its tests; another writer may hold the file meanwhile
+        connection = read_only_connection(paths.warehouse)
+        try:
+            figures = with_test_counts(figures, latest_build_test_counts(connection))
+        finally:
+            connection.close()
+    except duckdb.Error:
+        pass
+    for line in lines_of(figures):
         print(line)
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     for evaluation in failed:
