@@ -173,6 +173,17 @@ def duckdb_rows(database: Path, sql: str, parameters: list[Any] | None = None) -
         connection.close()
 
 
+def latest_build_tests(warehouse: Path) -> list[tuple[str, str | None, str, int | None]]:
+    """(test name, tested model, status, failing rows) of each dbt test the latest build ran,
+    as ``audit.dbt_test_results`` keeps them."""
+    return duckdb_rows(
+        warehouse,
+        "select test_name, model, status, failures from audit.dbt_test_results"
+        " where build_number = (select max(build_number) from audit.dbt_builds)"
+        " order by test_name",
+    )
+
+
 BUILT_INDICATORS = pytest.StashKey[tuple[Path, Path]]()
 
 

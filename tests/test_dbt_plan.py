@@ -17,7 +17,13 @@ from pipelines.assets.sources import GATE_CHECK, ON_TIME_CHECK, REACHABLE_CHECK
 from pipelines.assets.transform import manifest_path
 from pipelines.dbt_plan import plan_build, project_settings
 from simulator import agriculture
-from tests.support import SPINE, run_daily_job, run_dbt, table_fingerprint
+from tests.support import (
+    SPINE,
+    latest_build_tests,
+    run_daily_job,
+    run_dbt,
+    table_fingerprint,
+)
 
 pytestmark = pytest.mark.slow
 AS_OF = DEFAULT_AS_OF
@@ -41,17 +47,9 @@ def _builds(paths: MaglumatPaths) -> list[tuple[str, str]]:
         connection.close()
 
 
-def _latest_test_results(paths: MaglumatPaths) -> list[tuple[str, str, str]]:
+def _latest_test_results(paths: MaglumatPaths) -> list[tuple[str, str | None, str]]:
     """(test name, tested model, status) of each dbt test the latest build ran."""
-    connection = duckdb.connect(str(paths.warehouse), read_only=True)
-    try:
-        return connection.execute(
-            "select test_name, model, status from audit.dbt_test_results"
-            " where build_number = (select max(build_number) from audit.dbt_builds)"
-            " order by test_name"
-        ).fetchall()
-    finally:
-        connection.close()
+    return [(name, model, status) for name, model, status, _ in latest_build_tests(paths.warehouse)]
 
 
 def _rebuilt_flags(result: dg.ExecuteInProcessResult) -> dict[str, bool]:

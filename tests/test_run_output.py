@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from maglumat.demo import DEFAULT_AS_OF
 from maglumat.settings import PROJECT_ROOT, MaglumatPaths
 from simulator import agriculture
+from tests.support import latest_build_tests
 
 pytestmark = pytest.mark.slow
 
@@ -53,14 +53,8 @@ def test_a_run_prints_a_line_per_stage_and_keeps_the_full_log(
     )
     assert dbt_line, out
     # Every dbt test the build ran is counted, not only those that are Dagster checks.
-    connection = duckdb.connect(str(spine_run_copy.warehouse), read_only=True)
-    try:
-        (passed,) = connection.execute(
-            "select count(*) from audit.dbt_test_results where status = 'pass'"
-            " and build_number = (select max(build_number) from audit.dbt_builds)"
-        ).fetchone() or (0,)
-    finally:
-        connection.close()
+    tested = latest_build_tests(spine_run_copy.warehouse)
+    passed = sum(status == "pass" for _, _, status, _ in tested)
     assert int(dbt_line.group(1)) == passed
     assert passed > 10
     assert re.search(r"\[run\] run \S+ succeeded in ", out)

@@ -140,7 +140,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 try:
                     yield from _dagster_events(invocation, parsed, context)
                 finally:
-                    _record_test_results(maglumat, build_number, invocation)
+                    _keep_test_results(maglumat, build_number, _artifacts(invocation))
                 return
             context.log.info(f"dbt build of {plan.describe()}: {plan.reason}")
             context.log.info(said)
@@ -161,17 +161,19 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 try:
                     yield from _dagster_events(invocation, parsed, context, to_build)
                 except DagsterDbtCliRuntimeError as error:
-                    _record_test_results(maglumat, build_number, invocation)
-                    _name_the_rows_behind(context, maglumat, invocation, error)
+                    artifacts = _artifacts(invocation)
+                    _keep_test_results(maglumat, build_number, artifacts)
+                    _name_the_rows_behind(context, maglumat, artifacts, error)
                     raise
                 # Remember the project dbt actually built (its own parse of the files), which
                 # the next plan compares with the parse the definitions were loaded from.
                 built = invocation.get_artifact("manifest.json")
                 built_with = project_fingerprint(built, settings)
-                _record_test_results(maglumat, build_number, invocation)
+                run_results = invocation.get_artifact("run_results.json")
             else:
-                built = parsed
+                built, run_results = parsed, {}
             with connection_under_lock(maglumat.paths.warehouse) as connection:
+                record_test_results(connection, build_number, built, run_results)
                 finish_build(connection, build_number, built_with)
                 dbt_failures.record(connection, [])
                 for address in drop_leftover_relations(connection, built):
@@ -210,32 +212,38 @@ def _dagster_events(
         )
 
 
-def _record_test_results(
-    maglumat: MaglumatResource, build_number: int, invocation: DbtCliInvocation
-) -> None:
-    """Keep the results of the tests dbt ran in this build, passed or failed."""
+def _artifacts(invocation: DbtCliInvocation) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """dbt's manifest and run results of ``invocation``, read once; None when dbt stopped
+    before writing them (its own error says why)."""
     try:
-        run_results = invocation.get_artifact("run_results.json")
-        manifest = invocation.get_artifact("manifest.json")
+        return invocation.get_artifact("manifest.json"), invocation.get_artifact("run_results.json")
     except (OSError, ValueError):
-        return  # dbt stopped before writing its results: its own error says why
+        return None
+
+
+def _keep_test_results(
+    maglumat: MaglumatResource,
+    build_number: int,
+    artifacts: tuple[dict[str, Any], dict[str, Any]] | None,
+) -> None:
+    """Keep the results of the tests dbt ran in a build that stopped or was hand-picked."""
+    if artifacts is None:
+        return
     with connection_under_lock(maglumat.paths.warehouse) as connection:
-        record_test_results(connection, build_number, manifest, run_results)
+        record_test_results(connection, build_number, *artifacts)
 
 
 def _name_the_rows_behind(
     context: dg.AssetExecutionContext,
     maglumat: MaglumatResource,
-    invocation: DbtCliInvocation,
+    artifacts: tuple[dict[str, Any], dict[str, Any]] | None,
     error: DagsterDbtCliRuntimeError,
 ) -> None:
     """After failed dbt tests: raise a failure naming the landed batches and rows behind each
     (pipelines/dbt_failures.py), kept for ``maglumat quarantine`` too."""
-    try:
-        run_results = invocation.get_artifact("run_results.json")
-        manifest = invocation.get_artifact("manifest.json")
-    except (OSError, ValueError):
-        return  # dbt stopped before writing its results: its own error says why
+    if artifacts is None:
+        return
+    manifest, run_results = artifacts
     with connection_under_lock(maglumat.paths.warehouse) as connection:
         traced = dbt_failures.trace(connection, manifest, run_results)
         if not traced:
