@@ -75,15 +75,19 @@ class BuildIncrement:
 
 
 def incremental_models(manifest: Mapping[str, Any]) -> dict[str, set[tuple[str, str]]]:
-    """Each incremental model's unique id and the source tables (system, table) it reads, through
-    the models between them."""
+    """Each incremental model that applies the ledger's increments, with the source tables
+    (system, table) it reads through the models between them."""
     nodes = manifest.get("nodes") or {}
     sources = manifest.get("sources") or {}
     found: dict[str, set[tuple[str, str]]] = {}
     for unique_id, node in nodes.items():
         if node.get("resource_type") != "model":
             continue
-        if (node.get("config") or {}).get("materialized") != "incremental":
+        config = node.get("config") or {}
+        if config.get("materialized") != "incremental":
+            continue
+        # The indicator values find what changed from their days, not from the ledger.
+        if (config.get("meta") or {}).get("refresh") == "changed_days":
             continue
         upstream: set[tuple[str, str]] = set()
         pending = list((node.get("depends_on") or {}).get("nodes") or [])

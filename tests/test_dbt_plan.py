@@ -187,4 +187,8 @@ def test_dbt_unit_tests_pass(spine_run_copy: MaglumatPaths, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout[-4000:]
     unit_tests = len(json.loads(Path(manifest_path()).read_text())["unit_tests"])
     assert unit_tests > 0
-    assert f"PASS={unit_tests} " in result.stdout, result.stdout[-2000:]
+    results = json.loads((tmp_path / "dbt-target" / "run_results.json").read_text())["results"]
+    passed = [
+        r for r in results if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"
+    ]
+    assert len(passed) == unit_tests, result.stdout[-2000:]

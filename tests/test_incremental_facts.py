@@ -1,7 +1,8 @@
 """Incremental facts: a daily build rebuilds only the days its new batches bring (a day sent
 again included), the rest of the table stays as it was, and after several days every table
-equals what a full rebuild makes of the same sources, row for row. A steward's readmit of a
-loaded batch makes the next build refresh in full."""
+equals what a full rebuild makes of the same sources, row for row. The indicator values make
+again only the periods whose days changed. A steward's readmit of a loaded batch makes the next
+build refresh in full."""
 
 from __future__ import annotations
 
@@ -29,12 +30,15 @@ from tests.support import (
 pytestmark = pytest.mark.slow
 FUEL = [fuel_energy.SYSTEM]
 DAILY_FACT = "marts.fct_fuel_energy_daily_production"
+VALUES = "intermediate.int_indicator_values_fuel_energy"
 TABLES = [
     DAILY_FACT,
     "marts.fct_fuel_energy_monthly_production",
+    VALUES,
     "indicators.fct_indicator_values",
     "indicators.ind_fuel_energy_monthly",
 ]
+DAILY_POWER = "fe_power_daily_output_gwh"
 # A day no later batch touches, and a day sent again corrected (fek_2023-09-12_duzedis.csv,
 # which arrives on the 15th).
 UNTOUCHED_DAY = dt.date(2023, 9, 5)
@@ -86,6 +90,58 @@ def _marked_days(paths: MaglumatPaths) -> list[dt.date]:
     finally:
         connection.close()
     return [day for (day,) in rows]
+
+
+def _mark_period(paths: MaglumatPaths, day: dt.date) -> None:
+    """Copy the country row of the daily power output on ``day`` into the sector's values
+    under a breakdown of its own: a build that makes the day again removes it."""
+    connection = duckdb.connect(str(paths.warehouse))
+    try:
+        connection.execute(
+            f"insert into {VALUES} select * replace (? as breakdown) from {VALUES}"
+            " where indicator_id = ? and period_type = 'day' and period_start = ?"
+            " and region_level = 'country'",
+            [MARKER, DAILY_POWER, day],
+        )
+    finally:
+        connection.close()
+
+
+def _marked_periods(paths: MaglumatPaths) -> list[dt.date]:
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        rows = connection.execute(
+            f"select period_start from {VALUES} where breakdown = ? order by 1", [MARKER]
+        ).fetchall()
+    finally:
+        connection.close()
+    return [day for (day,) in rows]
+
+
+def _unmark_periods(paths: MaglumatPaths) -> None:
+    connection = duckdb.connect(str(paths.warehouse))
+    try:
+        for table in (VALUES, "indicators.fct_indicator_values"):
+            connection.execute(f"delete from {table} where breakdown = ?", [MARKER])
+    finally:
+        connection.close()
+
+
+def _refreshed(paths: MaglumatPaths, indicator_id: str) -> dict[str, list[dt.date]]:
+    """The periods of one indicator that the last build made again, by period type."""
+    connection = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        rows = connection.execute(
+            "select period_type, period_start from audit.dbt_indicator_refresh__fuel_energy"
+            " where indicator_id = ? and not is_whole order by all",
+            [indicator_id],
+        ).fetchall()
+    finally:
+        connection.close()
+    found: dict[str, list[dt.date]] = {}
+    for period_type, period_start in rows:
+        found.setdefault(period_type, []).append(period_start)
+    return found
 
 
 def _tables(paths: MaglumatPaths) -> dict[str, list[tuple]]:
@@ -154,6 +210,7 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     assert _run(home).startswith("incremental models in full: no earlier build")
     known, _ = _new_batches(home, set())
     _mark(home, UNTOUCHED_DAY)
+    _mark_period(home, UNTOUCHED_DAY)
 
     fuel_energy.simulate(home, _morning(13))
     day_file = home.systems / fuel_energy.SYSTEM / "inbox" / "fek_2023-09-10.csv"
@@ -166,6 +223,8 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     quarantined = _quarantined_batch(home)
     _mark(home, dt.date(2023, 9, 11))
     _mark(home, CORRECTED_DAY)
+    _mark_period(home, dt.date(2023, 9, 11))
+    _mark_period(home, CORRECTED_DAY)
 
     fuel_energy.simulate(home, _morning(16))
     _send_register_with(home, "TGZ-TZE", like="TGZ-GLK")
@@ -194,6 +253,15 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     assert _fact(
         home, "select max(correction_count) from {fact} where report_date = ?", [CORRECTED_DAY]
     ) == [(1,)]
+    # The indicator values made again the periods of the days that changed, and no other:
+    # the daily power output of the 12th (sent again) to the 15th, their weeks and September.
+    assert _marked_periods(home) == [UNTOUCHED_DAY, dt.date(2023, 9, 11)]
+    assert _refreshed(home, DAILY_POWER) == {
+        "day": [CORRECTED_DAY + dt.timedelta(days=n) for n in range(4)],
+        "month": [dt.date(2023, 9, 1)],
+        "week": [dt.date(2023, 9, 11)],
+    }
+    _unmark_periods(home)
     incremental = _tables(home)
 
     said_full = _run(home, full=True)

@@ -31,6 +31,8 @@ from pipelines.indicators.catalogue import (
 )
 from pipelines.indicators.render import (
     render_catalogue_macro,
+    render_days_model,
+    render_days_yml,
     render_dbt_sources,
     render_delivery_macro,
     render_enterprise_models_macro,
@@ -88,6 +90,8 @@ def generated_files(
     for sector in sectors(indicators):
         files[values / f"int_indicator_values_{sector}.sql"] = render_values_model(sector)
         files[values / f"int_indicator_values_{sector}.yml"] = render_values_yml(sector, indicators)
+        files[values / f"int_indicator_days_{sector}.sql"] = render_days_model(sector)
+        files[values / f"int_indicator_days_{sector}.yml"] = render_days_yml(sector)
         if wide_indicators(indicators, sector):
             files[models / f"ind_{sector}_monthly.sql"] = render_wide_model(sector, indicators)
             files[models / f"ind_{sector}_monthly.yml"] = render_wide_yml(sector, indicators)

@@ -89,10 +89,66 @@ def render_catalogue_macro(indicators: list[dict[str, Any]]) -> str:
 
 def render_values_model(sector: str) -> str:
     return (
-        f"-- Indicator values of the {sector} sector in the long shape;\n"
+        f"-- Indicator values of the {sector} sector in the long shape; on DuckDB a build makes\n"
+        f"-- only the periods whose days changed (macros/indicators/indicator_refresh.sql);\n"
         f"-- {GENERATED_HEADER}.\n"
+        "{{ config(\n"
+        "    materialized=('incremental' if target.type == 'duckdb' else 'table'),\n"
+        "    incremental_strategy='append',\n"
+        "    on_schema_change='fail',\n"
+        "    meta={'refresh': 'changed_days'},\n"
+        "    pre_hook=[\n"
+        f"        \"{{{{ indicator_refresh_hook('{sector}') }}}}\",\n"
+        f"        \"{{{{ indicator_refresh_delete_hook('{sector}') }}}}\",\n"
+        "    ],\n"
+        f"    post_hook=\"{{{{ indicator_days_kept_hook('{sector}') }}}}\",\n"
+        ") }}\n"
+        f"-- depends_on: {{{{ ref('int_indicator_days_{sector}') }}}}\n"
         f"{{{{ indicator_values_for_sector('{sector}') }}}}\n"
     )
+
+
+def render_days_model(sector: str) -> str:
+    return (
+        f"-- Each {sector} indicator's base rows by date, counted and fingerprinted: what tells a\n"
+        f"-- build which periods of int_indicator_values_{sector} changed;\n"
+        f"-- {GENERATED_HEADER}.\n"
+        f"{{{{ indicator_days_for_sector('{sector}') }}}}\n"
+    )
+
+
+def render_days_yml(sector: str) -> str:
+    model = {
+        "name": f"int_indicator_days_{sector}",
+        "config": {"meta": {"sector": sector}},
+        "description": (
+            f"The days of each {sector} indicator's base rows (the rows its periods are made "
+            "from), with their count and fingerprint; a day that differs from the days the last "
+            "build kept (audit.dbt_indicator_days__<sector>) makes its periods again "
+            f"({GENERATED_HEADER})."
+        ),
+        "columns": [
+            {
+                "name": "indicator_id",
+                "description": "Indicator (see dim_indicators).",
+                "data_tests": ["not_null"],
+            },
+            {"name": "base_date", "description": "The date of the base rows."},
+            {
+                "name": "is_current",
+                "description": (
+                    "False for the rows of a year before, shifted a year on as the comparison "
+                    "base of year-on-year growth."
+                ),
+            },
+            {"name": "row_count", "description": "Base rows of the day."},
+            {
+                "name": "row_fingerprint",
+                "description": "Sum of the rows' hashes: the same for the same rows in any order.",
+            },
+        ],
+    }
+    return yaml_text({"version": 2, "models": [model]})
 
 
 def render_values_yml(sector: str, indicators: list[dict[str, Any]]) -> str:
@@ -126,7 +182,6 @@ def render_values_yml(sector: str, indicators: list[dict[str, Any]]) -> str:
             {"name": "denominator", "description": "Sum of the denominator (see dim_indicators)."},
             {"name": "value", "description": "The indicator value."},
             {"name": "target_amount", "description": "Target from a plan measure, if any."},
-            {"name": "data_through_date", "description": "The indicator's last date with data."},
             {
                 "name": "period_last_data_date",
                 "description": "The period's last date with data (of the breakdown).",

@@ -2,9 +2,9 @@
     Compile one catalogue entry (see dbt_project/indicators/*.yml and indicator_catalogue())
     into a select of the long indicator shape:
     indicator_id, period_type, period_start, region_level, region_id, enterprise_id, breakdown,
-    numerator, denominator, value, target_amount, data_through_date (the indicator's last date
-    with data), period_last_data_date (the period's, for the breakdown) and is_restated (a row
-    of the value matches the entry's `restated_when`).
+    numerator, denominator, value, target_amount, period_last_data_date (the period's last date
+    with data, for the breakdown) and is_restated (a row of the value matches the entry's
+    `restated_when`). The indicator's last date with data is its days' (indicator_days.sql).
 
     Steps: rows of the source mart at their own grain (base), plus the same rows a year later as
     the prior-year comparison (yoy_growth only); for sums and ratios, monthly partial sums of
@@ -14,6 +14,10 @@
     only the rows of the last date with data in the period; for share_below_plan one row per
     enterprise and period; then one group by per region level. Ratios are sums of numerators
     over sums of denominators at every level; percentiles are recomputed from the rows.
+
+    A daily build computes only the periods whose days changed (`refreshing`, see
+    indicator_refresh.sql): the base keeps the days those periods span, and the periods made
+    from them keep only those to refresh.
 -#}
 
 {% macro indicator_period_start(period_type, date_column) -%}
@@ -43,7 +47,6 @@
 
 {% macro indicator_aggregates(ind) -%}
     {%- set factor = ind.factor | string -%}
-        max(data_through_date) as data_through_date,
         max(last_current_date) as period_last_data_date,
         coalesce(bool_or(is_restated), false) as is_restated,
     {%- if ind.aggregation in ('ratio', 'share_below_plan') -%}
@@ -86,19 +89,11 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro indicator_values(ind) -%}
+{#- The rows of one catalogue entry at their own grain, named `ind_<id>__<name>` (with the
+    CTE `ind_<id>__source` before it): the base every period is made from. -#}
+{% macro indicator_base_rows(ind, name='base') -%}
     {%- set cte = 'ind_' ~ ind.id -%}
-    {%- set is_precomputed = ind.aggregation == 'precomputed' -%}
-    {%- set is_last = ind.get('time_aggregation', 'sum') == 'last' -%}
-    {%- set period_filter = var('indicator_period_types', none) -%}
-    {%- set period_types = ind.periodicity | select('in', period_filter or ind.periodicity) | list -%}
-    {#- Sums and ratios of sums add up: their months, quarters, years and years to date come
-        from monthly partial sums at the finest grain any level groups by, not from the
-        fact's rows again. Percentiles, distinct counts, shares of entities, year-on-year
-        growth and levels ("last") are computed from the rows. -#}
-    {%- set rolls_up = ind.aggregation in ('ratio', 'sum') and not is_last -%}
-    {%- set monthly_types = ['month', 'quarter', 'year', 'ytd'] -%}
-
+    {%- set is_precomputed = ind.aggregation == 'precomputed' %}
 {{ cte }}__source as (
 
     select
@@ -130,7 +125,7 @@
 ),
 
 {#- Enterprises without a province of their own in the mart take it from dim_enterprises. #}
-{{ cte }}__base as (
+{{ cte }}__{{ name }} as (
 
     select
         {{ cte }}__source.base_date,
@@ -183,7 +178,41 @@
         on {{ cte }}__source.enterprise_id = enterprises.enterprise_id
     {%- endif %}
 
+)
+{%- endmacro %}
+
+{% macro indicator_values(ind, refreshing=false) -%}
+    {%- set cte = 'ind_' ~ ind.id -%}
+    {%- set is_precomputed = ind.aggregation == 'precomputed' -%}
+    {%- set is_last = ind.get('time_aggregation', 'sum') == 'last' -%}
+    {%- set period_types = indicator_period_types(ind) -%}
+    {#- Sums and ratios of sums add up: their months, quarters, years and years to date come
+        from monthly partial sums at the finest grain any level groups by, not from the
+        fact's rows again. Percentiles, distinct counts, shares of entities, year-on-year
+        growth and levels ("last") are computed from the rows. -#}
+    {%- set rolls_up = ind.aggregation in ('ratio', 'sum') and not is_last -%}
+    {%- set monthly_types = ['month', 'quarter', 'year', 'ytd'] -%}
+
+{{ indicator_base_rows(ind, 'all_base' if refreshing else 'base') }},
+{%- if refreshing %}
+
+{#- Only the days of the periods to refresh; a whole refresh (a campaign, a day without a
+    date) keeps every day. #}
+{{ cte }}__base as (
+
+    select * from {{ cte }}__all_base
+    where
+        exists (
+            select 1 from indicator_refresh
+            where indicator_refresh.indicator_id = '{{ ind.id }}' and indicator_refresh.is_whole
+        )
+        or base_date in (
+            select indicator_refresh_days.base_date from indicator_refresh_days
+            where indicator_refresh_days.indicator_id = '{{ ind.id }}'
+        )
+
 ),
+{%- endif %}
 
 {%- if rolls_up %}
 
@@ -237,7 +266,7 @@
 ),
 {%- endif %}
 
-{{ cte }}__periods as (
+{{ cte }}__{{ 'all_periods' if refreshing else 'periods' }} as (
     {%- for period_type in period_types %}
     {%- if rolls_up and period_type in monthly_types %}
     {%- set rows = cte ~ '__monthly' %}
@@ -279,6 +308,35 @@
     {%- endfor %}
 
 ),
+{%- if refreshing %}
+
+{#- The periods to refresh: those of the days that changed, every one of them made whole
+    by the days the base kept for it. #}
+{{ cte }}__periods as (
+
+    select * from {{ cte }}__all_periods as periods
+    where
+        exists (
+            select 1 from indicator_refresh
+            where
+                indicator_refresh.indicator_id = '{{ ind.id }}'
+                and indicator_refresh.is_whole
+                and (
+                    indicator_refresh.period_type is null
+                    or indicator_refresh.period_type = periods.period_type
+                )
+        )
+        or exists (
+            select 1 from indicator_refresh
+            where
+                indicator_refresh.indicator_id = '{{ ind.id }}'
+                and not indicator_refresh.is_whole
+                and indicator_refresh.period_type = periods.period_type
+                and indicator_refresh.period_start = periods.period_start
+        )
+
+),
+{%- endif %}
 
 {#-
     A period is reported up to its last date with current data: levels (stocks, head counts,
@@ -291,8 +349,7 @@
         *,
         max(case when is_current then base_date end) over (
             partition by period_type, period_start, breakdown
-        ) as last_current_date,
-        max(case when is_current then base_date end) over () as data_through_date
+        ) as last_current_date
 
     from {{ cte }}__periods
 
@@ -328,7 +385,6 @@
         end as numerator,
         case when {{ indicator_exact_sum('denominator') }} > 0 then 1.0 else 0.0 end as denominator,
         cast(null as double) as target_amount,
-        max(data_through_date) as data_through_date,
         max(last_current_date) as last_current_date,
         coalesce(bool_or(is_restated), false) as is_restated
 
@@ -360,7 +416,6 @@
         {{ ind.factor }} * numerator / nullif(denominator, 0) as value,
         {%- endif %}
         cast(null as double) as target_amount,
-        data_through_date,
         last_current_date as period_last_data_date,
         is_restated
 
@@ -430,17 +485,18 @@
     Vars (all optional, for a partial build or a unit test of one formula):
     indicator_ids (only these indicators), indicator_period_types and indicator_levels.
 -#}
+{#- On DuckDB the model is incremental: it makes only the periods whose days changed
+    (indicator_refresh.sql). -#}
 {% macro indicator_values_for_sector(sector) -%}
-    {%- set only = var('indicator_ids', none) -%}
-    {%- set indicators = [] -%}
-    {%- for ind in indicator_catalogue() -%}
-        {%- if ind.sector == sector and (only is none or ind.id in only) -%}
-            {%- do indicators.append(ind) -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set indicators = indicators_of_sector(sector) -%}
+    {%- set refreshing = target.type == 'duckdb' and is_incremental() -%}
 with
+{%- if refreshing %}
+
+{{ indicator_refresh_ctes(sector) }},
+{%- endif %}
 {% for ind in indicators %}
-{{ indicator_values(ind) }},
+{{ indicator_values(ind, refreshing) }},
 {% endfor %}
 final as (
     {%- for ind in indicators %}
@@ -458,7 +514,6 @@ final as (
         -- Six decimals: enough for any unit here; exact sums make them the same on every engine.
         {{ indicator_rounded('value') }} as value,
         cast(target_amount as double) as target_amount,
-        data_through_date,
         period_last_data_date,
         is_restated
     from ind_{{ ind.id }}

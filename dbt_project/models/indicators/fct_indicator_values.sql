@@ -44,7 +44,31 @@ sector_due_through as (
         select * from {{ ref('int_indicator_values_' ~ sector) }}
 
     ),
+
+    {{ sector }}_days as (
+
+        select * from {{ ref('int_indicator_days_' ~ sector) }}
+
+    ),
 {%- endfor %}
+
+-- Each indicator's last date with data: the latest day of its current base rows.
+data_through as (
+    {%- for sector in indicator_sectors() %}
+
+        select
+            {{ sector }}_days.indicator_id,
+            max(
+                case when {{ sector }}_days.is_current then {{ sector }}_days.base_date end
+            ) as data_through_date
+        from {{ sector }}_days
+        group by {{ sector }}_days.indicator_id
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
 
 indicator_values as (
     {%- for sector in indicator_sectors() %}
@@ -61,6 +85,7 @@ targeted as (
 
     select
         indicator_values.*,
+        data_through.data_through_date,
         indicators.direction,
         indicators.threshold_basis,
         indicators.green_threshold,
@@ -80,9 +105,9 @@ targeted as (
         -- Monthly indicators have data for whole months: their cut-off is that month's end.
         case
             when indicators.periodicity like '%day%' or indicators.periodicity like '%week%'
-                then indicator_values.data_through_date
+                then data_through.data_through_date
             else {{ add_days(
-                "cast(cast(date_trunc('month', indicator_values.data_through_date) as date)"
+                "cast(cast(date_trunc('month', data_through.data_through_date) as date)"
                 ~ " + interval 1 month as date)", -1) }}
         end as data_cutoff_date,
         sector_due_through.due_through_date,
@@ -95,6 +120,8 @@ targeted as (
     from indicator_values
     inner join indicators
         on indicator_values.indicator_id = indicators.indicator_id
+    inner join data_through
+        on indicator_values.indicator_id = data_through.indicator_id
     left join sector_due_through
         on indicators.sector = sector_due_through.sector
 
