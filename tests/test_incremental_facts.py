@@ -305,7 +305,10 @@ def test_an_incremental_model_reads_only_the_sources_whose_increments_it_applies
     batch touched: each incremental model's sources are exactly those it takes increments of."""
     manifest = json.loads(Path(manifest_path()).read_text())
     incremental = incremental_models(manifest)
-    assert sorted(incremental) == ["model.maglumat.fct_fuel_energy_daily_production"]
+    assert sorted(incremental) == [
+        "model.maglumat.fct_fuel_energy_daily_production",
+        "model.maglumat.int_edocument_documents",
+    ]
     for unique_id, upstream in incremental.items():
         applied = set(
             re.findall(

@@ -196,7 +196,8 @@ class Warehouse:
         breakdown: str | None = None,
         enterprise: str | bool | None = None,
     ) -> pl.DataFrame:
-        """Values of one indicator from ``indicators.fct_indicator_values``.
+        """Values of one indicator from ``indicators.fct_indicator_values`` (region totals) or,
+        with ``enterprise``, ``indicators.fct_enterprise_indicator_values``.
 
         Args:
             indicator_id: e.g. ``fe_gas_output_bcm`` (see ``indicators()``).
@@ -218,6 +219,11 @@ class Warehouse:
             close = difflib.get_close_matches(indicator_id, every["indicator_id"].to_list(), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(f"no indicator {indicator_id!r} in the catalogue{hint}")
+        mart = (
+            "indicators.fct_indicator_values"
+            if enterprise is None or enterprise is False
+            else "indicators.fct_enterprise_indicator_values"
+        )
         for argument, column, given in (
             ("level", "region_level", level),
             ("period_type", "period_type", period_type),
@@ -225,7 +231,7 @@ class Warehouse:
             if given is None:
                 continue
             present = self.sql(
-                f"select distinct {column} from indicators.fct_indicator_values"  # noqa: S608
+                f"select distinct {column} from {mart}"  # noqa: S608
                 f" where indicator_id = ? order by 1",
                 [indicator_id],
             ).to_series()
@@ -236,14 +242,14 @@ class Warehouse:
                 )
         regions = [region] if isinstance(region, str) else region
         return self.sql(
-            """
+            f"""
             select
                 facts.indicator_id, facts.period_type, facts.period_start,
                 facts.region_level, facts.region_id, regions.name_en as region_name_en,
                 facts.enterprise_id, facts.breakdown, facts.value, catalogue.unit,
                 facts.target, facts.variance, facts.status,
                 facts.numerator, facts.denominator
-            from indicators.fct_indicator_values as facts
+            from {mart} as facts
             inner join indicators.dim_indicators as catalogue
                 on facts.indicator_id = catalogue.indicator_id
             left join marts.dim_regions as regions on facts.region_id = regions.region_id
@@ -261,7 +267,7 @@ class Warehouse:
               end
             order by facts.period_type, facts.period_start, facts.region_level,
                 facts.region_id, facts.enterprise_id, facts.breakdown
-            """,
+            """,  # noqa: S608 - the mart is one of two names
             {
                 "indicator_id": indicator_id,
                 "regions": regions,

@@ -22,6 +22,11 @@ from tests.oracle.engine import EXPECTED_SCHEMA, KEYS
 
 SHOWN = 20
 FLAGS = ("is_partial_period", "is_restated")
+# Region totals and enterprise rows: the two marts share one shape.
+PUBLISHED = (
+    "(select * from indicators.fct_indicator_values"
+    " union all select * from indicators.fct_enterprise_indicator_values)"
+)
 
 
 def published(
@@ -32,8 +37,8 @@ def published(
     try:
         frame = connection.execute(
             "select indicator_id, period_type, period_start, region_level, region_id,"
-            " enterprise_id, breakdown, numerator, denominator, value"
-            " from indicators.fct_indicator_values where indicator_id = ?",
+            f" enterprise_id, breakdown, numerator, denominator, value from {PUBLISHED}"
+            " where indicator_id = ?",
             [indicator_id],
         ).pl()
     finally:
@@ -145,7 +150,7 @@ def published_flag(
     try:
         frame = connection.execute(
             f"select {', '.join(KEYS)}, {column}"  # the column is one of FLAGS
-            " from indicators.fct_indicator_values where indicator_id = ?",
+            f" from {PUBLISHED} where indicator_id = ?",
             [indicator_id],
         ).pl()
     finally:

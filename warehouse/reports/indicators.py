@@ -268,6 +268,7 @@ def most_below_plan(
     """Enterprises (or districts) furthest below the plan on the plan fulfilment indicators."""
     if not indicator_ids:
         return []
+    mart = "fct_enterprise_indicator_values" if enterprises else "fct_indicator_values"
     return (
         connection.execute(
             f"""
@@ -277,7 +278,7 @@ def most_below_plan(
                 enterprises.enterprise_name,
                 regions.name_{language} as region_name,
                 provinces.name_{language} as province_name
-            from indicators.fct_indicator_values as indicator_values
+            from indicators.{mart} as indicator_values
             left join marts.dim_enterprises as enterprises
                 on indicator_values.enterprise_id = enterprises.enterprise_id
             left join marts.dim_regions as regions on indicator_values.region_id = regions.region_id
@@ -294,7 +295,7 @@ def most_below_plan(
             order by indicator_values.variance, indicator_values.value,
                 indicator_values.region_id, indicator_values.enterprise_id
             limit ?
-            """,  # noqa: S608 - the language is one of three checked names
+            """,  # noqa: S608 - the language is one of three checked names, the mart one of two
             [period_type, period_start, indicator_ids, enterprises, enterprises, limit],
         )
         .pl()

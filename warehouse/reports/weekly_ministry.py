@@ -253,15 +253,16 @@ def _latest_month_with_rows(
     latest_month: dt.date,
     enterprises: bool,
 ) -> dt.date | None:
+    mart = "fct_enterprise_indicator_values" if enterprises else "fct_indicator_values"
     row = connection.execute(
-        """
-        select max(period_start) from indicators.fct_indicator_values
+        f"""
+        select max(period_start) from indicators.{mart}
         where period_type = 'month' and period_start <= ? and list_contains(?, indicator_id)
             and (
                 (? and enterprise_id is not null)
                 or (not ? and enterprise_id is null and region_level = 'district')
             )
-        """,
+        """,  # noqa: S608 - the mart is one of two names
         [latest_month, indicator_ids, enterprises, enterprises],
     ).fetchone()
     return row[0] if row else None

@@ -73,14 +73,29 @@
 
 {#-
     A wide monthly mart of one sector: one row per month, region and enterprise, one column per
-    indicator (its value), read from fct_indicator_values so both always agree.
+    indicator (its value), read from fct_indicator_values and fct_enterprise_indicator_values so
+    they always agree.
 -#}
 {% macro indicator_wide_mart(sector, indicator_ids, ytd_indicator_ids=[]) -%}
 with
 
-indicator_values as (
+region_values as (
 
     select * from {{ ref('fct_indicator_values') }}
+
+),
+
+enterprise_values as (
+
+    select * from {{ ref('fct_enterprise_indicator_values') }}
+
+),
+
+indicator_values as (
+
+    select * from region_values
+    union all
+    select * from enterprise_values
 
 ),
 
