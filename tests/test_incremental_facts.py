@@ -299,6 +299,25 @@ def test_daily_builds_rebuild_the_days_they_bring_and_equal_a_full_rebuild(
     compiled = run_dbt(home, ["compile", "--select", "fct_fuel_energy_daily_production"], tmp_path)
     assert compiled.returncode == 0, compiled.stdout[-2000:]
 
+    # The sector's values built by hand for one indicator would leave the kept days out of
+    # step with the table: dbt stops and says so.
+    narrowed = run_dbt(
+        home,
+        [
+            "build",
+            "--select",
+            "int_indicator_values_fuel_energy",
+            "--vars",
+            "{indicator_ids: [fe_gas_output_bcm]}",
+        ],
+        tmp_path,
+    )
+    assert narrowed.returncode != 0
+    assert (
+        "is made by period from the days kept by its last build: a build narrowed by the var"
+        " indicator_ids would leave them out of step; give dbt --full-refresh"
+    ) in narrowed.stdout
+
 
 def test_an_incremental_model_reads_only_the_sources_whose_increments_it_applies() -> None:
     """A model over another source (a register, a plan) would keep stale rows on the days no

@@ -100,6 +100,7 @@ def render_values_model(sector: str) -> str:
         "    pre_hook=[\n"
         f"        \"{{{{ indicator_refresh_hook('{sector}') }}}}\",\n"
         f"        \"{{{{ indicator_refresh_delete_hook('{sector}') }}}}\",\n"
+        f"        \"{{{{ indicator_retired_delete_hook('{sector}') }}}}\",\n"
         "    ],\n"
         f"    post_hook=\"{{{{ indicator_days_kept_hook('{sector}') }}}}\",\n"
         ") }}\n"

@@ -75,7 +75,10 @@ final as (
             target_amount,
             is_restated,
             source_value
-        )) as row_fingerprint
+        ))
+        {#- The entry's definition too: a changed formula, factor or periodicity changes every
+            day of it, even where its rows do not. #}
+        + hash({{ indicator_literal(tojson(ind, sort_keys=true)) }}) as row_fingerprint
     from ind_{{ ind.id }}__base
     group by base_date, is_current
     {%- if not loop.last %}
@@ -204,6 +207,16 @@ from periods
 
 {#- Pre-hook: decide which periods this build makes (DuckDB only; elsewhere a table). -#}
 {% macro indicator_refresh_hook(sector) -%}
+    {%- if target.type == 'duckdb' and execute and is_incremental() -%}
+        {%- for narrowing in ('indicator_ids', 'indicator_period_types', 'indicator_levels') -%}
+            {%- if var(narrowing, none) is not none -%}
+                {{ exceptions.raise_compiler_error(
+                    this ~ " is made by period from the days kept by its last build: a build"
+                    " narrowed by the var " ~ narrowing ~ " would leave them out of step; give"
+                    " dbt --full-refresh") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- if target.type == 'duckdb' and execute -%}
         {%- set kept = adapter.get_relation(
             database=this.database, schema='audit', identifier='dbt_indicator_days__' ~ sector) -%}
@@ -231,6 +244,18 @@ where
         or (not refresh.is_whole and indicator_values.period_type = refresh.period_type
             and indicator_values.period_start = refresh.period_start)
     )
+    {%- else -%}
+select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: an indicator no longer in the catalogue leaves with its rows. -#}
+{% macro indicator_retired_delete_hook(sector) -%}
+    {%- if target.type == 'duckdb' and execute and is_incremental() -%}
+delete from {{ this }}
+where indicator_id not in (
+    {%- for ind in indicators_of_sector(sector) %}'{{ ind.id }}'{{ ', ' if not loop.last }}{% endfor -%}
+)
     {%- else -%}
 select 1
     {%- endif -%}

@@ -50,13 +50,22 @@ ranked as (
 
     select
         unique_events.*,
+        -- The log's file and line break ties: a document rebuilt alone ranks as in a full build.
         row_number() over (
             partition by unique_events.document_id
-            order by unique_events.event_at desc, unique_events.logged_at desc
+            order by
+                unique_events.event_at desc,
+                unique_events.logged_at desc,
+                unique_events.log_file desc,
+                unique_events.log_line desc
         ) as recency_rank,
         row_number() over (
             partition by unique_events.document_id
-            order by unique_events.event_at, unique_events.logged_at
+            order by
+                unique_events.event_at,
+                unique_events.logged_at,
+                unique_events.log_file,
+                unique_events.log_line
         ) as age_rank
 
     from unique_events

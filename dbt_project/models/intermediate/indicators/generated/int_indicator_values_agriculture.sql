@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('agriculture') }}",
         "{{ indicator_refresh_delete_hook('agriculture') }}",
+        "{{ indicator_retired_delete_hook('agriculture') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('agriculture') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('chemical') }}",
         "{{ indicator_refresh_delete_hook('chemical') }}",
+        "{{ indicator_retired_delete_hook('chemical') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('chemical') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('construction') }}",
         "{{ indicator_refresh_delete_hook('construction') }}",
+        "{{ indicator_retired_delete_hook('construction') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('construction') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('data_quality') }}",
         "{{ indicator_refresh_delete_hook('data_quality') }}",
+        "{{ indicator_retired_delete_hook('data_quality') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('data_quality') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('edocument') }}",
         "{{ indicator_refresh_delete_hook('edocument') }}",
+        "{{ indicator_retired_delete_hook('edocument') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('edocument') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('fuel_energy') }}",
         "{{ indicator_refresh_delete_hook('fuel_energy') }}",
+        "{{ indicator_retired_delete_hook('fuel_energy') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('fuel_energy') }}",
 ) }}

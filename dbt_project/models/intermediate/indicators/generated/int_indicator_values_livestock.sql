@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('livestock') }}",
         "{{ indicator_refresh_delete_hook('livestock') }}",
+        "{{ indicator_retired_delete_hook('livestock') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('livestock') }}",
 ) }}

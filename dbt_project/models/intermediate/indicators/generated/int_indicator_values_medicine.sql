@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('medicine') }}",
         "{{ indicator_refresh_delete_hook('medicine') }}",
+        "{{ indicator_retired_delete_hook('medicine') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('medicine') }}",
 ) }}

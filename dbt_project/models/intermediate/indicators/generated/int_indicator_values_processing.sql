@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('processing') }}",
         "{{ indicator_refresh_delete_hook('processing') }}",
+        "{{ indicator_retired_delete_hook('processing') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('processing') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('telecom') }}",
         "{{ indicator_refresh_delete_hook('telecom') }}",
+        "{{ indicator_retired_delete_hook('telecom') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('telecom') }}",
 ) }}

@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('textile') }}",
         "{{ indicator_refresh_delete_hook('textile') }}",
+        "{{ indicator_retired_delete_hook('textile') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('textile') }}",
 ) }}

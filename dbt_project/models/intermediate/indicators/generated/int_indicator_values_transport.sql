@@ -9,6 +9,7 @@
     pre_hook=[
         "{{ indicator_refresh_hook('transport') }}",
         "{{ indicator_refresh_delete_hook('transport') }}",
+        "{{ indicator_retired_delete_hook('transport') }}",
     ],
     post_hook="{{ indicator_days_kept_hook('transport') }}",
 ) }}
