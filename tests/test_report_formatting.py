@@ -78,6 +78,15 @@ def test_dates_per_language() -> None:
     assert Formatter("en").short_date(day) == "1 Oct 2023"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_month_of_a_chart_axis_has_its_own_label(language: str) -> None:
+    """Two months drawn under one label would be drawn as one point (June and July)."""
+    formatter = Formatter(language)
+    labels = [formatter.month_short(dt.date(2023, month, 1)) for month in range(1, 13)]
+    assert len(set(labels)) == 12, labels
+    assert labels[9] == {"tk": "okt 2023", "ru": "окт 2023", "en": "Oct 2023"}[language]
+
+
 def test_numbers_per_language() -> None:
     assert Formatter("en").number(1234567.891, 1) == "1,234,567.9"
     assert Formatter("ru").number(1234567.891, 1) == f"1{NBSP}234{NBSP}567,9"

@@ -31,6 +31,11 @@ _MONTHS_TK = (
     "ýanwar", "fewral", "mart", "aprel", "maý", "iýun",
     "iýul", "awgust", "sentýabr", "oktýabr", "noýabr", "dekabr",
 )  # fmt: skip
+# On a chart axis: three letters, but June and July keep four to stay apart.
+_MONTHS_TK_SHORT = (
+    "ýan", "few", "mar", "apr", "maý", "iýun",
+    "iýul", "awg", "sen", "okt", "noý", "dek",
+)  # fmt: skip
 _MONTHS_TK_POSSESSIVE = (
     "ýanwary", "fewraly", "marty", "apreli", "maýy", "iýuny",
     "iýuly", "awgusty", "sentýabry", "oktýabry", "noýabry", "dekabry",
@@ -262,8 +267,11 @@ class Formatter:
         return f"{_MONTHS_EN[month]} {value.year}"
 
     def month_short(self, value: dt.date) -> str:
-        """A month on a chart axis: "okt 2023", "окт 2023", "Oct 2023"."""
-        names = {"tk": _MONTHS_TK, "ru": _MONTHS_RU, "en": _MONTHS_EN}[self.language]
+        """A month on a chart axis: "okt 2023", "окт 2023", "Oct 2023"; each month its own
+        ("iýun" and "iýul" share their first three letters)."""
+        if self.language == "tk":
+            return f"{_MONTHS_TK_SHORT[value.month - 1]} {value.year}"
+        names = _MONTHS_RU if self.language == "ru" else _MONTHS_EN
         return f"{names[value.month - 1][:3]} {value.year}"
 
     def week(self, monday: dt.date) -> str:
